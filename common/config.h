@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration model: one struct iface_config per /etc/tund/NAME.conf,
+ * with its [Peer] sections, and the diagnostics list that loading, reload and
+ * `tunctl check-config` all print the same way. Loading from INI is in
+ * config_ini.c; this file owns the model, validation and diagnostics.
+ */
+#ifndef TUND_CONFIG_H
+#define TUND_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "key.h"
+
+/* ---- Diagnostics ---- */
+
+enum diag_severity {
+	DIAG_ERROR,
+	DIAG_WARNING,
+};
+
+/* One message about one place in a file: "wg0.conf:12: AllowedIPs: ...". */
+struct diag {
+	enum diag_severity severity;
+	char *file;        /* owned; the path as given to the loader */
+	unsigned int line; /* 1-based; 0 when the message is about the whole file */
+	char *msg;         /* owned */
+};
+
+/* An append-only list of diagnostics; owned by whoever loads. */
+struct diag_list {
+	struct diag *items;
+	size_t n, cap;
+	size_t n_errors, n_warnings;
+};
+
+void diag_add(struct diag_list *d, enum diag_severity sev, const char *file, unsigned int line,
+	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* "FILE:LINE: error: MSG" or "FILE: warning: MSG" one per line. */
+void diag_print(const struct diag_list *d, FILE *out);
+/* Format one diagnostic the way diag_print() does, without the newline. */
+char *diag_format(char *buf, size_t len, const struct diag *item);
+void diag_list_clear(struct diag_list *d);
+
+/* ---- Model ---- */
+
+enum table_mode {
+	TABLE_AUTO = 0, /* routes in main, or wg-quick's policy routing for a /0 */
+	TABLE_OFF,      /* no routes */
+	TABLE_ID,       /* routes in table `table_id` */
+};
+
+/* One [Peer] section. Owned by its iface_config. */
+struct peer_config {
+	unsigned int line; /* line of the [Peer] header */
+	char *name;        /* Name=, or NULL */
+	uint8_t public_key[KEY_LEN];
+	bool has_preshared_key;
+	uint8_t preshared_key[KEY_LEN]; /* secret: wiped on free */
+	struct ip_prefix *allowed_ips;  /* masked to the network */
+	size_t n_allowed_ips;
+	char *endpoint_host; /* NULL when no Endpoint=; not resolved here */
+	uint16_t endpoint_port;
+	uint16_t persistent_keepalive_s; /* 0 = off */
+};
+
+/* One interface file. */
+struct iface_config {
+	char name[IFNAMSIZ]; /* the file's stem */
+	char *path;          /* as given to the loader */
+	bool has_private_key;
+	uint8_t private_key[KEY_LEN]; /* secret: wiped on free */
+	bool has_listen_port;
+	uint16_t listen_port;
+	uint32_t fwmark; /* 0 = off */
+	struct ip_prefix *addresses; /* host bits kept: 10.0.0.1/24 */
+	size_t n_addresses;
+	uint32_t mtu; /* 0 = automatic, as wg-quick */
+	char **dns;   /* DNS= entries: addresses or search domains, in order */
+	size_t n_dns;
+	enum table_mode table;
+	uint32_t table_id;
+	char **pre_up, **post_up, **pre_down, **post_down; /* in order, %i not expanded */
+	size_t n_pre_up, n_post_up, n_pre_down, n_post_down;
+	struct peer_config *peers;
+	size_t n_peers;
+};
+
+/*
+ * Load one file. Errors and warnings go to diags with file and line. Returns 0
+ * with *out set when the file has no error, -EINVAL when it has (diags say
+ * why, *out NULL), or -errno when it cannot be read (also in diags).
+ */
+int config_load_file(const char *path, struct iface_config **out, struct diag_list *diags);
+void iface_config_free(struct iface_config *cfg);
+
+/* The interfaces of a config directory, sorted by name. */
+struct config_set {
+	struct iface_config **ifaces;
+	size_t n;
+};
+
+/*
+ * Load every *.conf of dir. A file with errors is left out of *out and its
+ * errors are in diags; the others load. Returns 0 when every file loaded, or
+ * -EINVAL when any did not, -errno when dir cannot be read.
+ */
+int config_load_dir(const char *dir, struct config_set *out, struct diag_list *diags);
+void config_set_clear(struct config_set *set);
+
+/* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
+bool config_iface_name_valid(const char *name);
+/* Find a peer by Name or by base64 public key; NULL when none. */
+const struct peer_config *iface_config_find_peer(const struct iface_config *cfg, const char *id);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cryptokey routing (WireGuard paper section 2): a longest-prefix-match
+ * table from IPv4 and IPv6 prefixes to the peer that owns them. An allowed
+ * IP belongs to at most one peer; inserting it for another peer moves it.
+ * Used both ways: the destination of an outgoing packet picks the peer, and
+ * the source of a decrypted incoming packet must map back to its sender.
+ */
+#ifndef TUND_ALLOWEDIPS_H
+#define TUND_ALLOWEDIPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+struct peer;
+struct allowedips;
+
+int allowedips_create(struct allowedips **out);
+/* Frees the table, not the peers. NULL is a no-op. */
+void allowedips_destroy(struct allowedips *t);
+
+/*
+ * Map prefix p (host bits are ignored) to peer, replacing any previous owner.
+ * Returns 0 or -ENOMEM (the table is then unchanged).
+ */
+int allowedips_insert(struct allowedips *t, const struct ip_prefix *p, struct peer *peer);
+/* Remove p if peer owns it: 0, or -ENOENT when p is absent or owned by another. */
+int allowedips_remove(struct allowedips *t, const struct ip_prefix *p, struct peer *peer);
+/* Remove every prefix peer owns. */
+void allowedips_remove_peer(struct allowedips *t, struct peer *peer);
+
+/* Longest-prefix match; addr is 4 or 16 bytes in network order. NULL when none. */
+struct peer *allowedips_lookup(const struct allowedips *t, sa_family_t family, const void *addr);
+
+/* The owner of exactly prefix p (masked), or NULL. */
+struct peer *allowedips_owner(const struct allowedips *t, const struct ip_prefix *p);
+
+/* Call fn for each prefix peer owns (IPv4 first, then IPv6, each in address order). */
+typedef void (*allowedips_walk_fn)(const struct ip_prefix *p, void *ctx);
+void allowedips_for_peer(const struct allowedips *t, const struct peer *peer,
+			 allowedips_walk_fn fn, void *ctx);
+size_t allowedips_count(const struct allowedips *t, const struct peer *peer);
+
+#endif
