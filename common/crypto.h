@@ -92,6 +92,14 @@ bool chacha20poly1305_open(uint8_t *dst, const uint8_t *src, size_t srclen, cons
 			   size_t adlen, uint64_t counter,
 			   const uint8_t key[static CHACHA20POLY1305_KEY_LEN]);
 
+/* The same with a caller's 96-bit nonce (for RFC 8439's own test vectors). */
+bool chacha20poly1305_seal_nonce96(uint8_t *dst, const uint8_t *src, size_t srclen,
+				   const uint8_t *ad, size_t adlen, const uint8_t nonce[static 12],
+				   const uint8_t key[static CHACHA20POLY1305_KEY_LEN]);
+bool chacha20poly1305_open_nonce96(uint8_t *dst, const uint8_t *src, size_t srclen,
+				   const uint8_t *ad, size_t adlen, const uint8_t nonce[static 12],
+				   const uint8_t key[static CHACHA20POLY1305_KEY_LEN]);
+
 /*
  * A cipher context bound to one key and one direction, for the data path:
  * the key schedule is set up once, and per packet only the nonce is set.

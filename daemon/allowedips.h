@@ -24,7 +24,8 @@ void allowedips_destroy(struct allowedips *t);
 
 /*
  * Map prefix p (host bits are ignored) to peer, replacing any previous owner.
- * Returns 0 or -ENOMEM (the table is then unchanged).
+ * Returns 0, -ENOMEM (the table is then unchanged), or -EINVAL for a NULL
+ * peer, a family other than AF_INET/AF_INET6 or a length beyond 32/128.
  */
 int allowedips_insert(struct allowedips *t, const struct ip_prefix *p, struct peer *peer);
 /* Remove p if peer owns it: 0, or -ENOENT when p is absent or owned by another. */
@@ -38,10 +39,22 @@ struct peer *allowedips_lookup(const struct allowedips *t, sa_family_t family, c
 /* The owner of exactly prefix p (masked), or NULL. */
 struct peer *allowedips_owner(const struct allowedips *t, const struct ip_prefix *p);
 
-/* Call fn for each prefix peer owns (IPv4 first, then IPv6, each in address order). */
+/*
+ * Call fn for each prefix peer owns (masked; IPv4 first, then IPv6, each in
+ * address order, a shorter prefix before a longer one at the same address).
+ * fn must not change the table.
+ */
 typedef void (*allowedips_walk_fn)(const struct ip_prefix *p, void *ctx);
-void allowedips_for_peer(const struct allowedips *t, const struct peer *peer,
-			 allowedips_walk_fn fn, void *ctx);
+void allowedips_for_peer(const struct allowedips *t, const struct peer *peer, allowedips_walk_fn fn,
+			 void *ctx);
 size_t allowedips_count(const struct allowedips *t, const struct peer *peer);
+
+/*
+ * For tests and statistics: trie nodes in use (prefixes plus the joining
+ * nodes between them, never more than twice the prefixes), and a check of
+ * the trie's internal invariants (true when sound).
+ */
+size_t allowedips_nodes(const struct allowedips *t);
+bool allowedips_selfcheck(const struct allowedips *t);
 
 #endif

@@ -1,8 +1,166 @@
 // SPDX-License-Identifier: MIT
-/* placeholder until the daemon lands */
+/*
+ * tund's entry point: options, logging, crypto start-up, signals, the event
+ * loop. The only place that may exit the process.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "daemon.h"
+#include "log.h"
+#include "noise.h"
+#include "timers.h"
+
+#define DEFAULT_CONFIG_DIR     "/etc/tund"
+#define DEFAULT_CONTROL_SOCKET "/run/tund/control.sock"
+
+struct options {
+	const char *config_dir;
+	const char *control_socket;
+	bool foreground;
+	enum log_level level;
+};
+
+static void usage(FILE *out)
 {
-	puts("tund " TUND_VERSION);
+	fprintf(out,
+		"Usage: tund [OPTIONS]\n"
+		"\n"
+		"A VPN tunnel daemon that speaks the WireGuard protocol.\n"
+		"\n"
+		"  -c, --config-dir DIR        interface files DIR/*.conf (default %s)\n"
+		"  -s, --control-socket PATH   control socket (default %s)\n"
+		"  -f, --foreground            stay attached and log to stderr\n"
+		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
+		"  -V, --version               print the version and exit\n"
+		"  -h, --help                  print this help and exit\n",
+		DEFAULT_CONFIG_DIR, DEFAULT_CONTROL_SOCKET);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"config-dir", required_argument, NULL, 'c'},
+		{"control-socket", required_argument, NULL, 's'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct options){DEFAULT_CONFIG_DIR, DEFAULT_CONTROL_SOCKET, false, LOG_LEVEL_INFO};
+	while ((c = getopt_long(argc, argv, "c:s:fl:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_dir = optarg;
+			break;
+		case 's':
+			o->control_socket = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'l':
+			if (log_level_parse(optarg, &o->level) != 0) {
+				fprintf(stderr, "tund: --log-level: \"%s\": expected error, warn, info or debug\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'V':
+			printf("tund %s\n", TUND_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tund: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* Test-only knobs from the environment; loud, so nobody runs with them by accident. */
+static void apply_test_knobs(void)
+{
+	const char *s = getenv("TUND_TEST_TIME_SCALE");
+
+	if (s && *s) {
+		double scale = strtod(s, NULL);
+
+		if (scale > 0 && scale <= 1) {
+			proto_time_scale = scale;
+			log_warn("TUND_TEST_TIME_SCALE=%g: protocol timers shortened FOR TESTING ONLY",
+				 scale);
+		}
+	}
+	if (getenv("TUND_TEST_UNDER_LOAD_THRESHOLD"))
+		log_warn("TUND_TEST_UNDER_LOAD_THRESHOLD is set: cookie threshold changed FOR TESTING ONLY");
+}
+
+static void main_on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("received signal %d, shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	struct ev_loop *loop;
+	struct daemon *d = NULL;
+	ev_signal sigterm, sigint;
+	int rc;
+
+	rc = parse_options(argc, argv, &opts);
+	if (rc != 0)
+		return rc;
+	log_init(opts.level);
+	apply_test_knobs();
+	if (crypto_init() != 0) {
+		log_error("the cryptographic library lacks an algorithm tund needs");
+		return 1;
+	}
+	noise_init();
+	signal(SIGPIPE, SIG_IGN);
+
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		log_error("cannot initialise the event loop");
+		return 1;
+	}
+	rc = daemon_create(loop, opts.config_dir, &d);
+	if (rc != 0) {
+		log_error("cannot start: %s", strerror(-rc));
+		return 1;
+	}
+	log_info("tund %s starting, configuration from %s", TUND_VERSION, opts.config_dir);
+	(void)daemon_start(d);
+
+	ev_signal_init(&sigterm, main_on_stop_signal, SIGTERM);
+	ev_signal_init(&sigint, main_on_stop_signal, SIGINT);
+	ev_signal_start(loop, &sigterm);
+	ev_signal_start(loop, &sigint);
+
+	ev_run(loop, 0);
+
+	daemon_destroy(d);
+	crypto_cleanup();
+	log_info("stopped");
 	return 0;
 }

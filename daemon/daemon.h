@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon: the event loop's owner of every interface, the shared batch
+ * buffers and the netlink socket. Start-up loads the config directory and
+ * brings each interface up; a file that fails is reported and skipped, so one
+ * bad file never takes the others down.
+ */
+#ifndef TUND_DAEMON_H
+#define TUND_DAEMON_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "list.h"
+
+struct netlink;
+struct scratch;
+struct iface;
+
+struct daemon {
+	struct ev_loop *loop; /* borrowed */
+	struct scratch *scratch;
+	struct netlink *nl;
+	struct list_head ifaces; /* struct iface, sorted by name */
+	char *config_dir;
+	uint64_t next_peer_id;
+	double started_s;
+};
+
+int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **out);
+/* Take every interface down and free. NULL is a no-op. */
+void daemon_destroy(struct daemon *d);
+
+/*
+ * Load the config directory and bring up every interface that loads. Errors
+ * are logged with file and line. Returns 0, or the number of files or
+ * interfaces that failed.
+ */
+int daemon_start(struct daemon *d);
+
+/* Log each diagnostic at its severity. */
+void daemon_log_diags(const struct diag_list *diags);
+
+struct iface *daemon_find_iface(struct daemon *d, const char *name);
+
+#endif

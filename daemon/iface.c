@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An interface: bring-up and teardown in wg-quick's order, the peer tables
+ * (by public key, by receiver index, by allowed IP), the one path that adds,
+ * updates and removes peers, and the load meter that decides when
+ * handshakes need cookies.
+ */
+#include "iface.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allowedips.h"
+#include "clock.h"
+#include "crypto.h"
+#include "index.h"
+#include "netconf.h"
+#include "peer.h"
+#include "ratelimiter.h"
+#include "receive.h"
+#include "send.h"
+#include "tun.h"
+
+/*
+ * Section 5.4.7 leaves "under load" to the implementation. tund counts the
+ * handshake messages an interface receives; above this many per second
+ * (a sliding one-second estimate) it is under load and stays so for one
+ * second after the rate falls. A busy server with 10,000 peers rekeying
+ * every two minutes sees about 85 per second; one X25519 costs about 30 us,
+ * so 1000 per second keeps handshake work under a tenth of a core.
+ */
+#define UNDER_LOAD_HANDSHAKES_PER_SECOND 1000
+
+#define INITIAL_PEER_HASH 64
+
+static size_t key_hash(const struct iface *iface, const uint8_t key[NOISE_PUBLIC_KEY_LEN])
+{
+	uint32_t h;
+
+	/* Public keys are uniformly random; an attacker can only look up, never insert. */
+	memcpy(&h, key, sizeof(h));
+	return h & (iface->peer_hash_size - 1);
+}
+
+struct peer *iface_find_peer(const struct iface *iface,
+			     const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	for (struct peer *p = iface->peer_hash[key_hash(iface, public_key)]; p; p = p->hash_next)
+		if (memcmp(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN) == 0)
+			return p;
+	return NULL;
+}
+
+static struct noise_handshake *lookup_handshake(struct noise_local *local,
+						const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	struct iface *iface = container_of(local, struct iface, local);
+	struct peer *peer = iface_find_peer(iface, public_key);
+
+	return peer ? &peer->handshake : NULL;
+}
+
+static int grow_peer_hash(struct iface *iface)
+{
+	size_t n = iface->peer_hash_size * 2;
+	struct peer **nh = calloc(n, sizeof(*nh));
+	struct peer *p;
+
+	if (!nh)
+		return -ENOMEM;
+	free(iface->peer_hash);
+	iface->peer_hash = nh;
+	iface->peer_hash_size = n;
+	list_for_each(p, &iface->peers, node) {
+		size_t h = key_hash(iface, p->public_key);
+
+		p->hash_next = nh[h];
+		nh[h] = p;
+	}
+	return 0;
+}
+
+static void link_peer(struct iface *iface, struct peer *peer)
+{
+	size_t h;
+
+	/* Growing is best effort: chains just get longer if it fails. */
+	if (iface->n_peers >= iface->peer_hash_size)
+		(void)grow_peer_hash(iface);
+	h = key_hash(iface, peer->public_key);
+	peer->hash_next = iface->peer_hash[h];
+	iface->peer_hash[h] = peer;
+	list_add_tail(&peer->node, &iface->peers);
+	iface->n_peers++;
+}
+
+static void unlink_peer(struct iface *iface, struct peer *peer)
+{
+	for (struct peer **pp = &iface->peer_hash[key_hash(iface, peer->public_key)]; *pp;
+	     pp = &(*pp)->hash_next) {
+		if (*pp == peer) {
+			*pp = peer->hash_next;
+			break;
+		}
+	}
+	list_del(&peer->node);
+	iface->n_peers--;
+}
+
+/* Replace the peer's allowed IPs with pc's. */
+static int set_allowed_ips(struct iface *iface, struct peer *peer, const struct peer_config *pc)
+{
+	int rc = 0;
+
+	allowedips_remove_peer(iface->allowedips, peer);
+	for (size_t i = 0; i < pc->n_allowed_ips; i++) {
+		rc = allowedips_insert(iface->allowedips, &pc->allowed_ips[i], peer);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
+int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
+		     struct peer **out)
+{
+	struct peer *peer;
+	bool is_new = false;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (iface->local.has_identity &&
+	    memcmp(pc->public_key, iface->local.static_public, NOISE_PUBLIC_KEY_LEN) == 0)
+		return -EINVAL; /* wg ignores a peer with our own key too */
+	peer = iface_find_peer(iface, pc->public_key);
+	if (!peer) {
+		rc = peer_create(iface, pc, ++*iface->next_peer_id, &peer);
+		if (rc != 0)
+			return rc;
+		link_peer(iface, peer);
+		is_new = true;
+	} else {
+		rc = peer_update(peer, pc, now_s);
+		if (rc != 0)
+			return rc;
+	}
+	rc = set_allowed_ips(iface, peer, pc);
+	if (rc != 0) {
+		peer_log(LOG_LEVEL_ERROR, peer, "cannot set allowed IPs: %s", strerror(-rc));
+		if (is_new) {
+			allowedips_remove_peer(iface->allowedips, peer);
+			unlink_peer(iface, peer);
+			peer_destroy(peer);
+		}
+		return rc;
+	}
+	if (iface->netconf)
+		(void)netconf_sync_routes(iface);
+	if (is_new) {
+		peer_log(LOG_LEVEL_INFO, peer, "added");
+		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
+		if (peer->persistent_keepalive_s && iface->netconf)
+			timers_persistent_keepalive_changed(peer, now_s);
+	}
+	if (out)
+		*out = peer;
+	return 0;
+}
+
+int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	struct peer *peer = iface_find_peer(iface, public_key);
+
+	if (!peer)
+		return -ENOENT;
+	peer_log(LOG_LEVEL_INFO, peer, "removed");
+	allowedips_remove_peer(iface->allowedips, peer);
+	unlink_peer(iface, peer);
+	peer_destroy(peer);
+	if (iface->netconf)
+		(void)netconf_sync_routes(iface);
+	return 0;
+}
+
+bool iface_under_load(struct iface *iface, double now_s)
+{
+	struct load_meter *m = &iface->load;
+	double elapsed = now_s - m->window_start_s, rate;
+
+	if (elapsed >= 1.0) {
+		m->prev = elapsed >= 2.0 ? 0 : m->count;
+		m->count = 0;
+		m->window_start_s = now_s;
+		elapsed = 0;
+	}
+	m->count++;
+	/* The previous window's share of the last second, plus this window. */
+	rate = m->prev * (1.0 - elapsed) + m->count;
+	if (rate > iface->under_load_threshold) {
+		m->last_under_load_s = now_s;
+		return true;
+	}
+	return m->last_under_load_s > 0 && now_s - m->last_under_load_s < 1.0;
+}
+
+void iface_log_remote(struct iface *iface, double now_s, enum log_level level, const char *fmt,
+		      ...)
+{
+	char msg[768];
+	va_list ap;
+
+	if (!log_enabled(level) || !log_ratelimit_ok(&iface->log_rl, now_s, 10, 20))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(level, "%s", msg);
+}
+
+static void iface_on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct iface *iface = w->data;
+
+	(void)loop;
+	(void)revents;
+	ratelimiter_gc(iface->ratelimiter, clock_now_s());
+}
+
+static unsigned int under_load_threshold(void)
+{
+	const char *s = getenv("TUND_TEST_UNDER_LOAD_THRESHOLD");
+
+	/* For tests only: 0 makes every handshake need a cookie. */
+	if (s && *s)
+		return (unsigned int)strtoul(s, NULL, 10);
+	return UNDER_LOAD_HANDSHAKES_PER_SECOND;
+}
+
+static const char *open_error(int rc)
+{
+	switch (rc) {
+	case -EBUSY:
+		return "a TUN device of that name is held by another process";
+	case -EINVAL:
+		return "a network device of that name exists and is not a TUN device";
+	case -EPERM:
+		return "permission denied (CAP_NET_ADMIN is needed)";
+	case -ENOENT:
+	case -ENODEV:
+		return "/dev/net/tun is missing (is the tun module loaded?)";
+	default:
+		return strerror(-rc);
+	}
+}
+
+static int setup_tables(struct iface *iface)
+{
+	int rc;
+
+	rc = index_table_create(&iface->index);
+	if (rc == 0)
+		rc = allowedips_create(&iface->allowedips);
+	if (rc == 0)
+		rc = ratelimiter_create(&iface->ratelimiter);
+	if (rc == 0) {
+		iface->peer_hash = calloc(INITIAL_PEER_HASH, sizeof(*iface->peer_hash));
+		iface->peer_hash_size = INITIAL_PEER_HASH;
+		if (!iface->peer_hash)
+			rc = -ENOMEM;
+	}
+	return rc;
+}
+
+static int setup_identity(struct iface *iface, const struct iface_config *cfg)
+{
+	int rc;
+
+	iface->local.index = iface->index;
+	iface->local.lookup = lookup_handshake;
+	rc = noise_local_set_private_key(&iface->local, cfg->has_private_key ? cfg->private_key
+									     : NULL);
+	if (rc != 0)
+		return rc;
+	cookie_checker_init(&iface->cookie_checker,
+			    iface->local.has_identity ? iface->local.static_public : NULL);
+	return 0;
+}
+
+static int add_peers(struct iface *iface, const struct iface_config *cfg, double now_s)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		int rc = iface_apply_peer(iface, &cfg->peers[i], now_s, NULL);
+
+		if (rc != 0) {
+			log_error("%s: %s:%u: cannot add peer: %s", iface->name, cfg->path,
+				  cfg->peers[i].line, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void start_watchers(struct iface *iface)
+{
+	ev_io_init(&iface->tun_watcher, send_on_tun_readable, iface->tun_fd, EV_READ);
+	iface->tun_watcher.data = iface;
+	ev_io_start(iface->loop, &iface->tun_watcher);
+	for (int f = 0; f < 2; f++) {
+		if (iface->udp.fd[f] < 0)
+			continue;
+		ev_io_init(&iface->udp_watcher[f], receive_on_udp_readable, iface->udp.fd[f],
+			   EV_READ);
+		iface->udp_watcher[f].data = iface;
+		ev_io_start(iface->loop, &iface->udp_watcher[f]);
+	}
+	ev_timer_init(&iface->housekeeping, iface_on_housekeeping, 1.0, 1.0);
+	iface->housekeeping.data = iface;
+	ev_timer_start(iface->loop, &iface->housekeeping);
+}
+
+static void stop_watchers(struct iface *iface)
+{
+	ev_io_stop(iface->loop, &iface->tun_watcher);
+	for (int f = 0; f < 2; f++)
+		ev_io_stop(iface->loop, &iface->udp_watcher[f]);
+	ev_timer_stop(iface->loop, &iface->housekeeping);
+}
+
+/* Everything but the hooks and the netconf state; safe on a half-built iface. */
+static void teardown(struct iface *iface)
+{
+	struct peer *peer, *tmp;
+
+	stop_watchers(iface);
+	list_for_each_safe(peer, tmp, &iface->peers, node) {
+		allowedips_remove_peer(iface->allowedips, peer);
+		unlink_peer(iface, peer);
+		peer_destroy(peer);
+	}
+	udp_close(&iface->udp);
+	if (iface->tun_fd >= 0)
+		close(iface->tun_fd);
+	iface->tun_fd = -1;
+	ratelimiter_destroy(iface->ratelimiter);
+	allowedips_destroy(iface->allowedips);
+	index_table_destroy(iface->index);
+	free(iface->peer_hash);
+	noise_local_set_private_key(&iface->local, NULL);
+	crypto_wipe(&iface->cookie_checker, sizeof(iface->cookie_checker));
+	iface_config_free(iface->cfg);
+	free(iface);
+}
+
+int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
+	      uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out)
+{
+	struct iface *iface;
+	int rc;
+
+	*out = NULL;
+	iface = calloc(1, sizeof(*iface));
+	if (!iface) {
+		iface_config_free(cfg);
+		return -ENOMEM;
+	}
+	snprintf(iface->name, sizeof(iface->name), "%s", cfg->name);
+	iface->cfg = cfg;
+	iface->loop = loop;
+	iface->scratch = scratch;
+	iface->nl = nl;
+	iface->next_peer_id = next_peer_id;
+	iface->tun_fd = -1;
+	iface->udp.fd[0] = iface->udp.fd[1] = -1;
+	iface->created_s = clock_now_s();
+	iface->under_load_threshold = under_load_threshold();
+	list_init(&iface->node);
+	list_init(&iface->peers);
+	rc = setup_tables(iface);
+	if (rc == 0)
+		rc = setup_identity(iface, cfg);
+	if (rc == 0)
+		rc = add_peers(iface, cfg, iface->created_s);
+	if (rc != 0) {
+		if (rc != -EINVAL)
+			log_error("%s: %s", iface->name, strerror(-rc));
+		teardown(iface);
+		return rc;
+	}
+	*out = iface;
+	return 0;
+}
+
+/* PreUp, device, sockets, wg-quick steps, watchers, PostUp. */
+static int bring_up(struct iface *iface)
+{
+	const struct iface_config *cfg = iface->cfg;
+	int rc;
+
+	rc = netconf_run_hooks(iface->name, "PreUp", cfg->pre_up, cfg->n_pre_up);
+	if (rc != 0)
+		return rc;
+	rc = tun_open(iface->name);
+	if (rc < 0) {
+		log_error("%s: cannot create TUN device: %s", iface->name, open_error(rc));
+		return rc;
+	}
+	iface->tun_fd = rc;
+	iface->ifindex = (int)if_nametoindex(iface->name);
+	rc = udp_open(&iface->udp, cfg->has_listen_port ? cfg->listen_port : 0, cfg->fwmark);
+	if (rc != 0) {
+		log_error("%s: cannot listen on UDP port %u: %s", iface->name,
+			  cfg->has_listen_port ? cfg->listen_port : 0, strerror(-rc));
+		return rc;
+	}
+	rc = netconf_create(iface, &iface->netconf);
+	if (rc != 0)
+		return rc;
+	start_watchers(iface);
+	return netconf_run_hooks(iface->name, "PostUp", cfg->post_up, cfg->n_post_up);
+}
+
+int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
+		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out)
+{
+	struct iface *iface;
+	struct peer *peer;
+	double now_s;
+	int rc;
+
+	*out = NULL;
+	rc = iface_new(loop, scratch, nl, next_peer_id, cfg, &iface);
+	if (rc != 0)
+		return rc;
+	rc = bring_up(iface);
+	if (rc != 0) {
+		/* Like wg-quick: undo what was done, without the down hooks. */
+		stop_watchers(iface);
+		netconf_destroy(iface, iface->netconf);
+		iface->netconf = NULL;
+		teardown(iface);
+		return rc;
+	}
+	/* Peers with a persistent keepalive start their sessions now, as with wg. */
+	now_s = clock_now_s();
+	list_for_each(peer, &iface->peers, node)
+		if (peer->persistent_keepalive_s)
+			timers_persistent_keepalive_changed(peer, now_s);
+	udp_flush(&iface->udp, scratch);
+	log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u", iface->name,
+		 iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s", iface->mtu);
+	*out = iface;
+	return 0;
+}
+
+void iface_destroy(struct iface *iface)
+{
+	char name[IFNAMSIZ];
+	struct iface_config *cfg;
+
+	if (!iface)
+		return;
+	memcpy(name, iface->name, sizeof(name));
+	cfg = iface->cfg;
+	(void)netconf_run_hooks(name, "PreDown", cfg->pre_down, cfg->n_pre_down);
+	stop_watchers(iface);
+	netconf_destroy(iface, iface->netconf);
+	iface->netconf = NULL;
+	/* PostDown runs after the device is gone; keep the commands until then. */
+	iface->cfg = NULL;
+	teardown(iface);
+	(void)netconf_run_hooks(name, "PostDown", cfg->post_down, cfg->n_post_down);
+	log_info("%s: down", name);
+	iface_config_free(cfg);
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Peer objects: creation from a [Peer] config, in-place update that keeps
+ * the session, endpoint tracking (roaming), the staged-packet queue and the
+ * log prefix. The tables that find peers are iface.c's.
+ */
+#include "peer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "iface.h"
+
+/* Resolve host:port the way wg does: numeric first, then a name, IPv4 and IPv6 alike. */
+static int resolve_endpoint(const char *host, uint16_t port, union sockaddr_inet *out)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_protocol = IPPROTO_UDP};
+	struct addrinfo *res = NULL, *ai;
+	char portstr[8];
+	int rc;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV;
+		rc = getaddrinfo(host, portstr, &hints, &res);
+	}
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+	rc = -EHOSTUNREACH;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if ((ai->ai_family == AF_INET && ai->ai_addrlen == sizeof(struct sockaddr_in)) ||
+		    (ai->ai_family == AF_INET6 && ai->ai_addrlen == sizeof(struct sockaddr_in6))) {
+			memset(out, 0, sizeof(*out));
+			memcpy(out, ai->ai_addr, ai->ai_addrlen);
+			rc = 0;
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+static int set_configured_endpoint(struct peer *peer, const struct peer_config *pc)
+{
+	union sockaddr_inet sa;
+	char *host = NULL;
+	int rc;
+
+	if (pc->endpoint_host) {
+		host = strdup(pc->endpoint_host);
+		if (!host)
+			return -ENOMEM;
+	}
+	free(peer->endpoint_host);
+	peer->endpoint_host = host;
+	peer->endpoint_port = pc->endpoint_port;
+	if (!host)
+		return 0;
+	rc = resolve_endpoint(host, pc->endpoint_port, &sa);
+	if (rc != 0) {
+		/* Not fatal: the peer may still reach us and be learnt by roaming. */
+		peer_log(LOG_LEVEL_WARN, peer, "cannot resolve endpoint %s port %u; waiting for the peer to reach us",
+			 host, pc->endpoint_port);
+		return 0;
+	}
+	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
+	peer->endpoint.addr = sa;
+	peer->has_endpoint = true;
+	return 0;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, struct peer **out)
+{
+	struct peer *peer;
+	int rc;
+
+	*out = NULL;
+	peer = calloc(1, sizeof(*peer));
+	if (!peer)
+		return -ENOMEM;
+	peer->iface = iface;
+	peer->id = id;
+	list_init(&peer->node);
+	memcpy(peer->public_key, pc->public_key, NOISE_PUBLIC_KEY_LEN);
+	if (pc->name && !(peer->name = strdup(pc->name))) {
+		free(peer);
+		return -ENOMEM;
+	}
+	peer->has_preshared_key = pc->has_preshared_key;
+	noise_handshake_init(&peer->handshake, &iface->local, pc->public_key,
+			     pc->has_preshared_key ? pc->preshared_key : NULL, peer);
+	peer->keypairs.index = iface->index;
+	cookie_init(&peer->cookie, pc->public_key);
+	timers_init(peer);
+	peer->persistent_keepalive_s = pc->persistent_keepalive_s;
+	peer->last_sent_handshake_s = -1e9;
+	rc = set_configured_endpoint(peer, pc);
+	if (rc != 0) {
+		peer_destroy(peer);
+		return rc;
+	}
+	*out = peer;
+	return 0;
+}
+
+int peer_update(struct peer *peer, const struct peer_config *pc, double now_s)
+{
+	char *name = NULL;
+	int rc;
+
+	if (!same_string(peer->name, pc->name)) {
+		if (pc->name && !(name = strdup(pc->name)))
+			return -ENOMEM;
+		free(peer->name);
+		peer->name = name;
+	}
+	if (peer->has_preshared_key != pc->has_preshared_key ||
+	    (pc->has_preshared_key &&
+	     !crypto_memeq(peer->handshake.preshared_key, pc->preshared_key, KEY_LEN))) {
+		noise_handshake_set_psk(&peer->handshake,
+					pc->has_preshared_key ? pc->preshared_key : NULL);
+		peer->has_preshared_key = pc->has_preshared_key;
+	}
+	/*
+	 * Only a changed Endpoint= overrides the endpoint: an unchanged one
+	 * must not undo what roaming learnt.
+	 */
+	if (!same_string(peer->endpoint_host, pc->endpoint_host) ||
+	    peer->endpoint_port != pc->endpoint_port) {
+		rc = set_configured_endpoint(peer, pc);
+		if (rc != 0)
+			return rc;
+	}
+	if (peer->persistent_keepalive_s != pc->persistent_keepalive_s) {
+		peer->persistent_keepalive_s = pc->persistent_keepalive_s;
+		timers_persistent_keepalive_changed(peer, now_s);
+	}
+	return 0;
+}
+
+void peer_destroy(struct peer *peer)
+{
+	if (!peer)
+		return;
+	timers_stop(peer);
+	peer_purge_staged(peer);
+	noise_keypairs_clear(&peer->keypairs);
+	noise_handshake_destroy(&peer->handshake);
+	free(peer->name);
+	free(peer->endpoint_host);
+	crypto_wipe(peer, sizeof(*peer));
+	free(peer);
+}
+
+void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
+{
+	struct endpoint *ep = &peer->endpoint;
+	bool same_src;
+
+	if (peer->has_endpoint && sockaddr_equal(&ep->addr, &from->addr)) {
+		same_src = ep->has_src == from->has_src &&
+			   (!from->has_src ||
+			    (from->addr.sa.sa_family == AF_INET
+				     ? ep->src4.s_addr == from->src4.s_addr
+				     : memcmp(&ep->src6, &from->src6, sizeof(ep->src6)) == 0));
+		if (same_src)
+			return;
+	} else if (peer->has_endpoint) {
+		char buf[ADDR_STR_LEN];
+
+		peer_log(LOG_LEVEL_DEBUG, peer, "endpoint changed to %s",
+			 sockaddr_format(buf, sizeof(buf), &from->addr));
+	}
+	*ep = *from;
+	peer->has_endpoint = true;
+}
+
+void peer_clear_endpoint_src(struct peer *peer)
+{
+	peer->endpoint.has_src = 0;
+}
+
+static struct staged_pkt *staged_alloc(size_t len)
+{
+	struct staged_pkt *p = malloc(sizeof(*p) + PKT_HEADROOM + len + PKT_TAILROOM);
+
+	if (!p)
+		return NULL;
+	p->next = NULL;
+	p->len = len;
+	return p;
+}
+
+static void staged_push(struct staged_queue *q, struct staged_pkt *p)
+{
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->count++;
+}
+
+static void staged_drop_oldest(struct staged_queue *q)
+{
+	struct staged_pkt *p = q->head;
+
+	q->head = p->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->count--;
+	free(p);
+}
+
+void peer_stage_packet(struct peer *peer, const uint8_t *packet, size_t len)
+{
+	struct staged_pkt *p;
+
+	/* Like the driver: keep the newest, the oldest are the most likely to be stale. */
+	if (peer->staged.count >= MAX_STAGED_PACKETS) {
+		staged_drop_oldest(&peer->staged);
+		peer->iface->stats.tx_staged_dropped++;
+	}
+	p = staged_alloc(len);
+	if (!p) {
+		peer->iface->stats.tx_staged_dropped++;
+		return;
+	}
+	memcpy(p->buf + PKT_HEADROOM, packet, len);
+	staged_push(&peer->staged, p);
+}
+
+void peer_stage_keepalive(struct peer *peer)
+{
+	struct staged_pkt *p;
+
+	if (peer->staged.count)
+		return;
+	p = staged_alloc(0);
+	if (p)
+		staged_push(&peer->staged, p);
+}
+
+void peer_purge_staged(struct peer *peer)
+{
+	while (peer->staged.head)
+		staged_drop_oldest(&peer->staged);
+}
+
+char *peer_endpoint_str(char *buf, size_t len, const struct peer *peer)
+{
+	if (!peer->has_endpoint) {
+		snprintf(buf, len, "(none)");
+		return buf;
+	}
+	return sockaddr_format(buf, len, &peer->endpoint.addr);
+}
+
+void peer_log(enum log_level level, const struct peer *peer, const char *fmt, ...)
+{
+	char msg[768];
+	char ep[ADDR_STR_LEN];
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (peer->name)
+		log_msg(level, "%s: peer %" PRIu64 " %s (%s): %s", peer->iface->name, peer->id,
+			peer->name, peer_endpoint_str(ep, sizeof(ep), peer), msg);
+	else
+		log_msg(level, "%s: peer %" PRIu64 " (%s): %s", peer->iface->name, peer->id,
+			peer_endpoint_str(ep, sizeof(ep), peer), msg);
+}

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The receiving direction (the driver's receive.c). Checks run cheapest
+ * first: length and type, then mac1 (and mac2 under load) before any
+ * Diffie-Hellman, the receiver index before any decryption, the replay
+ * window only after authentication, and the inner source address against
+ * the sender's allowed IPs last. Everything that fails is counted and
+ * dropped; nothing here allocates.
+ */
+#include "receive.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <string.h>
+
+#include "allowedips.h"
+#include "clock.h"
+#include "iface.h"
+#include "peer.h"
+#include "send.h"
+#include "tun.h"
+#include "udp.h"
+
+#define UDP_ROUNDS 4
+
+static uint32_t message_type(const uint8_t *data, size_t len)
+{
+	uint32_t type;
+
+	if (len < sizeof(struct message_header))
+		return MESSAGE_INVALID;
+	memcpy(&type, data, sizeof(type));
+	type = le32toh(type);
+	/* The exact length of each handshake message is part of its type. */
+	switch (type) {
+	case MESSAGE_HANDSHAKE_INITIATION:
+		return len == sizeof(struct message_handshake_initiation) ? type : MESSAGE_INVALID;
+	case MESSAGE_HANDSHAKE_RESPONSE:
+		return len == sizeof(struct message_handshake_response) ? type : MESSAGE_INVALID;
+	case MESSAGE_HANDSHAKE_COOKIE:
+		return len == sizeof(struct message_handshake_cookie) ? type : MESSAGE_INVALID;
+	case MESSAGE_DATA:
+		return len >= MESSAGE_MINIMUM_LENGTH ? type : MESSAGE_INVALID;
+	default:
+		return MESSAGE_INVALID;
+	}
+}
+
+static void receive_cookie(struct iface *iface, const uint8_t *data, struct endpoint *from,
+			   double now_s)
+{
+	struct message_handshake_cookie msg;
+	struct index_entry *entry;
+	char buf[ADDR_STR_LEN];
+
+	memcpy(&msg, data, sizeof(msg));
+	entry = index_table_lookup(iface->index, INDEX_HANDSHAKE | INDEX_KEYPAIR,
+				   le32toh(msg.receiver_index));
+	if (!entry) {
+		iface->stats.rx_unknown_index++;
+		return;
+	}
+	if (cookie_message_consume(&msg, &entry->peer->cookie, now_s))
+		peer_log(LOG_LEVEL_DEBUG, entry->peer, "received cookie reply");
+	else
+		iface_log_remote(iface, now_s, LOG_LEVEL_DEBUG,
+				 "%s: invalid cookie reply from %s", iface->name,
+				 sockaddr_format(buf, sizeof(buf), &from->addr));
+}
+
+static void handshake_authenticated(struct peer *peer, size_t len, struct endpoint *from,
+				    double now_s)
+{
+	peer_set_endpoint_from(peer, from);
+	peer->rx_bytes += len;
+	timers_any_authenticated_packet_received(peer, now_s);
+	timers_any_authenticated_packet_traversal(peer, now_s);
+}
+
+static void receive_handshake(struct iface *iface, uint32_t type, const uint8_t *data, size_t len,
+			      struct endpoint *from, double now_s)
+{
+	enum cookie_mac_state mac_state;
+	struct noise_handshake *hs;
+	struct peer *peer;
+	char buf[ADDR_STR_LEN];
+	bool under_load, needs_cookie;
+	uint32_t sender_index;
+
+	under_load = iface_under_load(iface, now_s);
+	mac_state = cookie_validate_packet(&iface->cookie_checker, data, len, &from->addr,
+					   under_load, iface->ratelimiter, now_s);
+	if ((under_load && mac_state == VALID_MAC_WITH_COOKIE) ||
+	    (!under_load && mac_state == VALID_MAC_BUT_NO_COOKIE)) {
+		needs_cookie = false;
+	} else if (under_load && mac_state == VALID_MAC_BUT_NO_COOKIE) {
+		needs_cookie = true;
+	} else {
+		if (mac_state == VALID_MAC_WITH_COOKIE_BUT_RATELIMITED)
+			iface->stats.rx_ratelimited++;
+		else
+			iface->stats.rx_invalid_mac++;
+		iface_log_remote(iface, now_s, LOG_LEVEL_DEBUG,
+				 "%s: invalid MAC or rate limited handshake from %s", iface->name,
+				 sockaddr_format(buf, sizeof(buf), &from->addr));
+		return;
+	}
+	/* The sender index sits right after the header in both handshake messages. */
+	memcpy(&sender_index, data + sizeof(struct message_header), sizeof(sender_index));
+	if (needs_cookie) {
+		iface->stats.rx_cookie_sent++;
+		send_cookie_reply(iface, data, len, sender_index, from, now_s);
+		return;
+	}
+
+	if (type == MESSAGE_HANDSHAKE_INITIATION) {
+		struct message_handshake_initiation msg;
+
+		memcpy(&msg, data, sizeof(msg));
+		hs = noise_handshake_consume_initiation(&msg, &iface->local, now_s);
+		if (!hs)
+			goto invalid;
+		peer = hs->entry.peer;
+		handshake_authenticated(peer, len, from, now_s);
+		peer_log(LOG_LEVEL_DEBUG, peer, "received handshake initiation");
+		send_handshake_response(peer, now_s);
+		return;
+	}
+
+	{
+		struct message_handshake_response msg;
+		bool had_session;
+
+		memcpy(&msg, data, sizeof(msg));
+		hs = noise_handshake_consume_response(&msg, &iface->local);
+		if (!hs)
+			goto invalid;
+		peer = hs->entry.peer;
+		had_session = peer->keypairs.current != NULL;
+		handshake_authenticated(peer, len, from, now_s);
+		if (!noise_handshake_begin_session(&peer->handshake, &peer->keypairs, now_s))
+			return;
+		timers_session_derived(peer, now_s);
+		timers_handshake_complete(peer, now_s);
+		peer_log(had_session ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, peer,
+			 "session established (we initiated)");
+		/*
+		 * Sends what waited for the session, or an empty packet: the
+		 * responder may not use its keys before it sees one from us.
+		 */
+		send_keepalive(peer, now_s);
+		return;
+	}
+invalid:
+	iface->stats.rx_handshake_bad++;
+	iface_log_remote(iface, now_s, LOG_LEVEL_DEBUG, "%s: invalid handshake %s from %s",
+			 iface->name, type == MESSAGE_HANDSHAKE_INITIATION ? "initiation" : "response",
+			 sockaddr_format(buf, sizeof(buf), &from->addr));
+}
+
+/* Section 6.2: the initiator renews a session before REJECT_AFTER_TIME cuts it off. */
+static void keep_key_fresh(struct peer *peer, double now_s)
+{
+	struct noise_keypair *kp = peer->keypairs.current;
+
+	if (peer->sent_lastminute_handshake)
+		return;
+	if (kp && kp->sending.is_valid && kp->i_am_the_initiator &&
+	    kp->sending.birthdate_s +
+			    PROTO_TIME(REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT) <=
+		    now_s) {
+		peer->sent_lastminute_handshake = true;
+		send_handshake_initiation(peer, false, now_s);
+	}
+}
+
+/* Length of the IP packet inside plain_len decrypted bytes, or 0 when it is not one. */
+static size_t inner_packet_len(const uint8_t *pkt, size_t plain_len, sa_family_t *family,
+			       const uint8_t **src)
+{
+	size_t len;
+
+	if (plain_len >= 20 && (pkt[0] >> 4) == 4) {
+		len = ((size_t)pkt[2] << 8) | pkt[3];
+		if (len < 20 || len > plain_len)
+			return 0;
+		*family = AF_INET;
+		*src = pkt + 12;
+		return len;
+	}
+	if (plain_len >= 40 && (pkt[0] >> 4) == 6) {
+		len = 40 + (((size_t)pkt[4] << 8) | pkt[5]);
+		if (len > plain_len)
+			return 0;
+		*family = AF_INET6;
+		*src = pkt + 8;
+		return len;
+	}
+	return 0;
+}
+
+static void receive_data(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
+			 double now_s)
+{
+	struct message_data *msg = (struct message_data *)data;
+	struct noise_keypair *kp;
+	struct index_entry *entry;
+	struct peer *peer;
+	uint8_t *plain = data + sizeof(struct message_data);
+	size_t plain_len = len - MESSAGE_MINIMUM_LENGTH, ip_len;
+	const uint8_t *src;
+	sa_family_t family;
+	uint32_t idx;
+	uint64_t counter;
+
+	memcpy(&idx, &msg->key_idx, sizeof(idx));
+	entry = index_table_lookup(iface->index, INDEX_KEYPAIR, le32toh(idx));
+	if (!entry) {
+		iface->stats.rx_unknown_index++;
+		return;
+	}
+	kp = container_of(entry, struct noise_keypair, entry);
+	peer = entry->peer;
+	if (!kp->receiving.is_valid ||
+	    kp->receiving.birthdate_s + PROTO_TIME(REJECT_AFTER_TIME) <= now_s ||
+	    kp->receiving_counter.counter >= REJECT_AFTER_MESSAGES) {
+		kp->receiving.is_valid = false;
+		iface->stats.rx_unknown_index++;
+		return;
+	}
+	memcpy(&counter, &msg->counter, sizeof(counter));
+	counter = le64toh(counter);
+	if (!aead_ctx_open(kp->receiving.ctx, counter, plain, plain,
+			   len - sizeof(struct message_data))) {
+		iface->stats.rx_auth_failed++;
+		return;
+	}
+	/* Only an authentic packet may move the window. */
+	if (!replay_check(&kp->receiving_counter, counter)) {
+		iface->stats.rx_replayed++;
+		return;
+	}
+
+	peer_set_endpoint_from(peer, from);
+	if (noise_received_with_keypair(&peer->keypairs, kp)) {
+		bool first = peer->keypairs.previous == NULL;
+
+		timers_handshake_complete(peer, now_s);
+		peer_log(first ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, peer,
+			 "session established (peer initiated)");
+		send_staged_packets(peer, now_s);
+	}
+	keep_key_fresh(peer, now_s);
+	timers_any_authenticated_packet_received(peer, now_s);
+	timers_any_authenticated_packet_traversal(peer, now_s);
+	peer->rx_bytes += len;
+
+	if (plain_len == 0)
+		return; /* a keepalive */
+	timers_data_received(peer, now_s);
+
+	ip_len = inner_packet_len(plain, plain_len, &family, &src);
+	if (!ip_len) {
+		iface->stats.rx_bad_inner++;
+		return;
+	}
+	/* Cryptokey routing, inbound: the sender must own the source address. */
+	if (allowedips_lookup(iface->allowedips, family, src) != peer) {
+		iface->stats.rx_bad_source++;
+		iface_log_remote(iface, now_s, LOG_LEVEL_DEBUG,
+				 "%s: peer %llu sent a packet from a source outside its allowed IPs",
+				 iface->name, (unsigned long long)peer->id);
+		return;
+	}
+	if (tun_write(iface->tun_fd, plain, ip_len) != 0)
+		iface->stats.tun_errors++;
+}
+
+void receive_packet(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
+		    double now_s)
+{
+	switch (message_type(data, len)) {
+	case MESSAGE_HANDSHAKE_INITIATION:
+		receive_handshake(iface, MESSAGE_HANDSHAKE_INITIATION, data, len, from, now_s);
+		break;
+	case MESSAGE_HANDSHAKE_RESPONSE:
+		receive_handshake(iface, MESSAGE_HANDSHAKE_RESPONSE, data, len, from, now_s);
+		break;
+	case MESSAGE_HANDSHAKE_COOKIE:
+		receive_cookie(iface, data, from, now_s);
+		break;
+	case MESSAGE_DATA:
+		receive_data(iface, data, len, from, now_s);
+		break;
+	default:
+		iface->stats.rx_malformed++;
+		break;
+	}
+}
+
+void receive_on_udp_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct iface *iface = w->data;
+	struct scratch *s = iface->scratch;
+	int fam = w == &iface->udp_watcher[1] ? 1 : 0;
+	struct endpoint from[BATCH_SIZE];
+	double now_s = clock_now_s();
+
+	(void)loop;
+	(void)revents;
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		int n = udp_recv_batch(&iface->udp, fam, s, from);
+
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &s->in.msgs[i].msg_hdr;
+
+			if (mh->msg_flags & MSG_TRUNC) {
+				iface->stats.rx_malformed++;
+				continue;
+			}
+			receive_packet(iface, s->in.bufs[i] + PKT_HEADROOM, s->in.msgs[i].msg_len,
+				       &from[i], now_s);
+		}
+		iface->stats.tx_errors += udp_flush(&iface->udp, s);
+		if (n < BATCH_SIZE)
+			break;
+	}
+}

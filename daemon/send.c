@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sending direction (the driver's send.c): packets read from the TUN
+ * device in batches are routed by destination through the allowed-IPs
+ * table, padded, encrypted in place under the peer's current keypair and
+ * queued for one sendmmsg per batch. A peer without a usable session gets
+ * its packets staged and a handshake started. Also the handshake, cookie
+ * and keepalive messages.
+ */
+#include "send.h"
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allowedips.h"
+#include "clock.h"
+#include "iface.h"
+#include "peer.h"
+#include "tun.h"
+#include "udp.h"
+
+/* Rounds of BATCH_SIZE reads per callback before other watchers get a turn. */
+#define TUN_ROUNDS 4
+
+void send_handshake_initiation(struct peer *peer, bool is_retry, double now_s)
+{
+	struct message_handshake_initiation msg;
+	int rc;
+
+	if (!is_retry)
+		peer->timers.handshake_attempts = 0;
+	/* Section 6.4: at most one initiation per REKEY_TIMEOUT. */
+	if (peer->last_sent_handshake_s + PROTO_TIME(REKEY_TIMEOUT) > now_s)
+		return;
+	if (!peer->has_endpoint)
+		return;
+	peer->last_sent_handshake_s = now_s;
+	if (!noise_handshake_create_initiation(&msg, &peer->handshake))
+		return;
+	peer_log(LOG_LEVEL_DEBUG, peer, "sending handshake initiation");
+	cookie_add_mac_to_packet((uint8_t *)&msg, sizeof(msg), &peer->cookie, now_s);
+	timers_any_authenticated_packet_traversal(peer, now_s);
+	timers_any_authenticated_packet_sent(peer, now_s);
+	rc = udp_send(&peer->iface->udp, &peer->endpoint, &msg, sizeof(msg));
+	if (rc == 0)
+		peer->tx_bytes += sizeof(msg);
+	else
+		peer->iface->stats.tx_errors++;
+	timers_handshake_initiated(peer, now_s);
+}
+
+void send_handshake_response(struct peer *peer, double now_s)
+{
+	struct message_handshake_response msg;
+
+	peer->last_sent_handshake_s = now_s;
+	if (!noise_handshake_create_response(&msg, &peer->handshake))
+		return;
+	cookie_add_mac_to_packet((uint8_t *)&msg, sizeof(msg), &peer->cookie, now_s);
+	if (!noise_handshake_begin_session(&peer->handshake, &peer->keypairs, now_s))
+		return;
+	peer_log(LOG_LEVEL_DEBUG, peer, "sending handshake response");
+	timers_session_derived(peer, now_s);
+	timers_any_authenticated_packet_traversal(peer, now_s);
+	timers_any_authenticated_packet_sent(peer, now_s);
+	if (udp_send(&peer->iface->udp, &peer->endpoint, &msg, sizeof(msg)) == 0)
+		peer->tx_bytes += sizeof(msg);
+	else
+		peer->iface->stats.tx_errors++;
+}
+
+void send_cookie_reply(struct iface *iface, const uint8_t *msg, size_t len, uint32_t sender_index_le,
+		       struct endpoint *src, double now_s)
+{
+	struct message_handshake_cookie reply;
+
+	if (!cookie_message_create(&reply, msg, len, sender_index_le, &iface->cookie_checker,
+				   &src->addr, now_s))
+		return;
+	if (udp_send(&iface->udp, src, &reply, sizeof(reply)) != 0)
+		iface->stats.tx_errors++;
+}
+
+/* Section 6.2: the initiator renews the session before it gets old or worn. */
+static void keep_key_fresh(struct peer *peer, double now_s)
+{
+	struct noise_keypair *kp = peer->keypairs.current;
+
+	if (kp && kp->sending.is_valid &&
+	    (kp->sending_counter > REKEY_AFTER_MESSAGES ||
+	     (kp->i_am_the_initiator &&
+	      kp->sending.birthdate_s + PROTO_TIME(REKEY_AFTER_TIME) <= now_s)))
+		send_handshake_initiation(peer, false, now_s);
+}
+
+/*
+ * Turn the IP packet of len bytes at payload (with PKT_HEADROOM before and
+ * PKT_TAILROOM after it) into a data message in place. Returns the message
+ * start; *msg_len gets its length.
+ */
+static uint8_t *encrypt_in_place(struct noise_keypair *kp, uint64_t counter, uint8_t *payload,
+				 size_t len, uint32_t mtu, size_t *msg_len)
+{
+	struct message_data *hdr = (struct message_data *)(payload - sizeof(struct message_data));
+	size_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
+
+	/* Section 5.4.6: pad to 16, but never past the MTU (keepalives stay empty). */
+	if (mtu && len <= mtu && padded > mtu)
+		padded = mtu;
+	memset(payload + len, 0, padded - len);
+	hdr->header.type = htole32(MESSAGE_DATA);
+	hdr->key_idx = htole32(kp->remote_index);
+	hdr->counter = htole64(counter);
+	if (!aead_ctx_seal(kp->sending.ctx, counter, payload, payload, padded))
+		return NULL;
+	*msg_len = message_data_len(padded);
+	return (uint8_t *)hdr;
+}
+
+/* A keypair we may send with now, or NULL (then a handshake is due). */
+static struct noise_keypair *usable_keypair(struct peer *peer, unsigned int n, double now_s)
+{
+	struct noise_keypair *kp = peer->keypairs.current;
+
+	if (!kp || !kp->sending.is_valid)
+		return NULL;
+	if (kp->sending.birthdate_s + PROTO_TIME(REJECT_AFTER_TIME) <= now_s ||
+	    kp->sending_counter + n >= REJECT_AFTER_MESSAGES) {
+		kp->sending.is_valid = false;
+		return NULL;
+	}
+	return kp;
+}
+
+/* Encrypt one packet (in its buffer) and queue it; owned is freed after the send. */
+static bool encrypt_and_queue(struct peer *peer, struct noise_keypair *kp, uint8_t *payload,
+			      size_t len, void *owned, double now_s)
+{
+	struct iface *iface = peer->iface;
+	uint8_t *msg;
+	size_t msg_len;
+
+	msg = encrypt_in_place(kp, kp->sending_counter++, payload, len, iface->mtu, &msg_len);
+	if (!msg) {
+		free(owned);
+		return false;
+	}
+	udp_queue(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len, owned);
+	peer->tx_bytes += msg_len;
+	timers_any_authenticated_packet_traversal(peer, now_s);
+	timers_any_authenticated_packet_sent(peer, now_s);
+	if (len)
+		timers_data_sent(peer, now_s);
+	return true;
+}
+
+void send_staged_packets(struct peer *peer, double now_s)
+{
+	struct noise_keypair *kp;
+	struct staged_pkt *p;
+
+	if (!peer->staged.count)
+		return;
+	kp = usable_keypair(peer, peer->staged.count, now_s);
+	if (!kp || !peer->has_endpoint) {
+		send_handshake_initiation(peer, false, now_s);
+		return;
+	}
+	while ((p = peer->staged.head)) {
+		peer->staged.head = p->next;
+		if (!peer->staged.head)
+			peer->staged.tail = NULL;
+		peer->staged.count--;
+		encrypt_and_queue(peer, kp, p->buf + PKT_HEADROOM, p->len, p, now_s);
+	}
+	keep_key_fresh(peer, now_s);
+}
+
+void send_keepalive(struct peer *peer, double now_s)
+{
+	if (!peer->staged.count) {
+		peer_stage_keepalive(peer);
+		peer_log(LOG_LEVEL_DEBUG, peer, "sending keepalive");
+	}
+	send_staged_packets(peer, now_s);
+}
+
+/* The destination of an IP packet, or false when it is not one. */
+static bool packet_destination(const uint8_t *pkt, size_t len, sa_family_t *family,
+			       const uint8_t **addr)
+{
+	if (len >= 20 && (pkt[0] >> 4) == 4) {
+		*family = AF_INET;
+		*addr = pkt + 16;
+		return true;
+	}
+	if (len >= 40 && (pkt[0] >> 4) == 6) {
+		*family = AF_INET6;
+		*addr = pkt + 24;
+		return true;
+	}
+	return false;
+}
+
+static void send_one_from_tun(struct iface *iface, uint8_t *payload, size_t len, double now_s)
+{
+	const uint8_t *dst;
+	sa_family_t family;
+	struct noise_keypair *kp;
+	struct peer *peer;
+
+	if (!packet_destination(payload, len, &family, &dst))
+		return;
+	peer = allowedips_lookup(iface->allowedips, family, dst);
+	if (!peer) {
+		iface->stats.tx_no_peer++;
+		return;
+	}
+	if (!peer->has_endpoint) {
+		iface->stats.tx_no_endpoint++;
+		iface_log_remote(iface, now_s, LOG_LEVEL_DEBUG,
+				 "%s: peer %llu has no endpoint; dropping packet", iface->name,
+				 (unsigned long long)peer->id);
+		return;
+	}
+	/* Fast path: a session and nothing queued ahead of this packet. */
+	if (!peer->staged.count && (kp = usable_keypair(peer, 1, now_s))) {
+		if (encrypt_and_queue(peer, kp, payload, len, NULL, now_s))
+			keep_key_fresh(peer, now_s);
+		return;
+	}
+	peer_stage_packet(peer, payload, len);
+	send_staged_packets(peer, now_s);
+}
+
+void send_on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct iface *iface = w->data;
+	struct scratch *s = iface->scratch;
+	double now_s = clock_now_s();
+	ssize_t lens[BATCH_SIZE];
+
+	(void)loop;
+	(void)revents;
+	for (int round = 0; round < TUN_ROUNDS; round++) {
+		int n = 0;
+
+		while (n < BATCH_SIZE) {
+			lens[n] = tun_read(iface->tun_fd, s->tun_bufs[n] + PKT_HEADROOM,
+					   PKT_MAX_PAYLOAD);
+			if (lens[n] <= 0)
+				break;
+			n++;
+		}
+		for (int i = 0; i < n; i++)
+			send_one_from_tun(iface, s->tun_bufs[i] + PKT_HEADROOM, (size_t)lens[i],
+					  now_s);
+		iface->stats.tx_errors += udp_flush(&iface->udp, s);
+		if (n < BATCH_SIZE)
+			break;
+	}
+}

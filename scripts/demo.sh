@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tund's main job on one machine: two network namespaces ("alice" and "bob")
+# joined by a veth pair on 192.0.2.0/24, one tund in each, and traffic
+# through the encrypted tunnel 10.77.0.0/24 between them.
+#
+#   alice                                         bob
+#   tund0 10.77.0.1  ==== WireGuard over UDP ====  tund0 10.77.0.2
+#   veth0 192.0.2.1 ------------------------------ veth0 192.0.2.2
+#
+# Usage: sudo scripts/demo.sh      (installs packages, builds, runs, cleans up)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${TUND_SKIP_DEPS:-}" ]; then
+	scripts/deps.sh >/dev/null
+fi
+build=$(scripts/build.sh | tail -n 1)
+export TUND="$PWD/$build/daemon/tund" TUNCTL="$PWD/$build/ctl/tunctl"
+
+. test/lib/netns.sh
+e2e_init socat ping ss
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "two namespaces joined by a veth pair"
+alice=$(ns_new alice)
+bob=$(ns_new bob)
+veth "$alice" veth0 "$bob" veth0
+addr "$alice" veth0 192.0.2.1/24
+addr "$bob" veth0 192.0.2.2/24
+
+say "keys: tunctl genkey | tunctl pubkey (the same format as wg)"
+ka=$(genkey)
+kb=$(genkey)
+pa=$(pubkey "$ka")
+pb=$(pubkey "$kb")
+echo "alice public key: $pa"
+echo "bob   public key: $pb"
+
+da=$(confdir alice)
+db=$(confdir bob)
+write_conf "$da/tund0.conf" <<CONF
+[Interface]
+PrivateKey = $ka
+ListenPort = 51820
+Address = 10.77.0.1/24
+
+[Peer]
+Name = bob
+PublicKey = $pb
+Endpoint = 192.0.2.2:51820
+AllowedIPs = 10.77.0.2/32
+CONF
+write_conf "$db/tund0.conf" <<CONF
+[Interface]
+PrivateKey = $kb
+ListenPort = 51820
+Address = 10.77.0.2/24
+
+[Peer]
+Name = alice
+PublicKey = $pa
+Endpoint = 192.0.2.1:51820
+AllowedIPs = 10.77.0.1/32
+CONF
+say "alice's /etc/tund/tund0.conf (private key hidden here)"
+sed 's/^PrivateKey = .*/PrivateKey = (hidden)/' "$da/tund0.conf"
+say "tunctl check-config"
+"$TUNCTL" check-config "$da"
+
+say "start one tund in each namespace"
+tund_start "$alice" alice "$da"
+tund_start "$bob" bob "$db"
+tund_wait_iface "$alice" tund0
+tund_wait_iface "$bob" tund0
+ip -n "$alice" addr show tund0
+
+say "ping bob through the tunnel"
+wait_until 10 "handshake" ping_ok "$alice" 10.77.0.2
+n "$alice" ping -c 3 -i 0.2 10.77.0.2
+
+say "20 MB over TCP through the tunnel, checksum verified"
+transfer "$alice" "$bob" 10.77.0.2 20
+
+say "what went over the veth is encrypted WireGuard (UDP port 51820)"
+ip -n "$alice" -s link show veth0 | sed -n '1,6p'
+
+say "daemon logs"
+sed 's/^/alice: /' "$E2E_TMP/alice.log" | grep -v debug | head -20
+
+say "stop both daemons (SIGTERM): interfaces removed"
+tund_stop alice
+tund_stop bob
+say "demo done"

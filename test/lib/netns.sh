@@ -1,0 +1,241 @@
+# shellcheck shell=bash
+# Helpers for tund's end-to-end tests: namespaces, veth links, tund daemons,
+# waiting on conditions, and cleanup that runs even when a test fails.
+#
+# Source it from a test script:
+#     . "$(dirname "$0")/../lib/netns.sh"
+# Then: e2e_init (checks root and tools, sets the EXIT trap), ns_new, veth,
+# tund_conf, tund_start, wait_until, ... Every helper that changes something
+# echoes the command it runs, prefixed with "+", so a failing log reads like
+# a transcript. Names contain $$ so parallel runs never collide.
+
+set -euo pipefail
+
+TUND=${TUND:-tund}
+TUNCTL=${TUNCTL:-tunctl}
+E2E_TMP=""
+E2E_NAMESPACES=()
+E2E_PIDS=()
+E2E_CLEANUPS=()
+
+log() { printf '%s\n' "$*" >&2; }
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+skip() {
+	printf 'SKIP: %s\n' "$*" >&2
+	exit 77
+}
+run() {
+	printf '+ %s\n' "$*" >&2
+	"$@"
+}
+# n NS CMD...: run CMD inside namespace NS (echoed).
+n() {
+	local ns=$1
+	shift
+	printf '+ [%s] %s\n' "${ns%-$$}" "$*" >&2
+	ip netns exec "$ns" "$@"
+}
+# nq NS CMD...: the same, quietly (for polling).
+nq() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+	done
+}
+
+e2e_cleanup() {
+	local rc=$? i pid
+	set +e
+	for ((i = ${#E2E_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${E2E_CLEANUPS[i]}" >/dev/null 2>&1
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${E2E_NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$E2E_TMP" ]; then
+		for f in "$E2E_TMP"/*.log; do
+			[ -f "$f" ] || continue
+			printf '\n===== %s (last 60 lines) =====\n' "$(basename "$f")" >&2
+			tail -n 60 "$f" >&2
+		done
+	fi
+	[ -n "$E2E_TMP" ] && rm -rf "$E2E_TMP"
+	exit "$rc"
+}
+
+# e2e_init [TOOLS...]: skip (77) unless root with /dev/net/tun and the tools.
+e2e_init() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	require_cmd ip "$@"
+	[ -x "$TUND" ] || command -v "$TUND" >/dev/null || skip "tund binary not found ($TUND)"
+	E2E_TMP=$(mktemp -d "/tmp/tund-e2e.$$.XXXXXX")
+	chmod 700 "$E2E_TMP"
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# at_exit CMD: run CMD (a string) at cleanup, before namespaces go.
+at_exit() { E2E_CLEANUPS+=("$1"); }
+
+# ns_new NAME: create namespace NAME-$$ with lo up; prints its full name.
+ns_new() {
+	local ns="$1-$$"
+	ip netns add "$ns"
+	E2E_NAMESPACES+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
+veth() {
+	run ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# addr NS IF ADDR/LEN...: add addresses without duplicate address detection.
+addr() {
+	local ns=$1 dev=$2 a
+	shift 2
+	for a in "$@"; do
+		if [[ $a == *:* ]]; then
+			run ip -n "$ns" addr add "$a" dev "$dev" nodad
+		else
+			run ip -n "$ns" addr add "$a" dev "$dev"
+		fi
+	done
+}
+
+genkey() { "$TUNCTL" genkey; }
+pubkey() { printf '%s\n' "$1" | "$TUNCTL" pubkey; }
+
+# conf_path NAME IFACE: where a daemon NAME keeps its config for IFACE.
+confdir() {
+	local d="$E2E_TMP/$1.d"
+	mkdir -p "$d"
+	chmod 700 "$d"
+	echo "$d"
+}
+
+# write_conf FILE < text: write a config file with mode 0600.
+write_conf() {
+	(umask 077 && cat >"$1")
+}
+
+# tund_start NS NAME CONFDIR [EXTRA ENV...]: start tund in NS, log to $E2E_TMP/NAME.log.
+# Sets TUND_PID_<NAME>. Waits until the control socket or the interface exists.
+tund_start() {
+	local ns=$1 name=$2 dir=$3
+	shift 3
+	local logf="$E2E_TMP/$name.log" sock="$E2E_TMP/$name.sock"
+	printf '+ [%s] %s --foreground --config-dir %s --control-socket %s (log %s)\n' \
+		"${ns%-$$}" "$TUND" "$dir" "$sock" "$logf" >&2
+	env "$@" ip netns exec "$ns" "$TUND" --foreground --log-level debug \
+		--config-dir "$dir" --control-socket "$sock" >>"$logf" 2>&1 &
+	local pid=$!
+	E2E_PIDS+=("$pid")
+	printf -v "TUND_PID_$name" '%s' "$pid"
+	wait_until 10 "tund $name up" tund_log_has "$name" "starting" || fail "tund $name did not start"
+}
+
+# tund_wait_iface NS IFACE: wait until IFACE exists and is up in NS.
+tund_wait_iface() {
+	wait_until 10 "$2 up in ${1%-$$}" iface_is_up "$1" "$2"
+}
+iface_is_up() { ip -n "$1" link show "$2" 2>/dev/null | grep -q ',UP'; }
+
+# tund_stop NAME: SIGTERM the daemon and wait for it to exit; fails if it crashed.
+tund_stop() {
+	local var="TUND_PID_$1" pid rc=0
+	pid=${!var}
+	run kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || fail "tund $1 exited with status $rc"
+}
+
+# tund_alive NAME: the daemon is still running.
+tund_alive() {
+	local var="TUND_PID_$1"
+	kill -0 "${!var}" 2>/dev/null
+}
+
+tund_log_has() { grep -q -- "$2" "$E2E_TMP/$1.log" 2>/dev/null; }
+
+# wait_until SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	local secs=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	log "timed out after ${secs}s waiting for: $what"
+	return 1
+}
+
+# ping_ok NS ADDR: three quick pings get an answer.
+ping_ok() {
+	ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1
+}
+
+# assert_ping NS ADDR [SECONDS]: wait (handshake) until ADDR answers, then 5 pings with no loss.
+assert_ping() {
+	local ns=$1 dst=$2 secs=${3:-10}
+	wait_until "$secs" "ping $dst from ${ns%-$$}" ping_ok "$ns" "$dst" || fail "no ping reply from $dst"
+	n "$ns" ping -c 5 -i 0.05 -W 1 -q "$dst" >/dev/null || fail "ping $dst lost packets"
+}
+
+# assert_no_ping NS ADDR: nothing gets through for 3 seconds.
+assert_no_ping() {
+	if ip netns exec "$1" ping -c 3 -i 0.5 -W 1 -q "$2" >/dev/null 2>&1; then
+		fail "ping $2 from ${1%-$$} got through but must not"
+	fi
+}
+
+# transfer NS_FROM NS_TO DST_ADDR MB [PORT]: send MB megabytes of random data over TCP,
+# compare SHA-256 on arrival.
+transfer() {
+	local from=$1 to=$2 dst=$3 mb=$4 port=${5:-5001}
+	local src="$E2E_TMP/xfer-src.$port" out="$E2E_TMP/xfer-out.$port"
+	head -c "$((mb * 1024 * 1024))" /dev/urandom >"$src"
+	rm -f "$out"
+	ip netns exec "$to" socat -u "TCP-LISTEN:$port,reuseaddr,bind=$dst" "OPEN:$out,creat,trunc" &
+	local lpid=$!
+	E2E_PIDS+=("$lpid")
+	wait_until 5 "listener on $dst:$port" listening "$to" "$port" || fail "listener did not start"
+	local t0 t1
+	t0=$(date +%s.%N)
+	n "$from" timeout 120 socat -u "OPEN:$src" "TCP:$dst:$port" || fail "transfer to $dst failed"
+	wait "$lpid" || fail "receiver failed"
+	t1=$(date +%s.%N)
+	local a b
+	a=$(sha256sum <"$src" | cut -d' ' -f1)
+	b=$(sha256sum <"$out" | cut -d' ' -f1)
+	[ "$a" = "$b" ] || fail "transfer to $dst: checksum mismatch ($(stat -c %s "$out") bytes arrived)"
+	log "transfer of ${mb} MB to $dst ok in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
+	rm -f "$src" "$out"
+}
+listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
