@@ -1,2 +1,231 @@
 // SPDX-License-Identifier: MIT
-/* placeholder: being written */
+/*
+ * The configuration model: diagnostics, freeing, the checks that need a
+ * whole file (missing keys, duplicates, overlaps, permissions), and loading
+ * a directory. Parsing lines and values is config_ini.c's.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+/* ---- Diagnostics ---- */
+
+void diag_add(struct diag_list *d, enum diag_severity sev, const char *file, unsigned int line,
+	      const char *fmt, ...)
+{
+	struct diag *item;
+	va_list ap;
+	char *msg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct diag *items = realloc(d->items, cap * sizeof(*items));
+
+		if (!items)
+			return;
+		d->items = items;
+		d->cap = cap;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	item = &d->items[d->n];
+	item->severity = sev;
+	item->line = line;
+	item->msg = msg;
+	item->file = strdup(file ? file : "");
+	if (!item->msg || !item->file) {
+		free(item->msg);
+		free(item->file);
+		return;
+	}
+	d->n++;
+	if (sev == DIAG_ERROR)
+		d->n_errors++;
+	else
+		d->n_warnings++;
+}
+
+char *diag_format(char *buf, size_t len, const struct diag *item)
+{
+	const char *sev = item->severity == DIAG_ERROR ? "error" : "warning";
+
+	if (item->line)
+		snprintf(buf, len, "%s:%u: %s: %s", item->file, item->line, sev, item->msg);
+	else
+		snprintf(buf, len, "%s: %s: %s", item->file, sev, item->msg);
+	return buf;
+}
+
+void diag_print(const struct diag_list *d, FILE *out)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(out, "%s\n", diag_format(buf, sizeof(buf), &d->items[i]));
+}
+
+void diag_list_clear(struct diag_list *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].file);
+		free(d->items[i].msg);
+	}
+	free(d->items);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- Model ---- */
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void iface_config_free(struct iface_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct peer_config *pc = &cfg->peers[i];
+
+		free(pc->name);
+		free(pc->allowed_ips);
+		free(pc->endpoint_host);
+		crypto_wipe(pc->preshared_key, sizeof(pc->preshared_key));
+	}
+	free(cfg->peers);
+	free(cfg->path);
+	free(cfg->addresses);
+	free_strings(cfg->dns, cfg->n_dns);
+	free_strings(cfg->pre_up, cfg->n_pre_up);
+	free_strings(cfg->post_up, cfg->n_post_up);
+	free_strings(cfg->pre_down, cfg->n_pre_down);
+	free_strings(cfg->post_down, cfg->n_post_down);
+	crypto_wipe(cfg, sizeof(*cfg));
+	free(cfg);
+}
+
+bool config_iface_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= IFNAMSIZ || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_=+.-") ==
+	       len;
+}
+
+const struct peer_config *iface_config_find_peer(const struct iface_config *cfg, const char *id)
+{
+	uint8_t key[KEY_LEN];
+	bool is_key = key_from_base64(key, id, NULL) == 0;
+
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *pc = &cfg->peers[i];
+
+		if (pc->name && strcmp(pc->name, id) == 0)
+			return pc;
+		if (is_key && memcmp(pc->public_key, key, KEY_LEN) == 0)
+			return pc;
+	}
+	return NULL;
+}
+
+/* ---- Directory ---- */
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_conf_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".conf") == 0;
+}
+
+static int list_conf_files(const char *dir, char ***out, size_t *n_out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!is_conf_name(de->d_name))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 8) * sizeof(*nn));
+
+			if (!nn)
+				goto nomem;
+			names = nn;
+		}
+		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0)
+			goto nomem;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), compare_names);
+	*out = names;
+	*n_out = n;
+	return 0;
+nomem:
+	closedir(d);
+	free_strings(names, n);
+	return -ENOMEM;
+}
+
+int config_load_dir(const char *dir, struct config_set *out, struct diag_list *diags)
+{
+	char **paths;
+	size_t n;
+	int rc, ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	rc = list_conf_files(dir, &paths, &n);
+	if (rc != 0) {
+		diag_add(diags, DIAG_ERROR, dir, 0, "cannot read the configuration directory: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	out->ifaces = calloc(n ? n : 1, sizeof(*out->ifaces));
+	if (!out->ifaces) {
+		free_strings(paths, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct iface_config *cfg;
+
+		rc = config_load_file(paths[i], &cfg, diags);
+		if (rc == 0)
+			out->ifaces[out->n++] = cfg;
+		else
+			ret = -EINVAL;
+	}
+	free_strings(paths, n);
+	return ret;
+}
+
+void config_set_clear(struct config_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		iface_config_free(set->ifaces[i]);
+	free(set->ifaces);
+	memset(set, 0, sizeof(*set));
+}

@@ -97,6 +97,14 @@ struct iface_config {
  * why, *out NULL), or -errno when it cannot be read (also in diags).
  */
 int config_load_file(const char *path, struct iface_config **out, struct diag_list *diags);
+/*
+ * The same from text in memory (for the fuzzer and tests): path names the
+ * file in diagnostics, gives the interface name (its stem) and the directory
+ * that relative key-file paths are resolved against. No permission check on
+ * the text itself.
+ */
+int config_load_string(const char *path, const char *text, size_t len, struct iface_config **out,
+		       struct diag_list *diags);
 void iface_config_free(struct iface_config *cfg);
 
 /* The interfaces of a config directory, sorted by name. */

@@ -1,2 +1,967 @@
 // SPDX-License-Identifier: MIT
-/* placeholder: being written */
+/*
+ * Loading a wg-quick INI file with inih. Debian's libinih is built with
+ * options that do not fit wg-quick files, and redefining INI_* here changes
+ * nothing: '#' after a value stays in the value, ';' after a blank starts a
+ * comment (PostUp lines use ';'), an indented line continues the previous
+ * key, lines over 199 bytes are cut, and the handler never learns the line
+ * number. So inih reads through a reader of ours that takes each raw line
+ * (any length), counts it, strips '#' comments and blanks as wg-quick does,
+ * checks its shape, keeps the value aside and hands inih only "[Section]" or
+ * "Key=<token>"; the handler swaps the token back for the value. inih then
+ * does what it is good at, splitting and dispatching, and every message has
+ * a file and a line.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto.h"
+
+#define MAX_LINE_BYTES 65536
+#define MAX_KEY_LEN    64
+#define STASH_MARK     '\x01'
+
+enum section {
+	SEC_NONE,
+	SEC_INTERFACE,
+	SEC_PEER,
+	SEC_UNKNOWN,
+};
+
+static const char *const section_names[] = {
+	[SEC_NONE] = "",
+	[SEC_INTERFACE] = "Interface",
+	[SEC_PEER] = "Peer",
+	[SEC_UNKNOWN] = "?",
+};
+
+struct loader;
+typedef int (*key_parse_fn)(struct loader *l, const char *key, const char *value);
+
+struct key_handler {
+	enum section section;
+	const char *name;
+	bool is_list; /* repeatable and additive; otherwise repeating it warns */
+	key_parse_fn parse;
+};
+
+/* The state of one file's load; lives on the stack of load(). */
+struct loader {
+	const char *path; /* for messages */
+	char *dir;        /* relative key files are found here */
+	struct diag_list *diags;
+	struct iface_config *cfg;
+	FILE *f;
+	char *linebuf;
+	size_t linecap;
+	unsigned int line;     /* of the line last handed to inih */
+	enum section section;  /* of that line */
+	unsigned int interface_line;
+	unsigned int *peer_key_line; /* per peer: line of its PublicKey, 0 = none */
+	unsigned int seen[32];       /* per key of the current section: first line, 0 = unseen */
+	unsigned int private_key_line;
+	bool has_inline_secret;
+	char **stash;
+	size_t n_stash, cap_stash;
+	bool oom;
+};
+
+static void err(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void err(struct loader *l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(l->diags, DIAG_ERROR, l->path, l->line, "%s", msg);
+}
+
+static void warn(struct loader *l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(l->diags, DIAG_WARNING, l->path, l->line, "%s", msg);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+/* ---- Values ---- */
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !*end && !errno && *out <= max;
+}
+
+/* Call fn for each comma-separated, trimmed, non-empty element of value. */
+static int for_each_item(struct loader *l, const char *key, const char *value,
+			 int (*fn)(struct loader *, const char *, char *))
+{
+	char *copy = strdup(value), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy) {
+		l->oom = true;
+		return -1;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = trim(tok);
+		if (*tok && fn(l, key, tok) != 0)
+			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+static void *grow(struct loader *l, void *arr, size_t n, size_t size)
+{
+	void *p = realloc(arr, (n + 1) * size);
+
+	if (!p)
+		l->oom = true;
+	return p;
+}
+
+static int push_string(struct loader *l, char ***arr, size_t *n, const char *s)
+{
+	char **v = grow(l, *arr, *n, sizeof(**arr));
+	char *copy;
+
+	if (!v)
+		return -1;
+	*arr = v;
+	copy = strdup(s);
+	if (!copy) {
+		l->oom = true;
+		return -1;
+	}
+	v[(*n)++] = copy;
+	return 0;
+}
+
+static struct peer_config *cur_peer(struct loader *l)
+{
+	return &l->cfg->peers[l->cfg->n_peers - 1];
+}
+
+/* Read one base64 key from a file of our own, refusing files others can read. */
+static int read_key_file(struct loader *l, const char *key, const char *value,
+			 uint8_t out[KEY_LEN])
+{
+	char path[4096], text[128];
+	const char *why;
+	struct stat st;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (value[0] == '/')
+		snprintf(path, sizeof(path), "%s", value);
+	else
+		snprintf(path, sizeof(path), "%s/%s", l->dir, value);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err(l, "%s: \"%s\": cannot read: %s", key, value, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err(l, "%s: \"%s\": not a regular file", key, value);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		err(l, "%s: \"%s\" is readable by group or others (mode %04o); run chmod 600 on it",
+		    key, value, (unsigned int)(st.st_mode & 07777));
+		goto out;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	if (n < 0) {
+		err(l, "%s: \"%s\": cannot read: %s", key, value, strerror(errno));
+		goto out;
+	}
+	text[n] = '\0';
+	if (key_from_base64(out, trim(text), &why) != 0) {
+		err(l, "%s: \"%s\": the key in it %s", key, value, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	crypto_wipe(text, sizeof(text));
+	close(fd);
+	return rc;
+}
+
+/* ---- [Interface] keys ---- */
+
+static int set_private_key(struct loader *l, const char *key, const char *value, bool from_file)
+{
+	const char *why;
+
+	if (l->private_key_line && l->private_key_line != l->line) {
+		err(l, "%s: the private key is already set at line %u; use PrivateKey or PrivateKeyFile, not both",
+		    key, l->private_key_line);
+		return -1;
+	}
+	if (from_file) {
+		if (read_key_file(l, key, value, l->cfg->private_key) != 0)
+			return -1;
+	} else if (key_from_base64(l->cfg->private_key, value, &why) != 0) {
+		/* Never echo what may be a secret. */
+		err(l, "%s: the key %s", key, why);
+		return -1;
+	} else {
+		l->has_inline_secret = true;
+	}
+	l->cfg->has_private_key = true;
+	l->private_key_line = l->line;
+	return 0;
+}
+
+static int parse_private_key(struct loader *l, const char *key, const char *value)
+{
+	return set_private_key(l, key, value, false);
+}
+
+static int parse_private_key_file(struct loader *l, const char *key, const char *value)
+{
+	return set_private_key(l, key, value, true);
+}
+
+static int parse_listen_port(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, 65535, &v)) {
+		err(l, "%s: \"%s\": expected a port number 0-65535 (0: any free port)", key, value);
+		return -1;
+	}
+	l->cfg->listen_port = (uint16_t)v;
+	l->cfg->has_listen_port = v != 0;
+	return 0;
+}
+
+static int parse_fwmark(struct loader *l, const char *key, const char *value)
+{
+	unsigned long long v;
+	char *end;
+
+	if (strcasecmp(value, "off") == 0) {
+		l->cfg->fwmark = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(value, &end, 0);
+	if (!isdigit((unsigned char)value[0]) || *end || errno || v > UINT32_MAX) {
+		err(l, "%s: \"%s\": expected off, a number or 0xHEX up to 0xffffffff", key, value);
+		return -1;
+	}
+	l->cfg->fwmark = (uint32_t)v;
+	return 0;
+}
+
+static int add_address(struct loader *l, const char *key, char *item)
+{
+	struct ip_prefix p, *arr;
+	const char *why;
+
+	if (prefix_parse(item, &p, NULL, &why) != 0) {
+		err(l, "%s: \"%s\": %s", key, item, why);
+		return -1;
+	}
+	arr = grow(l, l->cfg->addresses, l->cfg->n_addresses, sizeof(*arr));
+	if (!arr)
+		return -1;
+	l->cfg->addresses = arr;
+	arr[l->cfg->n_addresses++] = p;
+	return 0;
+}
+
+static int parse_address(struct loader *l, const char *key, const char *value)
+{
+	return for_each_item(l, key, value, add_address);
+}
+
+static int parse_mtu(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, 65535, &v) || v < 576) {
+		err(l, "%s: \"%s\": expected a number 576-65535", key, value);
+		return -1;
+	}
+	l->cfg->mtu = (uint32_t)v;
+	return 0;
+}
+
+static bool is_search_domain(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len < 254 && s[0] != '-' && s[0] != '.' &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == len;
+}
+
+static int add_dns(struct loader *l, const char *key, char *item)
+{
+	struct ip_prefix p;
+
+	if ((prefix_parse(item, &p, NULL, NULL) != 0 || strchr(item, '/')) &&
+	    !is_search_domain(item)) {
+		err(l, "%s: \"%s\": expected an IP address or a search domain", key, item);
+		return -1;
+	}
+	return push_string(l, &l->cfg->dns, &l->cfg->n_dns, item);
+}
+
+static int parse_dns(struct loader *l, const char *key, const char *value)
+{
+	return for_each_item(l, key, value, add_dns);
+}
+
+static int parse_table(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (strcasecmp(value, "auto") == 0) {
+		l->cfg->table = TABLE_AUTO;
+	} else if (strcasecmp(value, "off") == 0) {
+		l->cfg->table = TABLE_OFF;
+	} else if (strcasecmp(value, "main") == 0) {
+		l->cfg->table = TABLE_ID;
+		l->cfg->table_id = 254;
+	} else if (parse_uint(value, UINT32_MAX, &v) && v > 0) {
+		l->cfg->table = TABLE_ID;
+		l->cfg->table_id = (uint32_t)v;
+	} else {
+		err(l, "%s: \"%s\": expected auto, off, main or a table number", key, value);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_hook(struct loader *l, const char *key, const char *value)
+{
+	struct iface_config *c = l->cfg;
+
+	if (strcasecmp(key, "PreUp") == 0)
+		return push_string(l, &c->pre_up, &c->n_pre_up, value);
+	if (strcasecmp(key, "PostUp") == 0)
+		return push_string(l, &c->post_up, &c->n_post_up, value);
+	if (strcasecmp(key, "PreDown") == 0)
+		return push_string(l, &c->pre_down, &c->n_pre_down, value);
+	return push_string(l, &c->post_down, &c->n_post_down, value);
+}
+
+static int parse_save_config(struct loader *l, const char *key, const char *value)
+{
+	(void)value;
+	warn(l, "%s is a wg-quick setting tund ignores; use tunctl's --save to write changes back",
+	     key);
+	return 0;
+}
+
+/* ---- [Peer] keys ---- */
+
+static int parse_public_key(struct loader *l, const char *key, const char *value)
+{
+	const char *why;
+
+	if (key_from_base64(cur_peer(l)->public_key, value, &why) != 0) {
+		err(l, "%s: \"%s\" %s", key, value, why);
+		return -1;
+	}
+	l->peer_key_line[l->cfg->n_peers - 1] = l->line;
+	return 0;
+}
+
+static int set_psk(struct loader *l, const char *key, const char *value, bool from_file)
+{
+	struct peer_config *pc = cur_peer(l);
+	const char *why;
+
+	if (from_file) {
+		if (read_key_file(l, key, value, pc->preshared_key) != 0)
+			return -1;
+	} else if (key_from_base64(pc->preshared_key, value, &why) != 0) {
+		err(l, "%s: the key %s", key, why);
+		return -1;
+	} else {
+		l->has_inline_secret = true;
+	}
+	pc->has_preshared_key = true;
+	return 0;
+}
+
+static int parse_psk(struct loader *l, const char *key, const char *value)
+{
+	return set_psk(l, key, value, false);
+}
+
+static int parse_psk_file(struct loader *l, const char *key, const char *value)
+{
+	return set_psk(l, key, value, true);
+}
+
+static int add_allowed_ip(struct loader *l, const char *key, char *item)
+{
+	struct peer_config *pc = cur_peer(l);
+	struct ip_prefix p, *arr;
+	const char *why;
+	bool host_bits;
+
+	if (prefix_parse(item, &p, &host_bits, &why) != 0) {
+		err(l, "%s: \"%s\": %s", key, item, why);
+		return -1;
+	}
+	if (host_bits) {
+		char buf[ADDR_STR_LEN];
+
+		prefix_mask(&p);
+		warn(l, "%s: \"%s\" has host bits set; using %s", key, item,
+		     prefix_format(buf, sizeof(buf), &p));
+	}
+	arr = grow(l, pc->allowed_ips, pc->n_allowed_ips, sizeof(*arr));
+	if (!arr)
+		return -1;
+	pc->allowed_ips = arr;
+	arr[pc->n_allowed_ips++] = p;
+	return 0;
+}
+
+static int parse_allowed_ips(struct loader *l, const char *key, const char *value)
+{
+	return for_each_item(l, key, value, add_allowed_ip);
+}
+
+static int parse_endpoint(struct loader *l, const char *key, const char *value)
+{
+	struct peer_config *pc = cur_peer(l);
+	char host[256];
+	const char *why;
+	uint16_t port;
+
+	if (endpoint_split(value, host, sizeof(host), &port, &why) != 0) {
+		err(l, "%s: \"%s\": %s", key, value, why);
+		return -1;
+	}
+	free(pc->endpoint_host);
+	pc->endpoint_host = strdup(host);
+	if (!pc->endpoint_host) {
+		l->oom = true;
+		return -1;
+	}
+	pc->endpoint_port = port;
+	return 0;
+}
+
+static int parse_keepalive(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v = 0;
+
+	if (strcasecmp(value, "off") != 0 && !parse_uint(value, 65535, &v)) {
+		err(l, "%s: \"%s\": expected off or a number of seconds 1-65535", key, value);
+		return -1;
+	}
+	cur_peer(l)->persistent_keepalive_s = (uint16_t)v;
+	return 0;
+}
+
+static int parse_name(struct loader *l, const char *key, const char *value)
+{
+	struct peer_config *pc = cur_peer(l);
+	size_t len = strlen(value);
+
+	if (len == 0 || len > 32 ||
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		    len) {
+		err(l, "%s: \"%s\": expected 1-32 characters of A-Z a-z 0-9 . _ -", key, value);
+		return -1;
+	}
+	free(pc->name);
+	pc->name = strdup(value);
+	if (!pc->name) {
+		l->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+static const struct key_handler key_handlers[] = {
+	{SEC_INTERFACE, "PrivateKey", false, parse_private_key},
+	{SEC_INTERFACE, "PrivateKeyFile", false, parse_private_key_file},
+	{SEC_INTERFACE, "ListenPort", false, parse_listen_port},
+	{SEC_INTERFACE, "FwMark", false, parse_fwmark},
+	{SEC_INTERFACE, "Address", true, parse_address},
+	{SEC_INTERFACE, "MTU", false, parse_mtu},
+	{SEC_INTERFACE, "DNS", true, parse_dns},
+	{SEC_INTERFACE, "Table", false, parse_table},
+	{SEC_INTERFACE, "PreUp", true, parse_hook},
+	{SEC_INTERFACE, "PostUp", true, parse_hook},
+	{SEC_INTERFACE, "PreDown", true, parse_hook},
+	{SEC_INTERFACE, "PostDown", true, parse_hook},
+	{SEC_INTERFACE, "SaveConfig", false, parse_save_config},
+	{SEC_PEER, "PublicKey", false, parse_public_key},
+	{SEC_PEER, "PresharedKey", false, parse_psk},
+	{SEC_PEER, "PresharedKeyFile", false, parse_psk_file},
+	{SEC_PEER, "AllowedIPs", true, parse_allowed_ips},
+	{SEC_PEER, "Endpoint", false, parse_endpoint},
+	{SEC_PEER, "PersistentKeepalive", false, parse_keepalive},
+	{SEC_PEER, "Name", false, parse_name},
+};
+
+_Static_assert(sizeof(key_handlers) / sizeof(key_handlers[0]) <=
+		       sizeof(((struct loader *)0)->seen) / sizeof(unsigned int),
+	       "one 'seen' slot per key");
+
+/* ---- The reader inih reads through ---- */
+
+static int stash_value(struct loader *l, const char *value)
+{
+	char **v;
+
+	if (l->n_stash == l->cap_stash) {
+		size_t cap = l->cap_stash ? l->cap_stash * 2 : 16;
+
+		v = realloc(l->stash, cap * sizeof(*v));
+		if (!v) {
+			l->oom = true;
+			return -1;
+		}
+		l->stash = v;
+		l->cap_stash = cap;
+	}
+	l->stash[l->n_stash] = strdup(value);
+	if (!l->stash[l->n_stash]) {
+		l->oom = true;
+		return -1;
+	}
+	return (int)l->n_stash++;
+}
+
+static void start_section(struct loader *l, const char *name)
+{
+	memset(l->seen, 0, sizeof(l->seen));
+	if (strcasecmp(name, "Interface") == 0) {
+		l->section = SEC_INTERFACE;
+		if (!l->interface_line)
+			l->interface_line = l->line;
+		return;
+	}
+	if (strcasecmp(name, "Peer") == 0) {
+		struct peer_config *peers;
+		unsigned int *lines;
+
+		peers = grow(l, l->cfg->peers, l->cfg->n_peers, sizeof(*peers));
+		if (peers)
+			l->cfg->peers = peers;
+		lines = grow(l, l->peer_key_line, l->cfg->n_peers, sizeof(*lines));
+		if (lines)
+			l->peer_key_line = lines;
+		if (!peers || !lines) {
+			l->section = SEC_UNKNOWN;
+			return;
+		}
+		memset(&peers[l->cfg->n_peers], 0, sizeof(*peers));
+		peers[l->cfg->n_peers].line = l->line;
+		lines[l->cfg->n_peers] = 0;
+		l->cfg->n_peers++;
+		l->section = SEC_PEER;
+		return;
+	}
+	err(l, "unknown section [%s]; expected [Interface] or [Peer]", name);
+	l->section = SEC_UNKNOWN;
+}
+
+static bool valid_key_name(const char *k)
+{
+	size_t len = strlen(k);
+
+	return len > 0 && len <= MAX_KEY_LEN &&
+	       strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
+/* Turn one raw line into what inih gets: "", "[Section]" or "Key=\x01N". */
+static void sanitize_line(struct loader *l, char *raw, size_t len, char *out, int outlen)
+{
+	char *s, *eq, *hash;
+
+	out[0] = '\0';
+	if (len > MAX_LINE_BYTES) {
+		err(l, "line is longer than %d bytes", MAX_LINE_BYTES);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
+			err(l, "line contains a control character (byte 0x%02x)", c);
+			return;
+		}
+	}
+	/* wg-quick drops everything from the first '#'. */
+	hash = strchr(raw, '#');
+	if (hash)
+		*hash = '\0';
+	s = trim(raw);
+	if (!*s || *s == ';')
+		return;
+	if (*s == '[') {
+		size_t n = strlen(s);
+
+		if (s[n - 1] != ']') {
+			err(l, "expected a section header like [Peer]");
+			l->section = SEC_UNKNOWN;
+			return;
+		}
+		s[n - 1] = '\0';
+		s = trim(s + 1);
+		start_section(l, s);
+		snprintf(out, (size_t)outlen, "[%s]", section_names[l->section]);
+		return;
+	}
+	eq = strchr(s, '=');
+	if (!eq) {
+		err(l, "expected \"Key = Value\", a [Section] or a comment");
+		return;
+	}
+	*eq = '\0';
+	s = trim(s);
+	if (!valid_key_name(s)) {
+		err(l, "\"%.64s\" is not a key name", s);
+		return;
+	}
+	{
+		int idx = stash_value(l, trim(eq + 1));
+
+		if (idx < 0)
+			return;
+		snprintf(out, (size_t)outlen, "%s=%c%d", s, STASH_MARK, idx);
+	}
+}
+
+static char *reader(char *str, int num, void *stream)
+{
+	struct loader *l = stream;
+	ssize_t n;
+
+	n = getline(&l->linebuf, &l->linecap, l->f);
+	if (n < 0)
+		return NULL;
+	l->line++;
+	if (memchr(l->linebuf, '\0', (size_t)n)) {
+		err(l, "line contains a NUL byte");
+		str[0] = '\0';
+		return str;
+	}
+	sanitize_line(l, l->linebuf, (size_t)n, str, num);
+	return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct loader *l = user;
+	const char *raw = "";
+
+	(void)section;
+	if (value[0] == STASH_MARK) {
+		size_t idx = strtoul(value + 1, NULL, 10);
+
+		if (idx < l->n_stash)
+			raw = l->stash[idx];
+	}
+	if (l->section == SEC_UNKNOWN)
+		return 1; /* already reported */
+	if (l->section == SEC_NONE) {
+		err(l, "\"%s\" is outside any section; expected [Interface] or [Peer] first", name);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(key_handlers) / sizeof(key_handlers[0]); i++) {
+		const struct key_handler *h = &key_handlers[i];
+
+		if (h->section != l->section || strcasecmp(h->name, name) != 0)
+			continue;
+		if (!h->is_list) {
+			if (l->seen[i])
+				warn(l, "%s is set again (first at line %u); the last value is used",
+				     h->name, l->seen[i]);
+			else
+				l->seen[i] = l->line;
+		}
+		if (!*raw && !h->is_list) {
+			err(l, "%s: expected a value", h->name);
+			return 1;
+		}
+		h->parse(l, h->name, raw);
+		return 1;
+	}
+	err(l, "unknown key \"%s\" in [%s]", name, section_names[l->section]);
+	return 1;
+}
+
+/* ---- Whole-file checks ---- */
+
+struct sort_item {
+	const uint8_t *key; /* or prefix bytes */
+	const char *name;
+	const struct ip_prefix *prefix;
+	size_t peer;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+	int c = memcmp(x->key, y->key, KEY_LEN);
+
+	return c ? c : (x->peer > y->peer) - (x->peer < y->peer);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->peer > y->peer) - (x->peer < y->peer);
+}
+
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+	int c = (int)x->prefix->family - (int)y->prefix->family;
+
+	if (!c)
+		c = (int)x->prefix->cidr - (int)y->prefix->cidr;
+	if (!c)
+		c = memcmp(x->prefix->addr.bytes, y->prefix->addr.bytes, 16);
+	return c ? c : (x->peer > y->peer) - (x->peer < y->peer);
+}
+
+/* Duplicate keys and names are errors; a prefix on two peers goes to the later, as in wg. */
+static void check_duplicates(struct loader *l)
+{
+	struct iface_config *c = l->cfg;
+	struct sort_item *items;
+	size_t n = 0, total = 0;
+
+	for (size_t i = 0; i < c->n_peers; i++)
+		total += c->peers[i].n_allowed_ips;
+	items = calloc((total > c->n_peers ? total : c->n_peers) + 1, sizeof(*items));
+	if (!items) {
+		l->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (l->peer_key_line[i])
+			items[n++] = (struct sort_item){.key = c->peers[i].public_key, .peer = i};
+	qsort(items, n, sizeof(*items), cmp_key);
+	for (size_t i = 1; i < n; i++)
+		if (memcmp(items[i].key, items[i - 1].key, KEY_LEN) == 0)
+			diag_add(l->diags, DIAG_ERROR, l->path, l->peer_key_line[items[i].peer],
+				 "duplicate peer: this PublicKey is already used by the [Peer] at line %u",
+				 c->peers[items[i - 1].peer].line);
+
+	n = 0;
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (c->peers[i].name)
+			items[n++] = (struct sort_item){.name = c->peers[i].name, .peer = i};
+	qsort(items, n, sizeof(*items), cmp_name);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(items[i].name, items[i - 1].name) == 0)
+			diag_add(l->diags, DIAG_ERROR, l->path, c->peers[items[i].peer].line,
+				 "duplicate Name \"%s\": already used by the [Peer] at line %u",
+				 items[i].name, c->peers[items[i - 1].peer].line);
+
+	n = 0;
+	for (size_t i = 0; i < c->n_peers; i++)
+		for (size_t j = 0; j < c->peers[i].n_allowed_ips; j++)
+			items[n++] = (struct sort_item){.prefix = &c->peers[i].allowed_ips[j],
+							.peer = i};
+	qsort(items, n, sizeof(*items), cmp_prefix);
+	for (size_t i = 1; i < n; i++) {
+		char buf[ADDR_STR_LEN];
+
+		if (items[i].peer == items[i - 1].peer ||
+		    cmp_prefix(&(struct sort_item){.prefix = items[i].prefix},
+			       &(struct sort_item){.prefix = items[i - 1].prefix}) != 0)
+			continue;
+		diag_add(l->diags, DIAG_WARNING, l->path, c->peers[items[i].peer].line,
+			 "AllowedIPs: %s is also in the [Peer] at line %u; this later peer gets it",
+			 prefix_format(buf, sizeof(buf), items[i].prefix),
+			 c->peers[items[i - 1].peer].line);
+	}
+	free(items);
+}
+
+static void check_file(struct loader *l)
+{
+	struct iface_config *c = l->cfg;
+	uint8_t own_public[KEY_LEN];
+	bool has_public = false;
+
+	if (!l->interface_line) {
+		diag_add(l->diags, DIAG_ERROR, l->path, 0, "no [Interface] section");
+	} else if (!c->has_private_key) {
+		diag_add(l->diags, DIAG_ERROR, l->path, l->interface_line,
+			 "[Interface] has no PrivateKey or PrivateKeyFile");
+	} else {
+		uint8_t priv[KEY_LEN];
+
+		memcpy(priv, c->private_key, KEY_LEN);
+		curve25519_clamp(priv);
+		has_public = curve25519_public_from_private(own_public, priv) == 0;
+		crypto_wipe(priv, sizeof(priv));
+	}
+	for (size_t i = 0; i < c->n_peers; i++) {
+		if (!l->peer_key_line[i])
+			diag_add(l->diags, DIAG_ERROR, l->path, c->peers[i].line,
+				 "[Peer] has no PublicKey");
+		else if (has_public && memcmp(c->peers[i].public_key, own_public, KEY_LEN) == 0)
+			diag_add(l->diags, DIAG_ERROR, l->path, l->peer_key_line[i],
+				 "PublicKey: this is the interface's own public key");
+	}
+	check_duplicates(l);
+}
+
+/* ---- Entry points ---- */
+
+static int load(struct loader *l, struct iface_config **out)
+{
+	size_t errors_before = l->diags->n_errors;
+	char *copy, *base, *dot;
+	int rc;
+
+	l->cfg = calloc(1, sizeof(*l->cfg));
+	copy = strdup(l->path);
+	if (!l->cfg || !copy || !(l->cfg->path = strdup(l->path))) {
+		free(copy);
+		iface_config_free(l->cfg);
+		return -ENOMEM;
+	}
+	base = basename(copy);
+	dot = strrchr(base, '.');
+	if (dot && strcmp(dot, ".conf") == 0)
+		*dot = '\0';
+	if (!config_iface_name_valid(base))
+		diag_add(l->diags, DIAG_ERROR, l->path, 0,
+			 "\"%s\" is not a valid interface name (1-15 of A-Z a-z 0-9 _ = + . -); rename the file",
+			 base);
+	snprintf(l->cfg->name, sizeof(l->cfg->name), "%s", base);
+	free(copy);
+
+	rc = ini_parse_stream(reader, l, handler, l);
+	if (rc == -2)
+		l->oom = true;
+	if (!l->oom)
+		check_file(l);
+	if (l->oom)
+		diag_add(l->diags, DIAG_ERROR, l->path, 0, "out of memory");
+
+	for (size_t i = 0; i < l->n_stash; i++) {
+		crypto_wipe(l->stash[i], strlen(l->stash[i]));
+		free(l->stash[i]);
+	}
+	free(l->stash);
+	if (l->linebuf) {
+		crypto_wipe(l->linebuf, l->linecap);
+		free(l->linebuf);
+	}
+	free(l->peer_key_line);
+	if (l->diags->n_errors > errors_before) {
+		iface_config_free(l->cfg);
+		return -EINVAL;
+	}
+	*out = l->cfg;
+	return 0;
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path), *d;
+
+	if (!copy)
+		return NULL;
+	d = strdup(dirname(copy));
+	free(copy);
+	return d;
+}
+
+int config_load_file(const char *path, struct iface_config **out, struct diag_list *diags)
+{
+	struct loader l = {.path = path, .diags = diags};
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	l.f = fopen(path, "re");
+	if (!l.f) {
+		rc = -errno;
+		diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+		return rc;
+	}
+	l.dir = dir_of(path);
+	if (!l.dir) {
+		fclose(l.f);
+		return -ENOMEM;
+	}
+	rc = load(&l, out);
+	if (rc == 0 && l.has_inline_secret && fstat(fileno(l.f), &st) == 0 && (st.st_mode & 077))
+		diag_add(diags, DIAG_WARNING, path, 0,
+			 "contains a private or preshared key and is readable by group or others (mode %04o); run chmod 600 on it",
+			 (unsigned int)(st.st_mode & 07777));
+	fclose(l.f);
+	free(l.dir);
+	return rc;
+}
+
+int config_load_string(const char *path, const char *text, size_t len, struct iface_config **out,
+		       struct diag_list *diags)
+{
+	struct loader l = {.path = path, .diags = diags};
+	int rc;
+
+	*out = NULL;
+	/* fmemopen refuses an empty buffer: an empty file reads as one empty line. */
+	l.f = len ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
+	if (!l.f)
+		return -errno;
+	l.dir = dir_of(path);
+	if (!l.dir) {
+		fclose(l.f);
+		return -ENOMEM;
+	}
+	rc = load(&l, out);
+	fclose(l.f);
+	free(l.dir);
+	return rc;
+}

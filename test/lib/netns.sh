@@ -220,15 +220,19 @@ assert_no_ping() {
 transfer() {
 	local from=$1 to=$2 dst=$3 mb=$4 port=${5:-5001}
 	local src="$E2E_TMP/xfer-src.$port" out="$E2E_TMP/xfer-out.$port"
+	local tcp=TCP host=$dst
+	if [[ $dst == *:* ]]; then
+		tcp=TCP6 host="[$dst]"
+	fi
 	head -c "$((mb * 1024 * 1024))" /dev/urandom >"$src"
 	rm -f "$out"
-	ip netns exec "$to" socat -u "TCP-LISTEN:$port,reuseaddr,bind=$dst" "OPEN:$out,creat,trunc" &
+	ip netns exec "$to" socat -u "$tcp-LISTEN:$port,reuseaddr,bind=$host" "OPEN:$out,creat,trunc" &
 	local lpid=$!
 	E2E_PIDS+=("$lpid")
 	wait_until 5 "listener on $dst:$port" listening "$to" "$port" || fail "listener did not start"
 	local t0 t1
 	t0=$(date +%s.%N)
-	n "$from" timeout 120 socat -u "OPEN:$src" "TCP:$dst:$port" || fail "transfer to $dst failed"
+	n "$from" timeout 120 socat -u "OPEN:$src" "$tcp:$host:$port" || fail "transfer to $dst failed"
 	wait "$lpid" || fail "receiver failed"
 	t1=$(date +%s.%N)
 	local a b
