@@ -234,11 +234,11 @@ static unsigned int flush_one(int fd, struct udp_out *out)
 			continue;
 		/*
 		 * The datagram at `sent` was refused. A sticky source address
-		 * that no longer exists gives EINVAL: forget it so the next
-		 * send lets the kernel choose. Either way this one is dropped,
-		 * as a full queue on a real link would drop it.
+		 * that is gone (the host roamed) gives EINVAL or EADDRNOTAVAIL:
+		 * forget it so the next send lets the kernel choose. Either way
+		 * this one is dropped, as a full queue on a real link would.
 		 */
-		if (errno == EINVAL && out->msgs[sent].msg_hdr.msg_controllen && out->peer[sent])
+		if (out->msgs[sent].msg_hdr.msg_controllen && out->peer[sent])
 			peer_clear_endpoint_src(out->peer[sent]);
 		refused++;
 		sent++;
@@ -274,7 +274,8 @@ int udp_send(struct udp *u, struct endpoint *ep, const void *data, size_t len)
 	fill_msghdr(&mh, &addr, &cmsg, ep);
 	if (sendmsg(u->fd[f], &mh, 0) >= 0)
 		return 0;
-	if (errno == EINVAL && ep->has_src) {
+	if (ep->has_src) {
+		/* A stale source address (see flush_one): retry without it. */
 		ep->has_src = 0;
 		fill_msghdr(&mh, &addr, &cmsg, ep);
 		if (sendmsg(u->fd[f], &mh, 0) >= 0)

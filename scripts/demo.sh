@@ -22,8 +22,8 @@ e2e_init socat ping ss
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "two namespaces joined by a veth pair"
-alice=$(ns_new alice)
-bob=$(ns_new bob)
+ns_new alice
+ns_new bob
 veth "$alice" veth0 "$bob" veth0
 addr "$alice" veth0 192.0.2.1/24
 addr "$bob" veth0 192.0.2.2/24

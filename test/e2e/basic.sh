@@ -13,8 +13,8 @@
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init socat ping ss
 
-a=$(ns_new a)
-b=$(ns_new b)
+ns_new a
+ns_new b
 veth "$a" veth0 "$b" veth0
 addr "$a" veth0 192.0.2.1/24 2001:db8::1/64
 addr "$b" veth0 192.0.2.2/24 2001:db8::2/64

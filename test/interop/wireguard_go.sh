@@ -14,8 +14,8 @@
 . "$(dirname "$0")/../lib/wggo.sh"
 e2e_init socat ping ss wg wireguard-go
 
-t=$(ns_new t)
-g=$(ns_new g)
+ns_new t
+ns_new g
 veth "$t" veth0 "$g" veth0
 addr "$t" veth0 192.0.2.1/24 2001:db8::1/64
 addr "$g" veth0 192.0.2.2/24 2001:db8::2/64

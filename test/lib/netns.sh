@@ -98,13 +98,14 @@ e2e_init() {
 # at_exit CMD: run CMD (a string) at cleanup, before namespaces go.
 at_exit() { E2E_CLEANUPS+=("$1"); }
 
-# ns_new NAME: create namespace NAME-$$ with lo up; prints its full name.
+# ns_new NAME: create namespace NAME-$$ with lo up, and set the shell
+# variable NAME to its full name (not in a subshell: cleanup must know it).
 ns_new() {
 	local ns="$1-$$"
-	ip netns add "$ns"
+	run ip netns add "$ns"
 	E2E_NAMESPACES+=("$ns")
 	ip -n "$ns" link set lo up
-	echo "$ns"
+	printf -v "$1" '%s' "$ns"
 }
 
 # veth NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
