@@ -1,6 +1,190 @@
 // SPDX-License-Identifier: MIT
-/* placeholder */
-int main(void)
+/*
+ * tunctl: the command line for tund. Global options, then a command and its
+ * own options: tunctl [--json] COMMAND [ARGS]. The command table below is
+ * the one list of commands; help and dispatch both read it.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "tunctl.h"
+#include "util.h"
+
+static int cmd_help(struct tunctl *t, int argc, char **argv);
+static int cmd_version(struct tunctl *t, int argc, char **argv);
+
+static const struct tunctl_command commands[] = {
+	{"genkey", "", "print a new private key",
+	 "Prints a new Curve25519 private key in base64, as `wg genkey` does.\n"
+	 "Keep it secret: redirect it to a file created under umask 077.\n",
+	 cmd_genkey},
+	{"pubkey", "< PRIVATE-KEY", "print the public key of the private key on stdin",
+	 "Reads a base64 private key on stdin and prints its public key, as\n"
+	 "`wg pubkey` does. Exits 1 when the input is not one key.\n",
+	 cmd_pubkey},
+	{"genpsk", "", "print a new preshared key",
+	 "Prints 32 random bytes in base64 for PresharedKey=, as `wg genpsk` does.\n", cmd_genpsk},
+	{"check-config", "[FILE|DIR]...", "validate interface files without the daemon",
+	 "Loads each FILE, or every *.conf of each DIR (default /etc/tund), the way\n"
+	 "tund would, and prints each problem as FILE:LINE: error|warning: MESSAGE\n"
+	 "on stderr. Exits 0 when there is no error (warnings allowed), 1 otherwise.\n",
+	 cmd_check_config},
+	{"help", "[COMMAND]", "show the commands, or one command's help", NULL, cmd_help},
+	{"version", "", "print tunctl's version", NULL, cmd_version},
+};
+
+const struct tunctl_command *tunctl_find_command(const char *name)
 {
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: tunctl [--json] COMMAND [ARGS]\n"
+		     "\n"
+		     "Control and configure tund, the WireGuard-protocol VPN daemon.\n"
+		     "\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n"
+		     "Options:\n"
+		     "  -j, --json     machine-readable output (one JSON object on stdout)\n"
+		     "  -V, --version  print the version and exit\n"
+		     "  -h, --help     print this help and exit\n"
+		     "\n"
+		     "'tunctl help COMMAND' or 'tunctl COMMAND --help' shows a command's help.\n"
+		     "Exit status: 0 done, 1 the command failed, 2 wrong usage.\n");
+}
+
+void tunctl_command_help(const struct tunctl_command *cmd, FILE *out)
+{
+	fprintf(out, "Usage: tunctl %s%s%s\n\n%c%s.\n", cmd->name, cmd->args[0] ? " " : "",
+		cmd->args, toupper((unsigned char)cmd->summary[0]), cmd->summary + 1);
+	if (cmd->help)
+		fprintf(out, "\n%s", cmd->help);
+	fprintf(out, "\nOptions:\n"
+		     "  -j, --json  machine-readable output\n"
+		     "  -h, --help  print this help\n");
+}
+
+int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int argc, char **argv,
+			int *first)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0; /* glibc: start a fresh scan of this argv */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			t->json = true;
+			break;
+		case 'h':
+			tunctl_command_help(cmd, stdout);
+			return TUNCTL_EXIT_OK;
+		default:
+			return tunctl_usage_error(cmd->name, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	*first = optind;
+	return -1;
+}
+
+static int cmd_help(struct tunctl *t, int argc, char **argv)
+{
+	const struct tunctl_command *cmd;
+	int first, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command("help"), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (first == argc) {
+		usage(stdout);
+		return TUNCTL_EXIT_OK;
+	}
+	if (argc - first > 1)
+		return tunctl_usage_error("help", "takes at most one command");
+	cmd = tunctl_find_command(argv[first]);
+	if (!cmd)
+		return tunctl_usage_error("help", "unknown command '%s'", argv[first]);
+	tunctl_command_help(cmd, stdout);
+	return TUNCTL_EXIT_OK;
+}
+
+static int cmd_version(struct tunctl *t, int argc, char **argv)
+{
+	int first, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command("version"), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (first < argc)
+		return tunctl_usage_error("version", "takes no arguments");
+	if (t->json)
+		return output_json(json_pack("{s:s}", "version", TUND_VERSION));
+	printf("tunctl %s\n", TUND_VERSION);
+	return TUNCTL_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct tunctl t = {0};
+	const struct tunctl_command *cmd;
+	int c, rc;
+
+	opterr = 0;
+	/* '+': stop at the command; what follows is the command's. */
+	while ((c = getopt_long(argc, argv, "+jVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			t.json = true;
+			break;
+		case 'V':
+			printf("tunctl %s\n", TUND_VERSION);
+			return TUNCTL_EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return TUNCTL_EXIT_OK;
+		default:
+			fprintf(stderr, "tunctl: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return TUNCTL_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return TUNCTL_EXIT_USAGE;
+	}
+	cmd = tunctl_find_command(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "tunctl: unknown command '%s'; 'tunctl help' lists them\n",
+			argv[optind]);
+		return TUNCTL_EXIT_USAGE;
+	}
+	if (crypto_init() != 0) {
+		fprintf(stderr, "tunctl: cannot initialise OpenSSL\n");
+		return TUNCTL_EXIT_FAILURE;
+	}
+	rc = cmd->run(&t, argc - optind, argv + optind);
+	crypto_cleanup();
+	return rc;
 }
