@@ -341,9 +341,22 @@ static int ensure_policy_rules(struct iface *iface, struct netconf *nc, int fami
 	if (nc->has_rules[slot])
 		return 0;
 	policy_rules(rules, family, nc->policy_table);
+	/*
+	 * A daemon killed without cleanup leaves its rules behind, and the
+	 * kernel's duplicate check does not catch rules added without a
+	 * priority: remove copies first (bounded), then add both.
+	 */
+	for (int i = 0; i < 2; i++) {
+		int stale = 0;
+
+		while (stale < 16 && netlink_rule_del(iface->nl, &rules[i]) == 0)
+			stale++;
+		if (stale)
+			log_info("%s: removed %d leftover policy routing rule%s", iface->name,
+				 stale, stale == 1 ? "" : "s");
+	}
 	for (int i = 0; i < 2; i++) {
 		rc = netlink_rule_add(iface->nl, &rules[i]);
-		/* EEXIST: left behind by a crash; it is ours, adopt it. */
 		if (rc != 0 && rc != -EEXIST) {
 			log_error("%s: cannot add policy routing rule: %s", iface->name,
 				  strerror(-rc));
