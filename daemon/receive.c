@@ -109,6 +109,9 @@ static void receive_handshake(struct iface *iface, uint32_t type, const uint8_t 
 	memcpy(&sender_index, data + sizeof(struct message_header), sizeof(sender_index));
 	if (needs_cookie) {
 		iface->stats.rx_cookie_sent++;
+		iface_log_remote(iface, now_s, LOG_LEVEL_DEBUG,
+				 "%s: under load, sending a cookie reply to %s", iface->name,
+				 sockaddr_format(buf, sizeof(buf), &from->addr));
 		send_cookie_reply(iface, data, len, sender_index, from, now_s);
 		return;
 	}
