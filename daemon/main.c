@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "noise.h"
+#include "service.h"
 #include "timers.h"
 
 #define DEFAULT_CONFIG_DIR     "/etc/tund"
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 	struct options opts;
 	struct ev_loop *loop;
 	struct daemon *d = NULL;
+	struct service service;
 	ev_signal sigterm, sigint;
 	int rc;
 
@@ -151,6 +153,9 @@ int main(int argc, char **argv)
 	}
 	log_info("tund %s starting, configuration from %s", TUND_VERSION, opts.config_dir);
 	(void)daemon_start(d);
+	service_init(&service, loop);
+	/* Ready once every interface that could come up is up (failures are logged). */
+	service_ready(&service, d);
 
 	ev_signal_init(&sigterm, main_on_stop_signal, SIGTERM);
 	ev_signal_init(&sigint, main_on_stop_signal, SIGINT);
@@ -159,6 +164,7 @@ int main(int argc, char **argv)
 
 	ev_run(loop, 0);
 
+	service_stopping(&service);
 	daemon_destroy(d);
 	crypto_cleanup();
 	log_info("stopped");

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tund tells its service manager how it is doing, through a NOTIFY_SOCKET
+# this test listens on as systemd would: READY=1 with a STATUS= summary once
+# the interfaces are up, WATCHDOG=1 at half of WATCHDOG_USEC while the loop
+# runs, STOPPING=1 on SIGTERM. Without NOTIFY_SOCKET it runs as before.
+. "$(dirname "$0")/../lib/netns.sh"
+e2e_init python3
+lib=$(cd "$(dirname "$0")/../lib" && pwd)
+
+ns_new a
+k=$(genkey)
+da=$(confdir a)
+write_conf "$da/nt0.conf" <<CONF
+[Interface]
+PrivateKey = $k
+Address = 10.82.0.1/24
+[Peer]
+PublicKey = $(pubkey "$(genkey)")
+AllowedIPs = 10.82.0.2/32
+[Peer]
+PublicKey = $(pubkey "$(genkey)")
+AllowedIPs = 10.82.0.3/32
+CONF
+sock="$E2E_TMP/notify.sock" nlog="$E2E_TMP/notify.log"
+: >"$nlog"
+python3 "$lib/notifysock.py" "$sock" "$nlog" 30 &
+lpid=$!
+E2E_PIDS+=("$lpid")
+wait_until 5 "notify socket" test -S "$sock" || fail "the listener did not start"
+
+# WATCHDOG_USEC=400000: tund must ping every 200 ms.
+tund_start "$a" a "$da" NOTIFY_SOCKET="$sock" WATCHDOG_USEC=400000
+tund_wait_iface "$a" nt0 || fail "nt0 not up"
+wait_until 5 "READY=1" grep -q "READY=1" "$nlog" || fail "no READY=1: $(cat "$nlog")"
+grep "READY=1" "$nlog" | grep -q "STATUS=1 interface up, 2 peers" || fail "READY without the summary: $(cat "$nlog")"
+sleep 2
+dogs=$(grep -c "WATCHDOG=1" "$nlog" || true)
+log "--- $dogs watchdog pings in about 2 s"
+[ "$dogs" -ge 6 ] || fail "expected about 10 watchdog pings in 2 s, got $dogs"
+tund_stop a
+wait "$lpid" || true
+grep -q "STOPPING=1" "$nlog" || fail "no STOPPING=1: $(tail -3 "$nlog")"
+# READY comes before the first watchdog ping and STOPPING after the last one.
+first=$(grep -n -m1 . "$nlog" | cut -d: -f1)
+[ "$(sed -n "${first}p" "$nlog" | grep -c READY=1)" = 1 ] || fail "the first message is not READY=1"
+tail -1 "$nlog" | grep -q "STOPPING=1" || fail "a message came after STOPPING=1"
+cat "$nlog" | head -3 >&2
+
+# Without NOTIFY_SOCKET nothing changes (the other e2e tests run that way),
+# and a NOTIFY_SOCKET nobody listens on does not stop tund.
+rm -f "$sock"
+tund_start "$a" a "$da" NOTIFY_SOCKET="$sock"
+tund_wait_iface "$a" nt0 || fail "nt0 not up without a listener"
+tund_stop a
+log "PASS"
