@@ -141,6 +141,69 @@ const struct peer_config *iface_config_find_peer(const struct iface_config *cfg,
 	return NULL;
 }
 
+static bool same_strings(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool same_prefixes(const struct ip_prefix *a, size_t na, const struct ip_prefix *b,
+			  size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		size_t len = a[i].family == AF_INET ? 4 : 16;
+
+		if (a[i].family != b[i].family || a[i].cidr != b[i].cidr ||
+		    memcmp(a[i].addr.bytes, b[i].addr.bytes, len) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool iface_config_same_interface(const struct iface_config *a, const struct iface_config *b)
+{
+	return a->has_private_key == b->has_private_key &&
+	       crypto_memeq(a->private_key, b->private_key, KEY_LEN) && a->fwmark == b->fwmark &&
+	       same_prefixes(a->addresses, a->n_addresses, b->addresses, b->n_addresses) &&
+	       a->mtu == b->mtu && same_strings(a->dns, a->n_dns, b->dns, b->n_dns) &&
+	       a->table == b->table && a->table_id == b->table_id &&
+	       same_strings(a->pre_up, a->n_pre_up, b->pre_up, b->n_pre_up) &&
+	       same_strings(a->post_up, a->n_post_up, b->post_up, b->n_post_up) &&
+	       same_strings(a->pre_down, a->n_pre_down, b->pre_down, b->n_pre_down) &&
+	       same_strings(a->post_down, a->n_post_down, b->post_down, b->n_post_down);
+}
+
+static bool same_string(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool peer_config_same(const struct peer_config *a, const struct peer_config *b)
+{
+	return crypto_memeq(a->public_key, b->public_key, KEY_LEN) &&
+	       same_string(a->name, b->name) && a->has_preshared_key == b->has_preshared_key &&
+	       crypto_memeq(a->preshared_key, b->preshared_key, KEY_LEN) &&
+	       same_prefixes(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) &&
+	       same_string(a->endpoint_host, b->endpoint_host) &&
+	       a->endpoint_port == b->endpoint_port &&
+	       a->persistent_keepalive_s == b->persistent_keepalive_s;
+}
+
+const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
+						     const uint8_t key[static KEY_LEN])
+{
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
+			return &cfg->peers[i];
+	return NULL;
+}
+
 /* ---- Directory ---- */
 
 static int compare_names(const void *a, const void *b)
@@ -191,6 +254,26 @@ nomem:
 	return -ENOMEM;
 }
 
+/* Remember the stem of a file that did not load. */
+static int add_failed(struct config_set *set, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char **nf;
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base) - strlen(".conf");
+	nf = realloc(set->failed, (set->n_failed + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	set->failed = nf;
+	set->failed[set->n_failed] = strndup(base, len);
+	if (!set->failed[set->n_failed])
+		return -ENOMEM;
+	set->n_failed++;
+	return 0;
+}
+
 int config_load_dir(const char *dir, struct config_set *out, struct diag_list *diags)
 {
 	char **paths;
@@ -213,10 +296,16 @@ int config_load_dir(const char *dir, struct config_set *out, struct diag_list *d
 		struct iface_config *cfg;
 
 		rc = config_load_file(paths[i], &cfg, diags);
-		if (rc == 0)
+		if (rc == 0) {
 			out->ifaces[out->n++] = cfg;
-		else
-			ret = -EINVAL;
+			continue;
+		}
+		ret = -EINVAL;
+		if (add_failed(out, paths[i]) != 0) {
+			free_strings(paths, n);
+			config_set_clear(out);
+			return -ENOMEM;
+		}
 	}
 	free_strings(paths, n);
 	return ret;
@@ -227,5 +316,6 @@ void config_set_clear(struct config_set *set)
 	for (size_t i = 0; i < set->n; i++)
 		iface_config_free(set->ifaces[i]);
 	free(set->ifaces);
+	free_strings(set->failed, set->n_failed);
 	memset(set, 0, sizeof(*set));
 }

@@ -111,6 +111,9 @@ void iface_config_free(struct iface_config *cfg);
 struct config_set {
 	struct iface_config **ifaces;
 	size_t n;
+	/* Stems of the files that did not load: reload leaves those interfaces alone. */
+	char **failed;
+	size_t n_failed;
 };
 
 /*
@@ -120,6 +123,19 @@ struct config_set {
  */
 int config_load_dir(const char *dir, struct config_set *out, struct diag_list *diags);
 void config_set_clear(struct config_set *set);
+
+/*
+ * True when a and b ask for the same interface apart from ListenPort and the
+ * peers: identity, FwMark, addresses, MTU, DNS, Table and hooks. Reload
+ * applies ListenPort and peers in place and restarts the interface for the rest.
+ */
+bool iface_config_same_interface(const struct iface_config *a, const struct iface_config *b);
+
+/* True when a and b describe the same peer in every setting (key, name, PSK, endpoint, ...). */
+bool peer_config_same(const struct peer_config *a, const struct peer_config *b);
+/* The peer of cfg with this public key, or NULL. */
+const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
+						     const uint8_t key[static KEY_LEN]);
 
 /* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
 bool config_iface_name_valid(const char *name);

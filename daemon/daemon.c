@@ -3,6 +3,8 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +72,118 @@ void daemon_log_diags(const struct diag_list *diags)
 		else
 			log_warn("%s", buf);
 	}
+}
+
+static bool name_in(char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool set_has(const struct config_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->ifaces[i] && strcmp(set->ifaces[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void note(json_t *changes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(json_t *changes, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (changes)
+		json_array_append_new(changes, json_string(msg));
+}
+
+/* Keep d->ifaces sorted by name. */
+static void insert_sorted(struct daemon *d, struct iface *iface)
+{
+	struct iface *pos;
+
+	list_for_each(pos, &d->ifaces, node) {
+		if (strcmp(iface->name, pos->name) < 0) {
+			list_add_tail(&iface->node, &pos->node);
+			return;
+		}
+	}
+	list_add_tail(&iface->node, &d->ifaces);
+}
+
+static int bring_up(struct daemon *d, struct iface_config *cfg, json_t *changes, const char *what)
+{
+	struct iface *iface;
+	char name[IFNAMSIZ];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s", cfg->name);
+	rc = iface_create(d->loop, d->scratch, d->nl, &d->next_peer_id, cfg, &iface);
+	if (rc != 0) {
+		note(changes, "%s: failed to come up: %s", name, strerror(-rc));
+		return rc;
+	}
+	insert_sorted(d, iface);
+	note(changes, "%s: %s", name, what);
+	return 0;
+}
+
+int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
+{
+	struct config_set set = {0};
+	struct iface *iface, *tmp;
+	int failed = 0, rc;
+
+	log_info("reloading %s", d->config_dir);
+	rc = config_load_dir(d->config_dir, &set, diags);
+	if (rc != 0 && rc != -EINVAL) {
+		config_set_clear(&set);
+		return rc;
+	}
+	failed += (int)set.n_failed;
+
+	/* Files that are gone: their interfaces go down. A broken file keeps its interface. */
+	list_for_each_safe(iface, tmp, &d->ifaces, node) {
+		if (set_has(&set, iface->name) || name_in(set.failed, set.n_failed, iface->name))
+			continue;
+		list_del(&iface->node);
+		note(changes, "%s: down (its file is gone)", iface->name);
+		iface_destroy(iface);
+	}
+	for (size_t i = 0; i < set.n; i++) {
+		struct iface_config *cfg = set.ifaces[i];
+
+		set.ifaces[i] = NULL;
+		iface = daemon_find_iface(d, cfg->name);
+		if (!iface) {
+			failed += bring_up(d, cfg, changes, "up (new file)") != 0;
+			continue;
+		}
+		rc = iface_reconfigure(iface, cfg, changes);
+		if (rc == 0)
+			continue;
+		if (rc != -EAGAIN) {
+			iface_config_free(cfg);
+			failed++;
+			continue;
+		}
+		/* Key, addresses, MTU, DNS, Table, FwMark or hooks changed: restart it. */
+		log_info("%s: interface settings changed, restarting it", iface->name);
+		list_del(&iface->node);
+		iface_destroy(iface);
+		failed += bring_up(d, cfg, changes, "restarted (interface settings changed)") != 0;
+	}
+	config_set_clear(&set);
+	log_info("reload done: %zu change%s, %d failure%s", changes ? json_array_size(changes) : 0,
+		 changes && json_array_size(changes) == 1 ? "" : "s", failed, failed == 1 ? "" : "s");
+	return failed;
 }
 
 struct iface *daemon_find_iface(struct daemon *d, const char *name)

@@ -9,6 +9,7 @@
 #define TUND_DAEMON_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -38,6 +39,17 @@ void daemon_destroy(struct daemon *d);
  * interfaces that failed.
  */
 int daemon_start(struct daemon *d);
+
+/*
+ * Re-read the config directory and apply the difference: new files bring
+ * interfaces up, removed files take them down, changed files are applied in
+ * place (iface_reconfigure) or, when interface-level settings changed, by
+ * restarting that interface. A file with errors leaves its interface as it
+ * is. diags gets every error and warning; changes (may be NULL) gets one
+ * string per change. Returns the number of files or interfaces that failed,
+ * or -errno when the directory cannot be read (then nothing changed).
+ */
+int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes);
 
 /* Log each diagnostic at its severity. */
 void daemon_log_diags(const struct diag_list *diags);

@@ -187,6 +187,118 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	return 0;
 }
 
+/* Append a change to changes; also log it unless the step logged it already. */
+static void note_change(json_t *changes, bool logged, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note_change(json_t *changes, bool logged, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!logged)
+		log_info("%s", msg);
+	if (changes)
+		json_array_append_new(changes, json_string(msg));
+}
+
+/* "name" or the base64 public key, for change notes. */
+static const char *peer_config_label(const struct peer_config *pc, char buf[KEY_BASE64_LEN + 1])
+{
+	if (pc->name)
+		return pc->name;
+	key_to_base64(buf, pc->public_key);
+	return buf;
+}
+
+/* Bind the new port first, so that a failure leaves the old sockets working. */
+static int rebind(struct iface *iface, uint16_t port)
+{
+	struct udp fresh = {.fd = {-1, -1}};
+	int rc;
+
+	rc = udp_open(&fresh, port, iface->cfg->fwmark);
+	if (rc != 0)
+		return rc;
+	for (int f = 0; f < 2; f++)
+		ev_io_stop(iface->loop, &iface->udp_watcher[f]);
+	udp_close(&iface->udp);
+	iface->udp = fresh;
+	for (int f = 0; f < 2; f++) {
+		if (iface->udp.fd[f] < 0)
+			continue;
+		ev_io_init(&iface->udp_watcher[f], receive_on_udp_readable, iface->udp.fd[f],
+			   EV_READ);
+		iface->udp_watcher[f].data = iface;
+		ev_io_start(iface->loop, &iface->udp_watcher[f]);
+	}
+	return 0;
+}
+
+int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes)
+{
+	const struct iface_config *old = iface->cfg;
+	char label[KEY_BASE64_LEN + 1];
+	double now_s = clock_now_s();
+	struct peer *peer, *tmp;
+	int rc, ret = 0;
+
+	if (!iface_config_same_interface(old, cfg))
+		return -EAGAIN;
+
+	if (old->has_listen_port != cfg->has_listen_port ||
+	    (cfg->has_listen_port && old->listen_port != cfg->listen_port)) {
+		uint16_t port = cfg->has_listen_port ? cfg->listen_port : 0;
+
+		rc = rebind(iface, port);
+		if (rc != 0) {
+			log_error("%s: cannot listen on UDP port %u: %s; keeping port %u", iface->name,
+				  port, strerror(-rc), iface->udp.port);
+			return rc;
+		}
+		note_change(changes, false, "%s: listening on UDP port %u", iface->name, iface->udp.port);
+	}
+
+	list_for_each_safe(peer, tmp, &iface->peers, node) {
+		const struct peer_config *pc = iface_config_find_peer_key(cfg, peer->public_key);
+		const struct peer_config *was = iface_config_find_peer_key(old, peer->public_key);
+
+		if (pc)
+			continue;
+		if (was && was->name)
+			snprintf(label, sizeof(label), "%s", was->name);
+		else
+			key_to_base64(label, peer->public_key);
+		(void)iface_remove_peer(iface, peer->public_key);
+		note_change(changes, true, "%s: peer %s removed", iface->name, label);
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *pc = &cfg->peers[i];
+		const struct peer_config *was = iface_config_find_peer_key(old, pc->public_key);
+		bool exists = iface_find_peer(iface, pc->public_key) != NULL;
+
+		if (exists && was && peer_config_same(was, pc))
+			continue;
+		rc = iface_apply_peer(iface, pc, now_s, NULL);
+		if (rc != 0) {
+			log_error("%s: %s:%u: cannot apply peer: %s", iface->name, cfg->path, pc->line,
+				  strerror(-rc));
+			ret = rc;
+			continue;
+		}
+		note_change(changes, !exists, "%s: peer %s %s", iface->name,
+			    peer_config_label(pc, label), exists ? "updated" : "added");
+	}
+	if (ret != 0)
+		return ret;
+	iface_config_free(iface->cfg);
+	iface->cfg = cfg;
+	return 0;
+}
+
 bool iface_under_load(struct iface *iface, double now_s)
 {
 	struct load_meter *m = &iface->load;

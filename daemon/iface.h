@@ -11,6 +11,7 @@
 #define TUND_IFACE_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -122,6 +123,17 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 		     struct peer **out);
 /* Remove the peer with this public key: -ENOENT when none. */
 int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+/*
+ * Reload: apply cfg, a new version of this interface's file, in place.
+ * Peers no longer in cfg are removed, new ones added, changed ones updated
+ * (keeping their sessions), and a new ListenPort is bound. Each change is
+ * logged and, when changes is not NULL, appended to it as a string.
+ * Returns 0 and takes cfg; -EAGAIN (cfg not taken, nothing changed) when
+ * settings that need the interface restarted differ (key, addresses, MTU,
+ * DNS, Table, FwMark, hooks); or another -errno (cfg not taken) when a step
+ * failed, after which the interface runs with what could be applied.
+ */
+int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes);
 /* Find by public key, or NULL. */
 struct peer *iface_find_peer(const struct iface *iface,
 			     const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);

@@ -120,13 +120,39 @@ static void main_on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+struct main_ctx {
+	struct daemon *daemon;
+	struct service *service;
+};
+
+static void main_on_reload_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct main_ctx *ctx = w->data;
+	struct diag_list diags = {0};
+	json_t *changes = json_array();
+	int rc;
+
+	(void)loop;
+	(void)revents;
+	log_info("received SIGHUP");
+	service_reloading(ctx->service);
+	rc = daemon_reload(ctx->daemon, &diags, changes);
+	daemon_log_diags(&diags);
+	diag_list_clear(&diags);
+	json_decref(changes);
+	if (rc < 0)
+		log_error("reload failed: %s", strerror(-rc));
+	service_ready(ctx->service, ctx->daemon);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts;
 	struct ev_loop *loop;
 	struct daemon *d = NULL;
 	struct service service;
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sighup;
+	struct main_ctx ctx;
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
@@ -161,6 +187,10 @@ int main(int argc, char **argv)
 	ev_signal_init(&sigint, main_on_stop_signal, SIGINT);
 	ev_signal_start(loop, &sigterm);
 	ev_signal_start(loop, &sigint);
+	ctx = (struct main_ctx){d, &service};
+	ev_signal_init(&sighup, main_on_reload_signal, SIGHUP);
+	sighup.data = &ctx;
+	ev_signal_start(loop, &sighup);
 
 	ev_run(loop, 0);
 

@@ -280,10 +280,11 @@ void peer_log(enum log_level level, const struct peer *peer, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (peer->name)
-		log_msg(level, "%s: peer %" PRIu64 " %s (%s): %s", peer->iface->name, peer->id,
-			peer->name, peer_endpoint_str(ep, sizeof(ep), peer), msg);
+	if (!peer->has_endpoint)
+		log_msg(level, "%s: peer %" PRIu64 "%s%s: %s", peer->iface->name, peer->id,
+			peer->name ? " " : "", peer->name ? peer->name : "", msg);
 	else
-		log_msg(level, "%s: peer %" PRIu64 " (%s): %s", peer->iface->name, peer->id,
+		log_msg(level, "%s: peer %" PRIu64 "%s%s (%s): %s", peer->iface->name, peer->id,
+			peer->name ? " " : "", peer->name ? peer->name : "",
 			peer_endpoint_str(ep, sizeof(ep), peer), msg);
 }

@@ -64,6 +64,12 @@ void service_status(struct service *s, const struct daemon *d)
 	sd_notifyf(0, "STATUS=%s", buf);
 }
 
+void service_reloading(struct service *s)
+{
+	(void)s;
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
+}
+
 void service_stopping(struct service *s)
 {
 	ev_timer_stop(s->loop, &s->watchdog);

@@ -23,6 +23,8 @@ void service_init(struct service *s, struct ev_loop *loop);
 void service_ready(struct service *s, const struct daemon *d);
 /* STATUS= only, e.g. after an interface changed. */
 void service_status(struct service *s, const struct daemon *d);
+/* RELOADING=1; service_ready() ends the reload. */
+void service_reloading(struct service *s);
 /* STOPPING=1 and stop the watchdog timer. */
 void service_stopping(struct service *s);
 

@@ -2,7 +2,8 @@
 # tund tells its service manager how it is doing, through a NOTIFY_SOCKET
 # this test listens on as systemd would: READY=1 with a STATUS= summary once
 # the interfaces are up, WATCHDOG=1 at half of WATCHDOG_USEC while the loop
-# runs, STOPPING=1 on SIGTERM. Without NOTIFY_SOCKET it runs as before.
+# runs, RELOADING=1 then READY=1 around a reload, STOPPING=1 on SIGTERM.
+# Without NOTIFY_SOCKET it runs as before.
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init python3
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -37,6 +38,11 @@ sleep 2
 dogs=$(grep -c "WATCHDOG=1" "$nlog" || true)
 log "--- $dogs watchdog pings in about 2 s"
 [ "$dogs" -ge 6 ] || fail "expected about 10 watchdog pings in 2 s, got $dogs"
+# A reload (SIGHUP) is framed by RELOADING=1 ... READY=1.
+run kill -HUP "$TUND_PID_a"
+wait_until 5 "RELOADING=1" grep -q "RELOADING=1" "$nlog" || fail "no RELOADING=1"
+wait_until 5 "READY=1 after the reload" \
+	bash -c "sed -n '/RELOADING=1/,\$p' '$nlog' | grep -q 'READY=1'" || fail "no READY=1 after the reload"
 tund_stop a
 wait "$lpid" || true
 grep -q "STOPPING=1" "$nlog" || fail "no STOPPING=1: $(tail -3 "$nlog")"

@@ -58,10 +58,18 @@ e2e_cleanup() {
 	for ((i = ${#E2E_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${E2E_CLEANUPS[i]}" >/dev/null 2>&1
 	done
+	# Only processes that are still this shell's children: a PID that was
+	# already waited for may belong to someone else by now.
+	local -a live=()
+	local alive
+	alive=" $(jobs -p | tr '\n' ' ') "
 	for pid in "${E2E_PIDS[@]}"; do
+		[[ "$alive" == *" $pid "* ]] && live+=("$pid")
+	done
+	for pid in "${live[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in "${E2E_PIDS[@]}"; do
+	for pid in "${live[@]}"; do
 		for _ in $(seq 50); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
