@@ -91,18 +91,80 @@ static void free_strings(char **v, size_t n)
 	free(v);
 }
 
+void peer_config_clear(struct peer_config *pc)
+{
+	free(pc->name);
+	free(pc->allowed_ips);
+	free(pc->endpoint_host);
+	crypto_wipe(pc, sizeof(*pc));
+}
+
+int peer_config_copy(struct peer_config *dst, const struct peer_config *src)
+{
+	*dst = *src;
+	dst->name = NULL;
+	dst->allowed_ips = NULL;
+	dst->endpoint_host = NULL;
+	if (src->name && !(dst->name = strdup(src->name)))
+		goto nomem;
+	if (src->endpoint_host && !(dst->endpoint_host = strdup(src->endpoint_host)))
+		goto nomem;
+	if (src->n_allowed_ips) {
+		dst->allowed_ips = calloc(src->n_allowed_ips, sizeof(*dst->allowed_ips));
+		if (!dst->allowed_ips)
+			goto nomem;
+		memcpy(dst->allowed_ips, src->allowed_ips,
+		       src->n_allowed_ips * sizeof(*dst->allowed_ips));
+	}
+	return 0;
+nomem:
+	peer_config_clear(dst);
+	return -ENOMEM;
+}
+
+int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc)
+{
+	struct peer_config copy, *np;
+
+	if (peer_config_copy(&copy, pc) != 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (crypto_memeq(cfg->peers[i].public_key, pc->public_key, KEY_LEN)) {
+			peer_config_clear(&cfg->peers[i]);
+			cfg->peers[i] = copy;
+			return 0;
+		}
+	}
+	np = realloc(cfg->peers, (cfg->n_peers + 1) * sizeof(*np));
+	if (!np) {
+		peer_config_clear(&copy);
+		return -ENOMEM;
+	}
+	cfg->peers = np;
+	cfg->peers[cfg->n_peers++] = copy;
+	return 0;
+}
+
+int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN])
+{
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (!crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
+			continue;
+		peer_config_clear(&cfg->peers[i]);
+		memmove(&cfg->peers[i], &cfg->peers[i + 1],
+			(cfg->n_peers - i - 1) * sizeof(*cfg->peers));
+		cfg->n_peers--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void iface_config_free(struct iface_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		struct peer_config *pc = &cfg->peers[i];
-
-		free(pc->name);
-		free(pc->allowed_ips);
-		free(pc->endpoint_host);
-		crypto_wipe(pc->preshared_key, sizeof(pc->preshared_key));
-	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		peer_config_clear(&cfg->peers[i]);
 	free(cfg->peers);
 	free(cfg->path);
 	free(cfg->addresses);

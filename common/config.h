@@ -137,6 +137,15 @@ bool peer_config_same(const struct peer_config *a, const struct peer_config *b);
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
 						     const uint8_t key[static KEY_LEN]);
 
+/* Free what pc owns and wipe it (not pc itself). */
+void peer_config_clear(struct peer_config *pc);
+/* Deep copy; dst is overwritten. Returns 0 or -ENOMEM (dst cleared). */
+int peer_config_copy(struct peer_config *dst, const struct peer_config *src);
+/* Put a copy of pc in cfg, replacing the peer with the same key. 0 or -ENOMEM. */
+int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc);
+/* Drop the peer with this key from cfg; -ENOENT when none. */
+int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN]);
+
 /* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
 bool config_iface_name_valid(const char *name);
 /* Find a peer by Name or by base64 public key; NULL when none. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control_proto.h"
 #include "crypto.h"
 #include "tunctl.h"
 #include "util.h"
@@ -33,6 +34,34 @@ static const struct tunctl_command commands[] = {
 	 "tund would, and prints each problem as FILE:LINE: error|warning: MESSAGE\n"
 	 "on stderr. Exits 0 when there is no error (warnings allowed), 1 otherwise.\n",
 	 cmd_check_config},
+	{"status", "", "show the daemon's version, uptime and interfaces",
+	 "Asks the running tund (see --socket) for a summary.\n", cmd_status},
+	{"show", "[IFACE]", "show interfaces and peers, like wg show",
+	 "Public key, listening port and, per peer, its name, endpoint, allowed IPs,\n"
+	 "latest handshake, transfer and keepalive. Private and preshared keys are\n"
+	 "never shown.\n",
+	 cmd_show},
+	{"add-peer", "IFACE --public-key KEY [PEER OPTIONS]", "add a peer to a running interface",
+	 "Peer options:\n"
+	 "  --name NAME                  a name to refer to the peer by\n"
+	 "  --allowed-ips PREFIX[,...]   addresses the peer may use inside the tunnel\n"
+	 "  --endpoint HOST:PORT         where to send its packets ([v6]:port for IPv6)\n"
+	 "  --keepalive SECONDS          persistent keepalive (0: off)\n"
+	 "  --preshared-key-file FILE    a preshared key (from tunctl genpsk)\n"
+	 "The change lasts until tund stops or reloads; put it in the file to keep it.\n",
+	 cmd_add_peer},
+	{"set-peer", "IFACE PEER [PEER OPTIONS]", "change a peer in place, keeping its session",
+	 "PEER is its name or public key. Options as for add-peer, plus\n"
+	 "--no-preshared-key. Only the options given change.\n",
+	 cmd_set_peer},
+	{"remove-peer", "IFACE PEER", "remove a peer (by name or public key)", NULL,
+	 cmd_remove_peer},
+	{"reload", "", "re-read the configuration directory and apply what changed",
+	 "Prints each change, and each error as FILE:LINE. A file with an error\n"
+	 "leaves its interface as it was. Exits 1 when a file had an error.\n",
+	 cmd_reload},
+	{"log-level", "LEVEL", "set the daemon's log level (error, warn, info, debug)", NULL,
+	 cmd_log_level},
 	{"help", "[COMMAND]", "show the commands, or one command's help", NULL, cmd_help},
 	{"version", "", "print tunctl's version", NULL, cmd_version},
 };
@@ -56,12 +85,15 @@ static void usage(FILE *out)
 		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n"
 		     "Options:\n"
+		     "  -s, --socket PATH  tund's control socket (default %s)\n"
 		     "  -j, --json     machine-readable output (one JSON object on stdout)\n"
 		     "  -V, --version  print the version and exit\n"
 		     "  -h, --help     print this help and exit\n"
 		     "\n"
 		     "'tunctl help COMMAND' or 'tunctl COMMAND --help' shows a command's help.\n"
-		     "Exit status: 0 done, 1 the command failed, 2 wrong usage.\n");
+		     "Exit status: 0 done, 1 the command failed, 2 wrong usage, 3 tund not\n"
+		     "reachable, 4 permission denied.\n",
+		CONTROL_DEFAULT_SOCKET);
 }
 
 void tunctl_command_help(const struct tunctl_command *cmd, FILE *out)
@@ -143,20 +175,24 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"socket", required_argument, NULL, 's'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct tunctl t = {0};
+	struct tunctl t = {.socket_path = CONTROL_DEFAULT_SOCKET};
 	const struct tunctl_command *cmd;
 	int c, rc;
 
 	opterr = 0;
 	/* '+': stop at the command; what follows is the command's. */
-	while ((c = getopt_long(argc, argv, "+jVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+js:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			t.json = true;
+			break;
+		case 's':
+			t.socket_path = optarg;
 			break;
 		case 'V':
 			printf("tunctl %s\n", TUND_VERSION);

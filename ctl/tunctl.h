@@ -16,10 +16,13 @@ enum tunctl_exit {
 	TUNCTL_EXIT_OK = 0,      /* done */
 	TUNCTL_EXIT_FAILURE = 1, /* the command ran and failed: bad key, config errors, I/O */
 	TUNCTL_EXIT_USAGE = 2,   /* wrong command line */
+	TUNCTL_EXIT_UNREACHABLE = 3, /* tund is not running, or its socket cannot be used */
+	TUNCTL_EXIT_DENIED = 4,      /* tund refused: changing state needs root or the group */
 };
 
 struct tunctl {
-	bool json; /* --json: machine-readable output on stdout */
+	bool json;               /* --json: machine-readable output on stdout */
+	const char *socket_path; /* --socket */
 };
 
 struct tunctl_command {
@@ -34,6 +37,20 @@ int cmd_genkey(struct tunctl *t, int argc, char **argv);
 int cmd_genpsk(struct tunctl *t, int argc, char **argv);
 int cmd_pubkey(struct tunctl *t, int argc, char **argv);
 int cmd_check_config(struct tunctl *t, int argc, char **argv);
+int cmd_status(struct tunctl *t, int argc, char **argv);
+int cmd_show(struct tunctl *t, int argc, char **argv);
+int cmd_add_peer(struct tunctl *t, int argc, char **argv);
+int cmd_set_peer(struct tunctl *t, int argc, char **argv);
+int cmd_remove_peer(struct tunctl *t, int argc, char **argv);
+int cmd_reload(struct tunctl *t, int argc, char **argv);
+int cmd_log_level(struct tunctl *t, int argc, char **argv);
+
+/*
+ * Send one request to tund and wait for its reply. On success *result gets
+ * the reply's result (a reference). On an error reply the message is
+ * printed (and the whole reply on stdout with --json). Returns an exit code.
+ */
+int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **result);
 
 /*
  * Parse a command's own options: only --help/-h and --json are common to all.

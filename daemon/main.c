@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
+#include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
@@ -19,11 +21,11 @@
 #include "timers.h"
 
 #define DEFAULT_CONFIG_DIR     "/etc/tund"
-#define DEFAULT_CONTROL_SOCKET "/run/tund/control.sock"
 
 struct options {
 	const char *config_dir;
 	const char *control_socket;
+	const char *control_group;
 	bool foreground;
 	enum log_level level;
 };
@@ -37,11 +39,13 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --config-dir DIR        interface files DIR/*.conf (default %s)\n"
 		"  -s, --control-socket PATH   control socket (default %s)\n"
+		"  -g, --control-group GROUP   group that may change state through the\n"
+		"                              control socket (default %s)\n"
 		"  -f, --foreground            stay attached and log to stderr\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  print this help and exit\n",
-		DEFAULT_CONFIG_DIR, DEFAULT_CONTROL_SOCKET);
+		DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -49,6 +53,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{"config-dir", required_argument, NULL, 'c'},
 		{"control-socket", required_argument, NULL, 's'},
+		{"control-group", required_argument, NULL, 'g'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},
@@ -57,14 +62,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){DEFAULT_CONFIG_DIR, DEFAULT_CONTROL_SOCKET, false, LOG_LEVEL_INFO};
-	while ((c = getopt_long(argc, argv, "c:s:fl:Vh", longopts, NULL)) != -1) {
+	*o = (struct options){DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP,
+			      false, LOG_LEVEL_INFO};
+	while ((c = getopt_long(argc, argv, "c:s:g:fl:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_dir = optarg;
 			break;
 		case 's':
 			o->control_socket = optarg;
+			break;
+		case 'g':
+			o->control_group = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -151,6 +160,8 @@ int main(int argc, char **argv)
 	struct ev_loop *loop;
 	struct daemon *d = NULL;
 	struct service service;
+	struct control_options ctl_opts;
+	struct control *ctl = NULL;
 	ev_signal sigterm, sigint, sighup;
 	struct main_ctx ctx;
 	int rc;
@@ -178,8 +189,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("tund %s starting, configuration from %s", TUND_VERSION, opts.config_dir);
-	(void)daemon_start(d);
 	service_init(&service, loop);
+	/* The socket first: a second tund on the same socket stops here, before any interface. */
+	ctl_opts = (struct control_options){opts.control_socket, opts.control_group};
+	if (control_create(loop, d, &service, &ctl_opts, &ctl) != 0) {
+		daemon_destroy(d);
+		return 1;
+	}
+	(void)daemon_start(d);
 	/* Ready once every interface that could come up is up (failures are logged). */
 	service_ready(&service, d);
 
@@ -195,6 +212,7 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	service_stopping(&service);
+	control_destroy(ctl);
 	daemon_destroy(d);
 	crypto_cleanup();
 	log_info("stopped");

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/* Talking to tund over its control socket: one request line, one reply line. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control_proto.h"
+#include "tunctl.h"
+
+#define REPLY_TIMEOUT_MS 30000
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "tunctl: the socket path %s is too long\n", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (e == ENOENT || e == ECONNREFUSED)
+			fprintf(stderr, "tunctl: tund is not running (no one listens on %s)\n", path);
+		else if (e == EACCES || e == EPERM)
+			fprintf(stderr,
+				"tunctl: permission denied on %s: run as root or as a member of "
+				"the tund group\n",
+				path);
+		else
+			fprintf(stderr, "tunctl: cannot connect to %s: %s\n", path, strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read up to the first newline; the reply may be large (show with many peers). */
+static char *read_line(int fd)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		char *nl;
+
+		if (poll(&p, 1, REPLY_TIMEOUT_MS) <= 0)
+			break;
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+		if (nl) {
+			*nl = '\0';
+			return buf;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **result)
+{
+	json_t *req, *reply, *err;
+	json_error_t jerr;
+	char *text, *line;
+	int fd, rc;
+
+	*result = NULL;
+	req = json_pack("{s:i,s:s,s:o}", "version", CONTROL_PROTOCOL_VERSION, "command", command,
+			"args", args ? args : json_object());
+	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!text)
+		return TUNCTL_EXIT_FAILURE;
+	fd = connect_socket(t->socket_path);
+	if (fd < 0) {
+		free(text);
+		return TUNCTL_EXIT_UNREACHABLE;
+	}
+	rc = write_all(fd, text, strlen(text));
+	free(text);
+	if (rc == 0)
+		rc = write_all(fd, "\n", 1);
+	line = rc == 0 ? read_line(fd) : NULL;
+	close(fd);
+	if (!line) {
+		fprintf(stderr, "tunctl: no reply from tund on %s\n", t->socket_path);
+		return TUNCTL_EXIT_UNREACHABLE;
+	}
+	reply = json_loads(line, 0, &jerr);
+	free(line);
+	if (!json_is_object(reply)) {
+		json_decref(reply);
+		fprintf(stderr, "tunctl: tund sent a reply that is not JSON\n");
+		return TUNCTL_EXIT_FAILURE;
+	}
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		*result = json_incref(json_object_get(reply, "result"));
+		json_decref(reply);
+		return TUNCTL_EXIT_OK;
+	}
+	err = json_object_get(reply, "error");
+	if (t->json) {
+		json_dumpf(reply, stdout, JSON_COMPACT | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+	}
+	fprintf(stderr, "tunctl: %s: %s\n", command,
+		json_string_value(json_object_get(err, "message")) ?: "failed");
+	rc = json_is_string(json_object_get(err, "code")) &&
+			     strcmp(json_string_value(json_object_get(err, "code")),
+				    "permission_denied") == 0
+		     ? TUNCTL_EXIT_DENIED
+		     : TUNCTL_EXIT_FAILURE;
+	json_decref(reply);
+	return rc;
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Commands that talk to the running daemon: status, show, add-peer,
+ * set-peer, remove-peer, reload, log-level. Each builds one request, prints
+ * the reply as text (like `wg show`) or, with --json, as it came.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "key.h"
+#include "tunctl.h"
+
+/* ---- Human output ---- */
+
+static void print_duration(json_int_t s)
+{
+	static const struct {
+		const char *unit;
+		json_int_t len;
+	} units[] = {{"day", 86400}, {"hour", 3600}, {"minute", 60}, {"second", 1}};
+	bool first = true;
+
+	if (s <= 0) {
+		printf("0 seconds");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		json_int_t n = s / units[i].len;
+
+		if (!n)
+			continue;
+		s %= units[i].len;
+		printf("%s%lld %s%s", first ? "" : ", ", (long long)n, units[i].unit,
+		       n == 1 ? "" : "s");
+		first = false;
+	}
+}
+
+static void print_bytes(json_int_t b)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)b;
+	size_t u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		printf("%lld B", (long long)b);
+	else
+		printf("%.2f %s", v, units[u]);
+}
+
+static const char *str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static json_int_t num(json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+static void print_peer(json_t *p)
+{
+	json_t *ips = json_object_get(p, "allowed_ips"), *ip;
+	json_int_t hs = num(p, "latest_handshake");
+	size_t i;
+
+	printf("\npeer: %s", str(p, "public_key"));
+	if (str(p, "name"))
+		printf(" (%s)", str(p, "name"));
+	printf("\n");
+	if (json_is_true(json_object_get(p, "preshared_key")))
+		printf("  preshared key: (hidden)\n");
+	if (str(p, "endpoint"))
+		printf("  endpoint: %s\n", str(p, "endpoint"));
+	printf("  allowed ips: ");
+	if (json_array_size(ips) == 0)
+		printf("(none)");
+	json_array_foreach (ips, i, ip)
+		printf("%s%s", i ? ", " : "", json_string_value(ip));
+	printf("\n");
+	if (hs > 0) {
+		printf("  latest handshake: ");
+		print_duration((json_int_t)time(NULL) - hs);
+		printf(" ago\n");
+	}
+	if (num(p, "rx_bytes") || num(p, "tx_bytes")) {
+		printf("  transfer: ");
+		print_bytes(num(p, "rx_bytes"));
+		printf(" received, ");
+		print_bytes(num(p, "tx_bytes"));
+		printf(" sent\n");
+	}
+	if (num(p, "persistent_keepalive"))
+		printf("  persistent keepalive: every %lld seconds\n",
+		       (long long)num(p, "persistent_keepalive"));
+}
+
+static void print_iface(json_t *ifc)
+{
+	json_t *peers = json_object_get(ifc, "peers"), *p;
+	size_t i;
+
+	printf("interface: %s\n", str(ifc, "name"));
+	if (str(ifc, "public_key"))
+		printf("  public key: %s\n", str(ifc, "public_key"));
+	printf("  private key: (hidden)\n");
+	printf("  listening port: %lld\n", (long long)num(ifc, "listen_port"));
+	if (num(ifc, "fwmark"))
+		printf("  fwmark: 0x%llx\n", (unsigned long long)num(ifc, "fwmark"));
+	json_array_foreach (peers, i, p)
+		print_peer(p);
+}
+
+/* Print result as JSON or with human(result), then drop it. */
+static int finish(struct tunctl *t, int rc, json_t *result, void (*human)(json_t *))
+{
+	if (rc != TUNCTL_EXIT_OK)
+		return rc;
+	if (t->json)
+		return output_json(result);
+	human(result);
+	json_decref(result);
+	return fflush(stdout) == 0 ? TUNCTL_EXIT_OK : TUNCTL_EXIT_FAILURE;
+}
+
+/* ---- Commands ---- */
+
+static void status_human(json_t *r)
+{
+	json_t *ifaces = json_object_get(r, "interfaces"), *ifc;
+	size_t i;
+
+	printf("tund %s, up ", str(r, "version"));
+	print_duration(num(r, "uptime"));
+	printf("\n%zu interface%s\n", json_array_size(ifaces), json_array_size(ifaces) == 1 ? "" : "s");
+	json_array_foreach (ifaces, i, ifc)
+		printf("  %s: port %lld, %lld peer%s\n", str(ifc, "name"),
+		       (long long)num(ifc, "listen_port"), (long long)num(ifc, "peer_count"),
+		       num(ifc, "peer_count") == 1 ? "" : "s");
+}
+
+int cmd_status(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result;
+	int first, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (first < argc)
+		return tunctl_usage_error(argv[0], "takes no arguments");
+	rc = tunctl_call(t, "status", NULL, &result);
+	return finish(t, rc, result, status_human);
+}
+
+static void show_human(json_t *r)
+{
+	json_t *ifaces = json_object_get(r, "interfaces"), *ifc;
+	size_t i;
+
+	json_array_foreach (ifaces, i, ifc) {
+		if (i)
+			printf("\n");
+		print_iface(ifc);
+	}
+}
+
+int cmd_show(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result, *args = json_object();
+	int first, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		goto out;
+	if (argc - first > 1) {
+		rc = tunctl_usage_error(argv[0], "takes at most one interface");
+		goto out;
+	}
+	if (first < argc)
+		json_object_set_new(args, "interface", json_string(argv[first]));
+	rc = tunctl_call(t, "show", json_incref(args), &result);
+	rc = finish(t, rc, result, show_human);
+out:
+	json_decref(args);
+	return rc;
+}
+
+/* Read a base64 key from a file (mode checked like the daemon does). */
+static int read_key_file(const char *cmd, const char *path, json_t *args)
+{
+	char buf[128];
+	uint8_t key[KEY_LEN];
+	const char *why = NULL;
+	struct stat st;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "tunctl: %s: %s: %m\n", cmd, path);
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "tunctl: %s: warning: %s is readable by group or others (mode %04o)\n",
+			cmd, path, (unsigned int)(st.st_mode & 07777));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (key_from_base64(key, buf, &why) != 0) {
+		crypto_wipe(buf, sizeof(buf));
+		fprintf(stderr, "tunctl: %s: the key in %s %s\n", cmd, path, why);
+		return -1;
+	}
+	crypto_wipe(key, sizeof(key));
+	json_object_set_new(args, "preshared_key", json_string(buf));
+	crypto_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+/* Split "a,b, c" into a JSON list. */
+static json_t *split_list(const char *s)
+{
+	json_t *list = json_array();
+	char *copy = strdup(s), *save = NULL, *tok;
+
+	if (!copy || !list) {
+		free(copy);
+		json_decref(list);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+		json_array_append_new(list, json_string(tok));
+	free(copy);
+	return list;
+}
+
+/*
+ * The options of add-peer and set-peer, into args. Returns -1 to go on, or an
+ * exit code.
+ */
+static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, int *first)
+{
+	static const struct option longopts[] = {
+		{"public-key", required_argument, NULL, 'k'},
+		{"name", required_argument, NULL, 'n'},
+		{"allowed-ips", required_argument, NULL, 'a'},
+		{"endpoint", required_argument, NULL, 'e'},
+		{"keepalive", required_argument, NULL, 'K'},
+		{"preshared-key-file", required_argument, NULL, 'p'},
+		{"no-preshared-key", no_argument, NULL, 'P'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool is_add = strcmp(argv[0], "add-peer") == 0;
+	char *end;
+	long v;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (!is_add)
+				return tunctl_usage_error(argv[0], "a peer's public key cannot change; "
+								  "remove it and add the new one");
+			json_object_set_new(args, "public_key", json_string(optarg));
+			break;
+		case 'n':
+			json_object_set_new(args, "name", json_string(optarg));
+			break;
+		case 'a':
+			json_object_set_new(args, "allowed_ips", split_list(optarg));
+			break;
+		case 'e':
+			json_object_set_new(args, "endpoint", json_string(optarg));
+			break;
+		case 'K':
+			v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 65535)
+				return tunctl_usage_error(argv[0], "--keepalive: expected 0 to 65535 seconds");
+			json_object_set_new(args, "persistent_keepalive", json_integer(v));
+			break;
+		case 'p':
+			if (read_key_file(argv[0], optarg, args) != 0)
+				return TUNCTL_EXIT_FAILURE;
+			break;
+		case 'P':
+			json_object_set_new(args, "preshared_key", json_null());
+			break;
+		case 'j':
+			t->json = true;
+			break;
+		case 'h':
+			tunctl_command_help(tunctl_find_command(argv[0]), stdout);
+			return TUNCTL_EXIT_OK;
+		default:
+			return tunctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	*first = optind;
+	return -1;
+}
+
+static void peer_done_human(json_t *r)
+{
+	(void)r;
+}
+
+int cmd_add_peer(struct tunctl *t, int argc, char **argv)
+{
+	json_t *args = json_object(), *result;
+	int first, rc;
+
+	rc = peer_options(t, argc, argv, args, &first);
+	if (rc >= 0)
+		goto out;
+	if (argc - first != 1) {
+		rc = tunctl_usage_error(argv[0], "expects one interface");
+		goto out;
+	}
+	if (!json_object_get(args, "public_key")) {
+		rc = tunctl_usage_error(argv[0], "--public-key is required");
+		goto out;
+	}
+	json_object_set_new(args, "interface", json_string(argv[first]));
+	rc = tunctl_call(t, "add-peer", json_incref(args), &result);
+	rc = finish(t, rc, result, peer_done_human);
+out:
+	json_decref(args);
+	return rc;
+}
+
+int cmd_set_peer(struct tunctl *t, int argc, char **argv)
+{
+	json_t *args = json_object(), *result;
+	int first, rc;
+
+	rc = peer_options(t, argc, argv, args, &first);
+	if (rc >= 0)
+		goto out;
+	if (argc - first != 2) {
+		rc = tunctl_usage_error(argv[0], "expects an interface and a peer (name or public key)");
+		goto out;
+	}
+	json_object_set_new(args, "interface", json_string(argv[first]));
+	json_object_set_new(args, "peer", json_string(argv[first + 1]));
+	rc = tunctl_call(t, "set-peer", json_incref(args), &result);
+	rc = finish(t, rc, result, peer_done_human);
+out:
+	json_decref(args);
+	return rc;
+}
+
+int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result;
+	int first, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (argc - first != 2)
+		return tunctl_usage_error(argv[0], "expects an interface and a peer (name or public key)");
+	rc = tunctl_call(t, "remove-peer",
+			 json_pack("{s:s,s:s}", "interface", argv[first], "peer", argv[first + 1]),
+			 &result);
+	return finish(t, rc, result, peer_done_human);
+}
+
+static void reload_human(json_t *r)
+{
+	json_t *changes = json_object_get(r, "changes"), *d = json_object_get(r, "diagnostics"), *it;
+	size_t i;
+
+	json_array_foreach (d, i, it) {
+		if (json_integer_value(json_object_get(it, "line")))
+			fprintf(stderr, "%s:%lld: %s: %s\n", str(it, "file"),
+				(long long)num(it, "line"), str(it, "severity"), str(it, "message"));
+		else
+			fprintf(stderr, "%s: %s: %s\n", str(it, "file"), str(it, "severity"),
+				str(it, "message"));
+	}
+	if (json_array_size(changes) == 0)
+		printf("no change\n");
+	json_array_foreach (changes, i, it)
+		printf("%s\n", json_string_value(it));
+}
+
+int cmd_reload(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result;
+	int first, rc;
+	bool failed;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (first < argc)
+		return tunctl_usage_error(argv[0], "takes no arguments");
+	rc = tunctl_call(t, "reload", NULL, &result);
+	if (rc != TUNCTL_EXIT_OK)
+		return rc;
+	failed = json_integer_value(json_object_get(result, "failures")) > 0;
+	rc = finish(t, rc, result, reload_human);
+	return rc == TUNCTL_EXIT_OK && failed ? TUNCTL_EXIT_FAILURE : rc;
+}
+
+static void log_level_human(json_t *r)
+{
+	printf("log level: %s\n", str(r, "level"));
+}
+
+int cmd_log_level(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result;
+	int first, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (argc - first != 1)
+		return tunctl_usage_error(argv[0], "expects a level: error, warn, info or debug");
+	rc = tunctl_call(t, "log-level", json_pack("{s:s}", "level", argv[first]), &result);
+	return finish(t, rc, result, log_level_human);
+}

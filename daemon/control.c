@@ -1,0 +1,833 @@
+// SPDX-License-Identifier: MIT
+/* The control server; see control.h and docs/control-protocol.md. */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "allowedips.h"
+#include "clock.h"
+#include "config.h"
+#include "control_proto.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "iface.h"
+#include "key.h"
+#include "list.h"
+#include "log.h"
+#include "peer.h"
+#include "service.h"
+#include "util.h"
+
+#define MAX_CLIENTS      128
+#define CLIENT_TIMEOUT_S 30.0 /* no progress for this long: the client is dropped */
+/* Past this much unsent output, stop reading the client's requests. */
+#define OUTPUT_HIGH_WATER (1024 * 1024)
+
+struct control {
+	struct ev_loop *loop;
+	struct daemon *daemon;
+	struct service *service;
+	int fd;
+	ev_io accept_watcher;
+	char *path; /* set when we created the socket file, to remove it */
+	bool has_group;
+	gid_t group;
+	struct list_head clients;
+	size_t n_clients;
+};
+
+struct client {
+	struct list_head node;
+	struct control *ctl;
+	int fd;
+	ev_io read_watcher, write_watcher;
+	ev_timer timeout;
+	bool may_write; /* root or the control group */
+	bool closing;   /* close once the output is written */
+	char in[CONTROL_MAX_REQUEST];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off, out_cap;
+};
+
+struct cmd_error {
+	const char *code;
+	char message[256];
+};
+
+static int fail(struct cmd_error *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct cmd_error *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- Arguments ---- */
+
+static const char *arg_string(json_t *args, const char *name)
+{
+	json_t *v = json_object_get(args, name);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int need_string(json_t *args, const char *name, const char **out, struct cmd_error *err)
+{
+	json_t *v = json_object_get(args, name);
+
+	if (!json_is_string(v))
+		return fail(err, "invalid_argument", "\"%s\" must be a string", name);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static struct iface *need_iface(struct control *ctl, json_t *args, struct cmd_error *err)
+{
+	const char *name;
+	struct iface *iface;
+
+	if (need_string(args, "interface", &name, err) != 0)
+		return NULL;
+	iface = daemon_find_iface(ctl->daemon, name);
+	if (!iface)
+		fail(err, "not_found", "no interface \"%s\" is up", name);
+	return iface;
+}
+
+/* PEER is a Name= or a public key. */
+static const struct peer_config *need_peer(struct iface *iface, json_t *args,
+					   struct cmd_error *err)
+{
+	const struct peer_config *pc;
+	const char *id;
+
+	if (need_string(args, "peer", &id, err) != 0)
+		return NULL;
+	pc = iface_config_find_peer(iface->cfg, id);
+	if (!pc)
+		fail(err, "not_found", "%s has no peer \"%s\"", iface->name, id);
+	return pc;
+}
+
+/*
+ * Apply the optional peer fields of args onto pc: name, allowed_ips,
+ * endpoint, persistent_keepalive, preshared_key ("" or null removes the
+ * last three).
+ */
+static int apply_peer_args(struct iface *iface, json_t *args, struct peer_config *pc,
+			   struct cmd_error *err)
+{
+	json_t *v;
+
+	if ((v = json_object_get(args, "name"))) {
+		const char *name = json_string_value(v);
+		const struct peer_config *other;
+
+		if (!json_is_string(v) || !*name || strlen(name) > 64)
+			return fail(err, "invalid_argument", "\"name\" must be 1 to 64 characters");
+		other = iface_config_find_peer(iface->cfg, name);
+		if (other && !crypto_memeq(other->public_key, pc->public_key, KEY_LEN))
+			return fail(err, "exists", "%s already has a peer named \"%s\"", iface->name,
+				    name);
+		free(pc->name);
+		pc->name = strdup(name);
+		if (!pc->name)
+			return fail(err, "failed", "out of memory");
+	}
+	if ((v = json_object_get(args, "allowed_ips"))) {
+		struct ip_prefix *list;
+		size_t i, n;
+		json_t *item;
+
+		if (!json_is_array(v))
+			return fail(err, "invalid_argument", "\"allowed_ips\" must be a list");
+		n = json_array_size(v);
+		list = calloc(n ? n : 1, sizeof(*list));
+		if (!list)
+			return fail(err, "failed", "out of memory");
+		json_array_foreach (v, i, item) {
+			const char *why = NULL;
+			bool host_bits;
+
+			if (!json_is_string(item) ||
+			    prefix_parse(json_string_value(item), &list[i], &host_bits, &why) != 0) {
+				free(list);
+				return fail(err, "invalid_argument", "allowed IP \"%s\": %s",
+					    json_is_string(item) ? json_string_value(item) : "?",
+					    why ? why : "expected an address/prefix");
+			}
+			prefix_mask(&list[i]);
+		}
+		free(pc->allowed_ips);
+		pc->allowed_ips = list;
+		pc->n_allowed_ips = n;
+	}
+	if ((v = json_object_get(args, "endpoint"))) {
+		char host[256];
+		uint16_t port;
+		const char *why = NULL;
+
+		free(pc->endpoint_host);
+		pc->endpoint_host = NULL;
+		pc->endpoint_port = 0;
+		if (json_is_string(v) && *json_string_value(v)) {
+			if (endpoint_split(json_string_value(v), host, sizeof(host), &port, &why) != 0)
+				return fail(err, "invalid_argument", "endpoint \"%s\": %s",
+					    json_string_value(v), why ? why : "expected HOST:PORT");
+			pc->endpoint_host = strdup(host);
+			if (!pc->endpoint_host)
+				return fail(err, "failed", "out of memory");
+			pc->endpoint_port = port;
+		} else if (!json_is_null(v) && !json_is_string(v)) {
+			return fail(err, "invalid_argument", "\"endpoint\" must be HOST:PORT");
+		}
+	}
+	if ((v = json_object_get(args, "persistent_keepalive"))) {
+		json_int_t s = json_integer_value(v);
+
+		if (!json_is_integer(v) || s < 0 || s > 65535)
+			return fail(err, "invalid_argument",
+				    "\"persistent_keepalive\" must be 0 to 65535 seconds");
+		pc->persistent_keepalive_s = (uint16_t)s;
+	}
+	if ((v = json_object_get(args, "preshared_key"))) {
+		const char *why = NULL;
+
+		if (json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
+			pc->has_preshared_key = false;
+			crypto_wipe(pc->preshared_key, KEY_LEN);
+		} else if (!json_is_string(v) ||
+			   key_from_base64(pc->preshared_key, json_string_value(v), &why) != 0) {
+			return fail(err, "invalid_argument", "preshared key %s",
+				    why ? why : "must be a string");
+		} else {
+			pc->has_preshared_key = true;
+		}
+	}
+	return 0;
+}
+
+/* ---- Results ---- */
+
+static json_t *peer_json(const struct peer *peer, const struct peer_config *pc)
+{
+	char key[KEY_BASE64_LEN + 1], ep[ADDR_STR_LEN], buf[INET6_ADDRSTRLEN + 8];
+	json_t *ips = json_array();
+
+	key_to_base64(key, peer->public_key);
+	for (size_t i = 0; pc && i < pc->n_allowed_ips; i++)
+		json_array_append_new(ips, json_string(prefix_format(buf, sizeof(buf),
+								     &pc->allowed_ips[i])));
+	return json_pack("{s:s,s:s?,s:s?,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key", key, "name",
+			 peer->name, "endpoint",
+			 peer->has_endpoint ? sockaddr_format(ep, sizeof(ep), &peer->endpoint.addr)
+					    : NULL,
+			 "allowed_ips", ips, "latest_handshake",
+			 (json_int_t)peer->last_handshake_wall.tv_sec, "rx_bytes",
+			 (json_int_t)peer->rx_bytes, "tx_bytes", (json_int_t)peer->tx_bytes,
+			 "persistent_keepalive", (int)peer->persistent_keepalive_s,
+			 "preshared_key", peer->has_preshared_key);
+}
+
+static json_t *iface_json(const struct iface *iface, bool with_peers)
+{
+	char key[KEY_BASE64_LEN + 1] = "";
+	struct peer *peer;
+	json_t *obj, *peers;
+
+	if (iface->local.has_identity)
+		key_to_base64(key, iface->local.static_public);
+	obj = json_pack("{s:s,s:s?,s:i,s:I,s:I}", "name", iface->name, "public_key",
+			iface->local.has_identity ? key : NULL, "listen_port", (int)iface->udp.port,
+			"fwmark", (json_int_t)iface->cfg->fwmark, "peer_count",
+			(json_int_t)iface->n_peers);
+	if (!obj || !with_peers)
+		return obj;
+	peers = json_array();
+	list_for_each(peer, &iface->peers, node)
+		json_array_append_new(peers, peer_json(peer, iface_config_find_peer_key(
+								     iface->cfg, peer->public_key)));
+	json_object_set_new(obj, "peers", peers);
+	return obj;
+}
+
+/* ---- Commands ---- */
+
+static int cmd_status(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	json_t *ifaces = json_array();
+	struct iface *iface;
+
+	(void)args;
+	(void)err;
+	list_for_each(iface, &ctl->daemon->ifaces, node)
+		json_array_append_new(ifaces, iface_json(iface, false));
+	*result = json_pack("{s:s,s:I,s:o}", "version", TUND_VERSION, "uptime",
+			    (json_int_t)(clock_now_s() - ctl->daemon->started_s), "interfaces",
+			    ifaces);
+	return 0;
+}
+
+static int cmd_show(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	json_t *ifaces = json_array();
+	struct iface *iface;
+
+	if (arg_string(args, "interface")) {
+		iface = need_iface(ctl, args, err);
+		if (!iface) {
+			json_decref(ifaces);
+			return -1;
+		}
+		json_array_append_new(ifaces, iface_json(iface, true));
+	} else {
+		list_for_each(iface, &ctl->daemon->ifaces, node)
+			json_array_append_new(ifaces, iface_json(iface, true));
+	}
+	*result = json_pack("{s:o}", "interfaces", ifaces);
+	return 0;
+}
+
+/* Apply pc to the running interface and record it in iface->cfg. */
+static int commit_peer(struct iface *iface, const struct peer_config *pc, struct cmd_error *err)
+{
+	int rc = iface_apply_peer(iface, pc, clock_now_s(), NULL);
+
+	if (rc == -EINVAL)
+		return fail(err, "invalid_argument", "that is %s's own public key", iface->name);
+	if (rc != 0)
+		return fail(err, "failed", "cannot apply the peer: %s", strerror(-rc));
+	if (iface_config_put_peer(iface->cfg, pc) != 0)
+		return fail(err, "failed", "out of memory");
+	return 0;
+}
+
+static int cmd_add_peer(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	struct peer_config pc = {0};
+	struct iface *iface;
+	const char *key, *why = NULL;
+	int rc = -1;
+
+	iface = need_iface(ctl, args, err);
+	if (!iface || need_string(args, "public_key", &key, err) != 0)
+		return -1;
+	if (key_from_base64(pc.public_key, key, &why) != 0)
+		return fail(err, "invalid_argument", "public key %s", why);
+	if (iface_config_find_peer_key(iface->cfg, pc.public_key))
+		return fail(err, "exists", "%s already has this peer; use set-peer to change it",
+			    iface->name);
+	if (apply_peer_args(iface, args, &pc, err) == 0 && commit_peer(iface, &pc, err) == 0) {
+		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
+		rc = 0;
+	}
+	peer_config_clear(&pc);
+	return rc;
+}
+
+static int cmd_set_peer(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	const struct peer_config *cur;
+	struct peer_config pc;
+	struct iface *iface;
+	char key[KEY_BASE64_LEN + 1];
+	int rc = -1;
+
+	iface = need_iface(ctl, args, err);
+	if (!iface || !(cur = need_peer(iface, args, err)))
+		return -1;
+	if (peer_config_copy(&pc, cur) != 0)
+		return fail(err, "failed", "out of memory");
+	if (apply_peer_args(iface, args, &pc, err) == 0 && commit_peer(iface, &pc, err) == 0) {
+		key_to_base64(key, pc.public_key);
+		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
+		rc = 0;
+	}
+	peer_config_clear(&pc);
+	return rc;
+}
+
+static int cmd_remove_peer(struct control *ctl, json_t *args, json_t **result,
+			   struct cmd_error *err)
+{
+	const struct peer_config *cur;
+	struct iface *iface;
+	uint8_t pub[KEY_LEN];
+	char key[KEY_BASE64_LEN + 1];
+
+	iface = need_iface(ctl, args, err);
+	if (!iface || !(cur = need_peer(iface, args, err)))
+		return -1;
+	memcpy(pub, cur->public_key, KEY_LEN);
+	(void)iface_remove_peer(iface, pub);
+	(void)iface_config_drop_peer(iface->cfg, pub);
+	key_to_base64(key, pub);
+	*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
+	return 0;
+}
+
+static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	struct diag_list diags = {0};
+	json_t *changes = json_array(), *list = json_array();
+	int rc;
+
+	(void)args;
+	service_reloading(ctl->service);
+	rc = daemon_reload(ctl->daemon, &diags, changes);
+	daemon_log_diags(&diags);
+	service_ready(ctl->service, ctl->daemon);
+	for (size_t i = 0; i < diags.n; i++) {
+		const struct diag *it = &diags.items[i];
+
+		json_array_append_new(list, json_pack("{s:s,s:s,s:I,s:s}", "severity",
+						      it->severity == DIAG_ERROR ? "error" : "warning",
+						      "file", it->file, "line", (json_int_t)it->line,
+						      "message", it->msg));
+	}
+	diag_list_clear(&diags);
+	if (rc < 0) {
+		json_decref(changes);
+		json_decref(list);
+		return fail(err, "failed", "cannot read the configuration directory: %s",
+			    strerror(-rc));
+	}
+	*result = json_pack("{s:o,s:o,s:i}", "changes", changes, "diagnostics", list, "failures",
+			    rc);
+	return 0;
+}
+
+static int cmd_log_level(struct control *ctl, json_t *args, json_t **result,
+			 struct cmd_error *err)
+{
+	enum log_level level;
+	const char *s;
+
+	(void)ctl;
+	if (need_string(args, "level", &s, err) != 0)
+		return -1;
+	if (log_level_parse(s, &level) != 0)
+		return fail(err, "invalid_argument", "\"%s\": expected error, warn, info or debug", s);
+	log_set_level(level);
+	log_info("log level set to %s", log_level_name(level));
+	*result = json_pack("{s:s}", "level", log_level_name(level));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	bool changes_state;
+	int (*run)(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err);
+} commands[] = {
+	{"status", false, cmd_status},
+	{"show", false, cmd_show},
+	{"add-peer", true, cmd_add_peer},
+	{"set-peer", true, cmd_set_peer},
+	{"remove-peer", true, cmd_remove_peer},
+	{"reload", true, cmd_reload},
+	{"log-level", true, cmd_log_level},
+};
+
+/* ---- Clients ---- */
+
+static void client_close(struct client *c)
+{
+	struct control *ctl = c->ctl;
+
+	ev_io_stop(ctl->loop, &c->read_watcher);
+	ev_io_stop(ctl->loop, &c->write_watcher);
+	ev_timer_stop(ctl->loop, &c->timeout);
+	close(c->fd);
+	list_del(&c->node);
+	ctl->n_clients--;
+	free(c->out);
+	free(c);
+}
+
+/* Queue text and try to write it now; returns false when the client was closed. */
+static bool client_send(struct client *c, const char *text, size_t len)
+{
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *n;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		n = realloc(c->out, cap);
+		if (!n) {
+			client_close(c);
+			return false;
+		}
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, text, len);
+	c->out_len += len;
+	ev_io_start(c->ctl->loop, &c->write_watcher);
+	return true;
+}
+
+static bool client_reply(struct client *c, json_t *reply)
+{
+	char *text;
+	bool ok;
+
+	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	json_decref(reply);
+	if (!text) {
+		client_close(c);
+		return false;
+	}
+	ok = client_send(c, text, strlen(text)) && client_send(c, "\n", 1);
+	free(text);
+	return ok;
+}
+
+static bool client_error(struct client *c, const char *code, const char *message)
+{
+	return client_reply(c, json_pack("{s:i,s:b,s:{s:s,s:s}}", "version",
+					 CONTROL_PROTOCOL_VERSION, "ok", false, "error", "code",
+					 code, "message", message));
+}
+
+static bool client_handle_line(struct client *c, const char *line, size_t len)
+{
+	struct cmd_error err = {0};
+	json_t *req, *args, *result = NULL, *v;
+	json_error_t jerr;
+	const char *name;
+
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return client_error(c, "bad_request", "the request is not a JSON object");
+	}
+	v = json_object_get(req, "version");
+	if (v && (!json_is_integer(v) || json_integer_value(v) != CONTROL_PROTOCOL_VERSION)) {
+		json_decref(req);
+		return client_error(c, "unsupported_version", "this tund speaks protocol version 1");
+	}
+	name = json_string_value(json_object_get(req, "command"));
+	args = json_object_get(req, "args");
+	if (!name || (args && !json_is_object(args))) {
+		json_decref(req);
+		return client_error(c, "bad_request", "expected \"command\" and an \"args\" object");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(commands[i].name, name) != 0)
+			continue;
+		if (commands[i].changes_state && !c->may_write) {
+			json_decref(req);
+			return client_error(c, "permission_denied",
+					    "only root or the control group may change tund's state");
+		}
+		if (commands[i].run(c->ctl, args ? args : json_object(), &result, &err) != 0) {
+			json_decref(req);
+			return client_error(c, err.code ? err.code : "failed", err.message);
+		}
+		json_decref(req);
+		return client_reply(c, json_pack("{s:i,s:b,s:o}", "version",
+						 CONTROL_PROTOCOL_VERSION, "ok", true, "result",
+						 result ? result : json_object()));
+	}
+	snprintf(err.message, sizeof(err.message), "unknown command \"%.64s\"", name);
+	json_decref(req);
+	return client_error(c, "unknown_command", err.message);
+}
+
+/* Handle every complete line in the input buffer. */
+static bool client_process(struct client *c)
+{
+	char *nl;
+
+	while (!c->closing && c->out_len - c->out_off < OUTPUT_HIGH_WATER &&
+	       (nl = memchr(c->in, '\n', c->in_len))) {
+		size_t len = (size_t)(nl - c->in);
+
+		if (len > 0 && !client_handle_line(c, c->in, len))
+			return false;
+		memmove(c->in, nl + 1, c->in_len - len - 1);
+		c->in_len -= len + 1;
+	}
+	if (c->in_len == sizeof(c->in) && !memchr(c->in, '\n', c->in_len)) {
+		c->closing = true;
+		c->in_len = 0;
+		return client_error(c, "request_too_large", "a request line is limited to 64 KiB");
+	}
+	return true;
+}
+
+static void client_on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = w->data;
+	ssize_t n;
+
+	(void)revents;
+	if (c->closing || c->out_len - c->out_off >= OUTPUT_HIGH_WATER) {
+		/* Backpressure: no new requests until the replies are read. */
+		ev_io_stop(loop, w);
+		return;
+	}
+	n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* EOF: answer what is complete, then close when written. */
+		c->closing = true;
+		ev_io_stop(loop, w);
+		if (c->out_len == c->out_off)
+			client_close(c);
+		return;
+	}
+	c->in_len += (size_t)n;
+	ev_timer_again(loop, &c->timeout);
+	if (!client_process(c))
+		return;
+	if (c->closing && c->out_len == c->out_off)
+		client_close(c);
+}
+
+static void client_on_writable(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = w->data;
+	ssize_t n;
+
+	(void)revents;
+	while (c->out_off < c->out_len) {
+		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			client_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+		ev_timer_again(loop, &c->timeout);
+	}
+	c->out_off = c->out_len = 0;
+	ev_io_stop(loop, w);
+	if (c->closing) {
+		client_close(c);
+		return;
+	}
+	/* Requests that waited for the output to drain. */
+	if (!client_process(c))
+		return;
+	ev_io_start(loop, &c->read_watcher);
+}
+
+static void client_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_debug("control: dropping a client that made no progress for %.0f s", CLIENT_TIMEOUT_S);
+	client_close(c);
+}
+
+static void control_on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control *ctl = w->data;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	int fd;
+
+	(void)revents;
+	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (ctl->n_clients >= MAX_CLIENTS ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		log_debug("control: refusing a client (%zu connected)", ctl->n_clients);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->ctl = ctl;
+	c->fd = fd;
+	c->may_write = cred.uid == 0 || (ctl->has_group && cred.gid == ctl->group);
+	ev_io_init(&c->read_watcher, client_on_readable, fd, EV_READ);
+	ev_io_init(&c->write_watcher, client_on_writable, fd, EV_WRITE);
+	ev_init(&c->timeout, client_on_timeout);
+	c->timeout.repeat = CLIENT_TIMEOUT_S;
+	c->read_watcher.data = c->write_watcher.data = c->timeout.data = c;
+	list_add_tail(&c->node, &ctl->clients);
+	ctl->n_clients++;
+	ev_io_start(loop, &c->read_watcher);
+	ev_timer_again(loop, &c->timeout);
+}
+
+/* ---- The socket ---- */
+
+static void resolve_group(struct control *ctl, const char *group)
+{
+	struct group *gr;
+	char *end;
+	unsigned long gid;
+
+	if (!group || !*group)
+		return;
+	gid = strtoul(group, &end, 10);
+	if (*end == '\0') {
+		ctl->group = (gid_t)gid;
+		ctl->has_group = true;
+		return;
+	}
+	gr = getgrnam(group);
+	if (gr) {
+		ctl->group = gr->gr_gid;
+		ctl->has_group = true;
+	}
+}
+
+/* A socket file at path: in use by a live tund (-EADDRINUSE), or stale (removed). */
+static int clear_stale(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (rc == 0)
+		return -EADDRINUSE;
+	unlink(path);
+	return 0;
+}
+
+static int create_socket(struct control *ctl, const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	mode_t old_umask;
+	char *dir, *slash;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0755); /* /run/tund outside systemd; EEXIST is fine */
+	}
+	free(dir);
+	rc = clear_stale(path, &sun);
+	if (rc != 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Never world-accessible, not even between bind() and chmod(). */
+	old_umask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_umask);
+	if (rc != 0 || listen(fd, 64) != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (ctl->has_group && (chown(path, 0, ctl->group) != 0 || chmod(path, 0660) != 0))
+		log_warn("control: cannot give group %u access to %s: %s", (unsigned int)ctl->group,
+			 path, strerror(errno));
+	ctl->path = strdup(path);
+	ctl->fd = fd;
+	return 0;
+}
+
+int control_create(struct ev_loop *loop, struct daemon *d, struct service *svc,
+		   const struct control_options *opts, struct control **out)
+{
+	struct control *ctl;
+	int n, rc;
+
+	*out = NULL;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->loop = loop;
+	ctl->daemon = d;
+	ctl->service = svc;
+	ctl->fd = -1;
+	list_init(&ctl->clients);
+	resolve_group(ctl, opts->group);
+
+	n = sd_listen_fds(1);
+	if (n > 0 && sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) > 0) {
+		ctl->fd = SD_LISTEN_FDS_START;
+		(void)fcntl(ctl->fd, F_SETFL, fcntl(ctl->fd, F_GETFL) | O_NONBLOCK);
+		(void)fcntl(ctl->fd, F_SETFD, FD_CLOEXEC);
+		log_info("control: listening on the socket systemd passed");
+	} else {
+		rc = create_socket(ctl, opts->path);
+		if (rc != 0) {
+			log_error("control: cannot listen on %s: %s", opts->path,
+				  rc == -EADDRINUSE ? "another tund is running there"
+				  : rc == -EEXIST   ? "a file that is not a socket is in the way"
+						    : strerror(-rc));
+			free(ctl);
+			return rc;
+		}
+		log_info("control: listening on %s (%s)", opts->path,
+			 ctl->has_group ? "root and the control group may change state"
+					: "only root may connect");
+	}
+	ev_io_init(&ctl->accept_watcher, control_on_accept, ctl->fd, EV_READ);
+	ctl->accept_watcher.data = ctl;
+	ev_io_start(loop, &ctl->accept_watcher);
+	*out = ctl;
+	return 0;
+}
+
+void control_destroy(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	while (!list_empty(&ctl->clients))
+		client_close(list_entry(ctl->clients.next, struct client, node));
+	ev_io_stop(ctl->loop, &ctl->accept_watcher);
+	if (ctl->fd >= 0)
+		close(ctl->fd);
+	if (ctl->path) {
+		unlink(ctl->path);
+		free(ctl->path);
+	}
+	free(ctl);
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Misbehaving and raw clients of tund's control socket, for tests.
+
+ctlclient.py SOCKET raw LINE            send LINE, print the reply line
+ctlclient.py SOCKET partial SECONDS     send half a request, hold it SECONDS
+ctlclient.py SOCKET huge MEGABYTES      send a line of that size, print the reply
+ctlclient.py SOCKET noread COUNT SECONDS
+        send COUNT show requests, never read, hold the connection SECONDS
+"""
+import socket
+import sys
+import time
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+def read_line(s, timeout=10):
+    s.settimeout(timeout)
+    buf = b""
+    while b"\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.split(b"\n", 1)[0].decode()
+
+
+def main():
+    path, mode = sys.argv[1], sys.argv[2]
+    s = connect(path)
+    if mode == "raw":
+        s.sendall(sys.argv[3].encode() + b"\n")
+        print(read_line(s))
+    elif mode == "partial":
+        s.sendall(b'{"version":1,"command":"sta')
+        time.sleep(float(sys.argv[3]))
+    elif mode == "huge":
+        size = int(float(sys.argv[3]) * 1024 * 1024)
+        s.settimeout(10)
+        sent = 0
+        chunk = b"x" * 65536
+        try:
+            while sent < size:
+                sent += s.send(chunk[: min(len(chunk), size - sent)])
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass  # tund closed the connection after refusing the line
+        try:
+            print(read_line(s))
+        except (ConnectionResetError, socket.timeout):
+            print("")
+    elif mode == "noread":
+        req = b'{"version":1,"command":"show"}\n'
+        s.setblocking(False)
+        count = 0
+        deadline = time.monotonic() + float(sys.argv[4])
+        for _ in range(int(sys.argv[3])):
+            try:
+                s.send(req)
+                count += 1
+            except BlockingIOError:
+                break
+        print(count, flush=True)
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main()
