@@ -33,6 +33,10 @@ endif()
 if(TUND_FUZZ AND NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
 	message(FATAL_ERROR "TUND_FUZZ needs clang (CC=clang)")
 endif()
+if(TUND_FUZZ)
+	# Coverage feedback from the libraries too, not only from the harness.
+	target_compile_options(tund_sanitize INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 
 # One target to link for all of the above.
 add_library(tund_flags INTERFACE)

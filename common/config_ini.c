@@ -71,6 +71,7 @@ struct loader {
 	unsigned int *peer_key_line; /* per peer: line of its PublicKey, 0 = none */
 	unsigned int seen[32];       /* per key of the current section: first line, 0 = unseen */
 	unsigned int private_key_line;
+	bool private_key_from_file; /* where the key at private_key_line came from */
 	bool has_inline_secret;
 	char **stash;
 	size_t n_stash, cap_stash;
@@ -192,7 +193,8 @@ static int read_key_file(struct loader *l, const char *key, const char *value,
 		snprintf(path, sizeof(path), "%s", value);
 	else
 		snprintf(path, sizeof(path), "%s/%s", l->dir, value);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the way must not hang start-up or reload. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		err(l, "%s: \"%s\": cannot read: %s", key, value, strerror(errno));
 		return -1;
@@ -229,7 +231,9 @@ static int set_private_key(struct loader *l, const char *key, const char *value,
 {
 	const char *why;
 
-	if (l->private_key_line && l->private_key_line != l->line) {
+	/* Repeating PrivateKey (or PrivateKeyFile) is a warning, the last wins; mixing is an error. */
+	if (l->private_key_line && l->private_key_line != l->line &&
+	    l->private_key_from_file != from_file) {
 		err(l, "%s: the private key is already set at line %u; use PrivateKey or PrivateKeyFile, not both",
 		    key, l->private_key_line);
 		return -1;
@@ -246,6 +250,7 @@ static int set_private_key(struct loader *l, const char *key, const char *value,
 	}
 	l->cfg->has_private_key = true;
 	l->private_key_line = l->line;
+	l->private_key_from_file = from_file;
 	return 0;
 }
 
@@ -281,8 +286,14 @@ static int parse_fwmark(struct loader *l, const char *key, const char *value)
 		l->cfg->fwmark = 0;
 		return 0;
 	}
+	/* As wg: hexadecimal after "0x", decimal otherwise (never octal). */
 	errno = 0;
-	v = strtoull(value, &end, 0);
+	if (value[0] == '0' && value[1] == 'x')
+		v = strtoull(value + 2, &end, 16);
+	else
+		v = strtoull(value, &end, 10);
+	if (value[0] == '0' && value[1] == 'x' && !isxdigit((unsigned char)value[2]))
+		end = (char *)value; /* "0x" alone */
 	if (!isdigit((unsigned char)value[0]) || *end || errno || v > UINT32_MAX) {
 		err(l, "%s: \"%s\": expected off, a number or 0xHEX up to 0xffffffff", key, value);
 		return -1;
