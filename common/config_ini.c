@@ -398,7 +398,7 @@ static int parse_hook(struct loader *l, const char *key, const char *value)
 static int parse_save_config(struct loader *l, const char *key, const char *value)
 {
 	(void)value;
-	warn(l, "%s is a wg-quick setting tund ignores; use tunctl's --save to write changes back",
+	warn(l, "%s is a wg-quick setting tund ignores; tund never rewrites this file",
 	     key);
 	return 0;
 }

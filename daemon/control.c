@@ -144,8 +144,11 @@ static int apply_peer_args(struct iface *iface, json_t *args, struct peer_config
 		const char *name = json_string_value(v);
 		const struct peer_config *other;
 
-		if (!json_is_string(v) || !*name || strlen(name) > 64)
-			return fail(err, "invalid_argument", "\"name\" must be 1 to 64 characters");
+		if (!json_is_string(v) || !*name || strlen(name) > 32 ||
+		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+			    strlen(name))
+			return fail(err, "invalid_argument",
+				    "\"name\" must be 1 to 32 of A-Z a-z 0-9 . _ - (as Name= in a file)");
 		other = iface_config_find_peer(iface->cfg, name);
 		if (other && !crypto_memeq(other->public_key, pc->public_key, KEY_LEN))
 			return fail(err, "exists", "%s already has a peer named \"%s\"", iface->name,

@@ -13,6 +13,8 @@ packages=(
 	# tests: namespaces, traffic, interop, systemd container
 	python3 socat iperf3 procps psmisc kmod iputils-ping
 	wireguard-tools wireguard-go
+	# docs: man page checks
+	groff-base man-db mandoc
 	systemd-container debootstrap
 )
 
