@@ -104,7 +104,7 @@ static int need_string(json_t *args, const char *name, const char **out, struct 
 
 static struct iface *need_iface(struct control *ctl, json_t *args, struct cmd_error *err)
 {
-	const char *name;
+	const char *name = NULL;
 	struct iface *iface;
 
 	if (need_string(args, "interface", &name, err) != 0)
@@ -120,7 +120,7 @@ static const struct peer_config *need_peer(struct iface *iface, json_t *args,
 					   struct cmd_error *err)
 {
 	const struct peer_config *pc;
-	const char *id;
+	const char *id = NULL;
 
 	if (need_string(args, "peer", &id, err) != 0)
 		return NULL;
@@ -330,7 +330,7 @@ static int cmd_add_peer(struct control *ctl, json_t *args, json_t **result, stru
 {
 	struct peer_config pc = {0};
 	struct iface *iface;
-	const char *key, *why = NULL;
+	const char *key = NULL, *why = NULL;
 	int rc = -1;
 
 	iface = need_iface(ctl, args, err);
@@ -425,7 +425,7 @@ static int cmd_log_level(struct control *ctl, json_t *args, json_t **result,
 			 struct cmd_error *err)
 {
 	enum log_level level;
-	const char *s;
+	const char *s = NULL;
 
 	(void)ctl;
 	if (need_string(args, "level", &s, err) != 0)
@@ -519,7 +519,7 @@ static bool client_handle_line(struct client *c, const char *line, size_t len)
 	struct cmd_error err = {0};
 	json_t *req, *args, *result = NULL, *v;
 	json_error_t jerr;
-	const char *name;
+	const char *name = NULL;
 
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(req)) {
