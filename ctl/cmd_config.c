@@ -82,7 +82,7 @@ int cmd_check_config(struct tunctl *t, int argc, char **argv)
 	char *default_path[] = {default_dir};
 	struct check_result r = {0};
 	char **paths;
-	int first, n, rc;
+	int first = 0, n, rc;
 
 	rc = tunctl_parse_common(t, cmd, argc, argv, &first);
 	if (rc >= 0)

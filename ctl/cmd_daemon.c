@@ -152,7 +152,7 @@ static void status_human(json_t *r)
 int cmd_status(struct tunctl *t, int argc, char **argv)
 {
 	json_t *result;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
 	if (rc >= 0)
@@ -178,7 +178,7 @@ static void show_human(json_t *r)
 int cmd_show(struct tunctl *t, int argc, char **argv)
 {
 	json_t *result, *args = json_object();
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
 	if (rc >= 0)
@@ -323,7 +323,7 @@ static void peer_done_human(json_t *r)
 int cmd_add_peer(struct tunctl *t, int argc, char **argv)
 {
 	json_t *args = json_object(), *result;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = peer_options(t, argc, argv, args, &first);
 	if (rc >= 0)
@@ -347,7 +347,7 @@ out:
 int cmd_set_peer(struct tunctl *t, int argc, char **argv)
 {
 	json_t *args = json_object(), *result;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = peer_options(t, argc, argv, args, &first);
 	if (rc >= 0)
@@ -368,7 +368,7 @@ out:
 int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
 {
 	json_t *result;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
 	if (rc >= 0)
@@ -403,7 +403,7 @@ static void reload_human(json_t *r)
 int cmd_reload(struct tunctl *t, int argc, char **argv)
 {
 	json_t *result;
-	int first, rc;
+	int first = 0, rc;
 	bool failed;
 
 	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
@@ -427,7 +427,7 @@ static void log_level_human(json_t *r)
 int cmd_log_level(struct tunctl *t, int argc, char **argv)
 {
 	json_t *result;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
 	if (rc >= 0)

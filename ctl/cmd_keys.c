@@ -47,7 +47,7 @@ static int gen_secret(struct tunctl *t, int argc, char **argv, bool curve)
 {
 	const struct tunctl_command *cmd = tunctl_find_command(argv[0]);
 	uint8_t key[KEY_LEN];
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, cmd, argc, argv, &first);
 	if (rc >= 0)
@@ -83,7 +83,7 @@ int cmd_pubkey(struct tunctl *t, int argc, char **argv)
 	uint8_t priv[KEY_LEN], pub[KEY_LEN];
 	const char *why = NULL;
 	size_t len;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, cmd, argc, argv, &first);
 	if (rc >= 0)

@@ -138,7 +138,7 @@ int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int 
 static int cmd_help(struct tunctl *t, int argc, char **argv)
 {
 	const struct tunctl_command *cmd;
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, tunctl_find_command("help"), argc, argv, &first);
 	if (rc >= 0)
@@ -158,7 +158,7 @@ static int cmd_help(struct tunctl *t, int argc, char **argv)
 
 static int cmd_version(struct tunctl *t, int argc, char **argv)
 {
-	int first, rc;
+	int first = 0, rc;
 
 	rc = tunctl_parse_common(t, tunctl_find_command("version"), argc, argv, &first);
 	if (rc >= 0)
