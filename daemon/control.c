@@ -545,11 +545,13 @@ static bool client_handle_line(struct client *c, const char *line, size_t len)
 			return client_error(c, "permission_denied",
 					    "only root or the control group may change tund's state");
 		}
-		if (commands[i].run(c->ctl, args ? args : json_object(), &result, &err) != 0) {
-			json_decref(req);
-			return client_error(c, err.code ? err.code : "failed", err.message);
-		}
+		json_t *empty = args ? NULL : json_object();
+		int rc = commands[i].run(c->ctl, args ? args : empty, &result, &err);
+
+		json_decref(empty);
 		json_decref(req);
+		if (rc != 0)
+			return client_error(c, err.code ? err.code : "failed", err.message);
 		return client_reply(c, json_pack("{s:i,s:b,s:o}", "version",
 						 CONTROL_PROTOCOL_VERSION, "ok", true, "result",
 						 result ? result : json_object()));
