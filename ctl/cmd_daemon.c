@@ -419,6 +419,30 @@ int cmd_reload(struct tunctl *t, int argc, char **argv)
 	return rc == TUNCTL_EXIT_OK && failed ? TUNCTL_EXIT_FAILURE : rc;
 }
 
+static void changes_human(json_t *r)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach (json_object_get(r, "changes"), i, it)
+		printf("%s\n", json_string_value(it));
+}
+
+/* up IFACE and down IFACE: the same shape, another command. */
+int cmd_up_down(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result;
+	int first = 0, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		return rc;
+	if (argc - first != 1)
+		return tunctl_usage_error(argv[0], "expects one interface name");
+	rc = tunctl_call(t, argv[0], json_pack("{s:s}", "interface", argv[first]), &result);
+	return finish(t, rc, result, changes_human);
+}
+
 static void log_level_human(json_t *r)
 {
 	printf("log level: %s\n", str(r, "level"));

@@ -60,6 +60,15 @@ static const struct tunctl_command commands[] = {
 	 "Prints each change, and each error as FILE:LINE. A file with an error\n"
 	 "leaves its interface as it was. Exits 1 when a file had an error.\n",
 	 cmd_reload},
+	{"up", "IFACE", "bring up the interface of IFACE.conf",
+	 "Loads IFACE.conf from the configuration directory and brings that\n"
+	 "interface up: one that was taken down with tunctl down, or whose file\n"
+	 "was broken or new. A broken file is reported as FILE:LINE.\n",
+	 cmd_up_down},
+	{"down", "IFACE", "take one interface down until tunctl up",
+	 "Takes the interface down, with its sessions. Reloads leave it down until\n"
+	 "tunctl up IFACE or a restart of tund.\n",
+	 cmd_up_down},
 	{"log-level", "LEVEL", "set the daemon's log level (error, warn, info, debug)", NULL,
 	 cmd_log_level},
 	{"help", "[COMMAND]", "show the commands, or one command's help", NULL, cmd_help},

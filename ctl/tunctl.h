@@ -43,6 +43,7 @@ int cmd_add_peer(struct tunctl *t, int argc, char **argv);
 int cmd_set_peer(struct tunctl *t, int argc, char **argv);
 int cmd_remove_peer(struct tunctl *t, int argc, char **argv);
 int cmd_reload(struct tunctl *t, int argc, char **argv);
+int cmd_up_down(struct tunctl *t, int argc, char **argv);
 int cmd_log_level(struct tunctl *t, int argc, char **argv);
 
 /*

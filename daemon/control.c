@@ -421,6 +421,64 @@ static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct
 	return 0;
 }
 
+static int cmd_up(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	struct diag_list diags = {0};
+	json_t *changes;
+	const char *name = NULL;
+	char first[512] = "";
+	int rc;
+
+	if (need_string(args, "interface", &name, err) != 0)
+		return -1;
+	if (!config_iface_name_valid(name))
+		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", name);
+	changes = json_array();
+	rc = daemon_up(ctl->daemon, name, &diags, changes);
+	daemon_log_diags(&diags);
+	for (size_t i = 0; i < diags.n && !first[0]; i++)
+		if (diags.items[i].severity == DIAG_ERROR)
+			diag_format(first, sizeof(first), &diags.items[i]);
+	diag_list_clear(&diags);
+	if (rc == 0) {
+		service_ready(ctl->service, ctl->daemon);
+		*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
+		return 0;
+	}
+	json_decref(changes);
+	if (rc == -EEXIST)
+		return fail(err, "exists", "%s is up already", name);
+	if (rc == -ENOENT)
+		return fail(err, "not_found", "no file %s/%s.conf", ctl->daemon->config_dir, name);
+	if (rc == -EINVAL && first[0])
+		return fail(err, "invalid_config", "%s", first);
+	return fail(err, "failed", "%s did not come up: %s (the daemon's log says why)", name,
+		    strerror(-rc));
+}
+
+static int cmd_down(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
+	const char *name = NULL;
+	json_t *changes;
+	int rc;
+
+	if (need_string(args, "interface", &name, err) != 0)
+		return -1;
+	if (!config_iface_name_valid(name))
+		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", name);
+	changes = json_array();
+	rc = daemon_down(ctl->daemon, name, changes);
+	if (rc != 0) {
+		json_decref(changes);
+		if (rc == -ENOENT)
+			return fail(err, "not_found", "no interface %s is up", name);
+		return fail(err, "failed", "cannot take %s down: %s", name, strerror(-rc));
+	}
+	service_ready(ctl->service, ctl->daemon);
+	*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
+	return 0;
+}
+
 static int cmd_log_level(struct control *ctl, json_t *args, json_t **result,
 			 struct cmd_error *err)
 {
@@ -449,6 +507,8 @@ static const struct {
 	{"set-peer", true, cmd_set_peer},
 	{"remove-peer", true, cmd_remove_peer},
 	{"reload", true, cmd_reload},
+	{"up", true, cmd_up},
+	{"down", true, cmd_down},
 	{"log-level", true, cmd_log_level},
 };
 
@@ -654,6 +714,36 @@ static void client_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	client_close(c);
 }
 
+/*
+ * Whether the peer of fd may change state: root, or the control group as its
+ * primary group (SO_PEERCRED) or one of its supplementary groups
+ * (SO_PEERGROUPS, Linux 4.13).
+ */
+static bool client_may_write(const struct control *ctl, int fd, const struct ucred *cred)
+{
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+
+	if (cred->uid == 0)
+		return true;
+	if (!ctl->has_group)
+		return false;
+	if (cred->gid == ctl->group)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0) {
+		if (errno != ERANGE || !(groups = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		found = found || groups[i] == ctl->group;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
 static void control_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *ctl = w->data;
@@ -679,7 +769,7 @@ static void control_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	c->ctl = ctl;
 	c->fd = fd;
-	c->may_write = cred.uid == 0 || (ctl->has_group && cred.gid == ctl->group);
+	c->may_write = client_may_write(ctl, fd, &cred);
 	ev_io_init(&c->read_watcher, client_on_readable, fd, EV_READ);
 	ev_io_init(&c->write_watcher, client_on_writable, fd, EV_WRITE);
 	ev_init(&c->timeout, client_on_timeout);

@@ -3,10 +3,12 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "iface.h"
@@ -57,20 +59,26 @@ void daemon_destroy(struct daemon *d)
 	(void)tmp;
 	netlink_close(d->nl);
 	scratch_destroy(d->scratch);
+	for (size_t i = 0; i < d->n_held_down; i++)
+		free(d->held_down[i]);
+	free(d->held_down);
 	free(d->config_dir);
 	free(d);
 }
 
 void daemon_log_diags(const struct diag_list *diags)
 {
-	char buf[1024];
-
+	/* The log line's level says error or warning; diag_format would say it twice. */
 	for (size_t i = 0; i < diags->n; i++) {
-		diag_format(buf, sizeof(buf), &diags->items[i]);
-		if (diags->items[i].severity == DIAG_ERROR)
-			log_error("%s", buf);
+		const struct diag *it = &diags->items[i];
+		char where[32] = "";
+
+		if (it->line)
+			snprintf(where, sizeof(where), ":%u", it->line);
+		if (it->severity == DIAG_ERROR)
+			log_error("%s%s: %s", it->file, where, it->msg);
 		else
-			log_warn("%s", buf);
+			log_warn("%s%s: %s", it->file, where, it->msg);
 	}
 }
 
@@ -162,6 +170,11 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 
 		set.ifaces[i] = NULL;
 		iface = daemon_find_iface(d, cfg->name);
+		if (!iface && name_in(d->held_down, d->n_held_down, cfg->name)) {
+			log_debug("%s: left down (tunctl down)", cfg->name);
+			iface_config_free(cfg);
+			continue;
+		}
 		if (!iface) {
 			failed += bring_up(d, cfg, changes, "up (new file)") != 0;
 			continue;
@@ -184,6 +197,71 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 	log_info("reload done: %zu change%s, %d failure%s", changes ? json_array_size(changes) : 0,
 		 changes && json_array_size(changes) == 1 ? "" : "s", failed, failed == 1 ? "" : "s");
 	return failed;
+}
+
+/* Forget that name was held down; returns whether it was. */
+static bool release_hold(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_held_down; i++) {
+		if (strcmp(d->held_down[i], name) != 0)
+			continue;
+		free(d->held_down[i]);
+		d->held_down[i] = d->held_down[--d->n_held_down];
+		return true;
+	}
+	return false;
+}
+
+int daemon_up(struct daemon *d, const char *name, struct diag_list *diags, json_t *changes)
+{
+	struct iface_config *cfg;
+	char *path;
+	int rc;
+
+	if (!config_iface_name_valid(name))
+		return -ENOENT;
+	if (daemon_find_iface(d, name))
+		return -EEXIST;
+	if (asprintf(&path, "%s/%s.conf", d->config_dir, name) < 0)
+		return -ENOMEM;
+	if (access(path, F_OK) != 0) {
+		rc = -errno;
+		free(path);
+		return rc;
+	}
+	rc = config_load_file(path, &cfg, diags);
+	free(path);
+	if (rc != 0)
+		return rc;
+	rc = bring_up(d, cfg, changes, "up (tunctl up)");
+	if (rc == 0)
+		release_hold(d, name);
+	return rc;
+}
+
+int daemon_down(struct daemon *d, const char *name, json_t *changes)
+{
+	struct iface *iface = daemon_find_iface(d, name);
+	char **held;
+	char *copy;
+
+	if (!iface)
+		return -ENOENT;
+	copy = strdup(name);
+	held = realloc(d->held_down, (d->n_held_down + 1) * sizeof(*held));
+	if (!copy || !held) {
+		free(copy);
+		if (held)
+			d->held_down = held;
+		return -ENOMEM;
+	}
+	d->held_down = held;
+	d->held_down[d->n_held_down++] = copy;
+	list_del(&iface->node);
+	note(changes, "%s: down (tunctl down)", name);
+	log_info("%s: taken down by tunctl down; tunctl up %s brings it back", name, name);
+	iface_destroy(iface);
+	return 0;
 }
 
 struct iface *daemon_find_iface(struct daemon *d, const char *name)

@@ -25,6 +25,9 @@ struct daemon {
 	struct netlink *nl;
 	struct list_head ifaces; /* struct iface, sorted by name */
 	char *config_dir;
+	/* Interfaces taken down by `tunctl down`: reload leaves them down. */
+	char **held_down;
+	size_t n_held_down;
 	uint64_t next_peer_id;
 	double started_s;
 };
@@ -50,6 +53,20 @@ int daemon_start(struct daemon *d);
  * or -errno when the directory cannot be read (then nothing changed).
  */
 int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes);
+
+/*
+ * Bring up the interface of config_dir/NAME.conf (`tunctl up`), which was
+ * down: never started, its file was broken, or `tunctl down`. Returns 0,
+ * -EEXIST when it is up already, -ENOENT when there is no such file, -EINVAL
+ * when the file has errors (in diags), or the error of bringing it up.
+ */
+int daemon_up(struct daemon *d, const char *name, struct diag_list *diags, json_t *changes);
+
+/*
+ * Take one interface down (`tunctl down`) and keep it down across reloads
+ * until daemon_up or a restart of tund. -ENOENT when it is not up.
+ */
+int daemon_down(struct daemon *d, const char *name, json_t *changes);
 
 /* Log each diagnostic at its severity. */
 void daemon_log_diags(const struct diag_list *diags);

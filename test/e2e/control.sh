@@ -146,6 +146,39 @@ sed -i '$d' "$da/ct0.conf"
 expect 0 reload
 grep -q "no change" "$tmp/out" || fail "reload of the unchanged file: $(cat "$tmp/out")"
 
+log "=== down and up"
+expect 0 down ct0
+grep -q "ct0: down (tunctl down)" "$tmp/out" || fail "down: $(cat "$tmp/out")"
+! nq "$a" ip link show ct0 >/dev/null 2>&1 || fail "ct0 is still there after down"
+expect 0 reload
+! nq "$a" ip link show ct0 >/dev/null 2>&1 || fail "a reload brought ct0 back up"
+expect 1 down ct0
+grep -q "no interface ct0 is up" "$tmp/err" || fail "down twice: $(cat "$tmp/err")"
+expect 0 up ct0
+grep -q "ct0: up (tunctl up)" "$tmp/out" || fail "up: $(cat "$tmp/out")"
+assert_ping "$a" 10.87.0.2
+expect 1 up ct0
+grep -q "ct0 is up already" "$tmp/err" || fail "up twice: $(cat "$tmp/err")"
+expect 1 up nosuch
+grep -q "no file $da/nosuch.conf" "$tmp/err" || fail "up of a missing file: $(cat "$tmp/err")"
+expect 2 up
+expect 1 up ../ct0
+grep -q "not an interface name" "$tmp/err" || fail "up ../ct0: $(cat "$tmp/err")"
+printf '[Interface]\nPrivateKey = %s\nListenPort = 51830\nMTU = 9\n' "$kc" >"$da/bad0.conf"
+chmod 600 "$da/bad0.conf"
+expect 1 reload
+expect 1 up bad0
+grep -q "bad0.conf:4: error: MTU" "$tmp/err" || fail "up of a broken file: $(cat "$tmp/err")"
+rm "$da/bad0.conf"
+expect 1 --json up ct0
+jq_py "assert d['ok'] is False and d['error']['code'] == 'exists', d"
+expect 0 --json down ct0
+jq_py "assert d['changes'] == ['ct0: down (tunctl down)'], d"
+expect 0 --json up ct0
+jq_py "assert d['interface'] == 'ct0', d"
+assert_ping "$a" 10.87.0.2
+expect 0 reload
+
 log "=== who may change state"
 nobody() { setpriv --reuid=65534 --regid="$1" --clear-groups -- "$TUNCTL" --socket "$sock" "${@:2}"; }
 chmod 666 "$sock" # let uid 65534 connect, so that SO_PEERCRED decides
@@ -156,6 +189,10 @@ rc=0; nobody 65534 add-peer ct0 --public-key "$pc" >"$tmp/out" 2>"$tmp/err" || r
 grep -q "only root or the control group" "$tmp/err" || fail "permission message: $(cat "$tmp/err")"
 rc=0; nobody 4242 log-level debug >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" = 0 ] || fail "the control group cannot change state: $(cat "$tmp/err")"
+rc=0
+setpriv --reuid=65534 --regid=65534 --groups=4242 -- "$TUNCTL" --socket "$sock" log-level info \
+	>"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 0 ] || fail "a supplementary member of the control group cannot change state: $(cat "$tmp/err")"
 chmod 660 "$sock"
 
 log "=== misbehaving clients"

@@ -88,7 +88,7 @@ routes_before=$(ip -n "$a" route show dev rl0)
 reload
 wait_until 5 "reload" reloads_done 22 || fail "reload did not finish"
 bad_line=$(wc -l <"$da/rl0.conf")
-tund_log_has a "rl0.conf:$bad_line: error: unknown key \"Colour\"" || fail "no error with file and line $bad_line"
+tund_log_has a "^error: .*rl0.conf:$bad_line: unknown key \"Colour\"" || fail "no error with file and line $bad_line"
 [ "$(ip -n "$a" route show dev rl0)" = "$routes_before" ] || fail "a broken file changed routes"
 assert_ping "$a" 10.83.0.2
 
