@@ -36,6 +36,8 @@
 #define CLIENT_TIMEOUT_S 30.0 /* no progress for this long: the client is dropped */
 /* Past this much unsent output, stop reading the client's requests. */
 #define OUTPUT_HIGH_WATER (1024 * 1024)
+/* show writes its reply in pieces of about this size, each when the last is sent. */
+#define SHOW_CHUNK (64 * 1024)
 
 struct control {
 	struct ev_loop *loop;
@@ -62,6 +64,19 @@ struct client {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off, out_cap;
+	/*
+	 * A show reply being streamed: interfaces in name order, each one's peers
+	 * in creation (id) order, resumed by name and id after each piece, so
+	 * interfaces and peers may come and go in between.
+	 */
+	struct {
+		bool active;
+		bool one;             /* only the interface named in iface */
+		bool in_iface;        /* iface's "peers" array is open */
+		char iface[IFNAMSIZ]; /* the interface being, or last, written */
+		uint64_t next_peer;   /* the id of its first peer not written yet */
+		size_t n_ifaces, n_peers; /* written so far, for the commas */
+	} show;
 };
 
 struct cmd_error {
@@ -253,11 +268,14 @@ static json_t *peer_json(const struct peer *peer, const struct peer_config *pc)
 			 "preshared_key", peer->has_preshared_key);
 }
 
-static json_t *iface_json(const struct iface *iface, bool with_peers)
+/*
+ * An interface's fields; with detail, also what show adds beyond status.
+ * Peers are not here: show streams them (show_continue).
+ */
+static json_t *iface_json(const struct iface *iface, bool detail)
 {
 	char key[KEY_BASE64_LEN + 1] = "";
-	struct peer *peer;
-	json_t *obj, *peers;
+	json_t *obj;
 
 	if (iface->local.has_identity)
 		key_to_base64(key, iface->local.static_public);
@@ -265,13 +283,7 @@ static json_t *iface_json(const struct iface *iface, bool with_peers)
 			iface->local.has_identity ? key : NULL, "listen_port", (int)iface->udp.port,
 			"fwmark", (json_int_t)iface->cfg->fwmark, "peer_count",
 			(json_int_t)iface->n_peers);
-	if (!obj || !with_peers)
-		return obj;
-	peers = json_array();
-	list_for_each(peer, &iface->peers, node)
-		json_array_append_new(peers, peer_json(peer, iface_config_find_peer_key(
-								     iface->cfg, peer->public_key)));
-	json_object_set_new(obj, "peers", peers);
+	(void)detail; /* show's fields beyond status's go here */
 	return obj;
 }
 
@@ -292,23 +304,17 @@ static int cmd_status(struct control *ctl, json_t *args, json_t **result, struct
 	return 0;
 }
 
+/*
+ * show is streamed (show_start): this only checks the arguments and returns
+ * what to stream, {"interface": NAME} or {} for every interface.
+ */
 static int cmd_show(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
 {
-	json_t *ifaces = json_array();
-	struct iface *iface;
+	struct iface *iface = NULL;
 
-	if (arg_string(args, "interface")) {
-		iface = need_iface(ctl, args, err);
-		if (!iface) {
-			json_decref(ifaces);
-			return -1;
-		}
-		json_array_append_new(ifaces, iface_json(iface, true));
-	} else {
-		list_for_each(iface, &ctl->daemon->ifaces, node)
-			json_array_append_new(ifaces, iface_json(iface, true));
-	}
-	*result = json_pack("{s:o}", "interfaces", ifaces);
+	if (arg_string(args, "interface") && !(iface = need_iface(ctl, args, err)))
+		return -1;
+	*result = iface ? json_pack("{s:s}", "interface", iface->name) : json_object();
 	return 0;
 }
 
@@ -502,7 +508,7 @@ static const struct {
 	int (*run)(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err);
 } commands[] = {
 	{"status", false, cmd_status},
-	{"show", false, cmd_show},
+	{"show", false, cmd_show}, /* gives what show_start streams */
 	{"add-peer", true, cmd_add_peer},
 	{"set-peer", true, cmd_set_peer},
 	{"remove-peer", true, cmd_remove_peer},
@@ -567,6 +573,111 @@ static bool client_reply(struct client *c, json_t *reply)
 	return ok;
 }
 
+/* Queue value as JSON text (and drop it), after a comma unless first. */
+static bool client_send_json(struct client *c, json_t *value, bool first)
+{
+	char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+	bool ok;
+
+	json_decref(value);
+	if (!text) {
+		client_close(c);
+		return false;
+	}
+	ok = (first || client_send(c, ",", 1)) && client_send(c, text, strlen(text));
+	free(text);
+	return ok;
+}
+
+/* The next interface to write, after the one written last. */
+static struct iface *show_next_iface(struct client *c)
+{
+	struct iface *iface;
+
+	if (c->show.one)
+		return c->show.n_ifaces ? NULL : daemon_find_iface(c->ctl->daemon, c->show.iface);
+	list_for_each(iface, &c->ctl->daemon->ifaces, node)
+		if (!c->show.n_ifaces || strcmp(iface->name, c->show.iface) > 0)
+			return iface;
+	return NULL;
+}
+
+/* Write the next piece of a show reply; false when the client was closed. */
+static bool show_continue(struct client *c)
+{
+	size_t start = c->out_len;
+
+	while (c->out_len - start < SHOW_CHUNK) {
+		struct iface *iface;
+		struct peer *peer;
+		json_t *head;
+
+		if (!c->show.in_iface) {
+			iface = show_next_iface(c);
+			if (!iface) {
+				c->show.active = false;
+				return client_send(c, "]}}\n", 4);
+			}
+			/* The interface's fields, then an open "peers" array. */
+			head = iface_json(iface, true);
+			json_object_set_new(head, "peers", json_array());
+			if (!client_send_json(c, head, c->show.n_ifaces == 0))
+				return false;
+			/* Reopen it: drop the "]}" of the empty array and the object. */
+			if (memcmp(c->out + c->out_len - 2, "]}", 2) != 0) {
+				client_close(c);
+				return false;
+			}
+			c->out_len -= 2;
+			snprintf(c->show.iface, sizeof(c->show.iface), "%s", iface->name);
+			c->show.in_iface = true;
+			c->show.next_peer = 0;
+			c->show.n_peers = 0;
+			continue;
+		}
+		iface = daemon_find_iface(c->ctl->daemon, c->show.iface);
+		peer = NULL;
+		if (iface) {
+			list_for_each(peer, &iface->peers, node)
+				if (peer->id >= c->show.next_peer)
+					break;
+		}
+		for (; iface && &peer->node != &iface->peers && c->out_len - start < SHOW_CHUNK;
+		     peer = list_entry(peer->node.next, struct peer, node)) {
+			json_t *pj = peer_json(peer, iface_config_find_peer_key(iface->cfg,
+										peer->public_key));
+
+			if (!client_send_json(c, pj, c->show.n_peers++ == 0))
+				return false;
+			c->show.next_peer = peer->id + 1;
+		}
+		if (iface && &peer->node != &iface->peers)
+			break; /* a piece is full */
+		/* The interface's peers are written, or the interface went down. */
+		if (!client_send(c, "]}", 2))
+			return false;
+		c->show.in_iface = false;
+		c->show.n_ifaces++;
+	}
+	return true;
+}
+
+static bool show_start(struct client *c, json_t *plan)
+{
+	const char *name = json_string_value(json_object_get(plan, "interface"));
+	static const char head[] = "{\"version\":1,\"ok\":true,\"result\":{\"interfaces\":[";
+
+	_Static_assert(CONTROL_PROTOCOL_VERSION == 1, "the show header spells the version");
+	memset(&c->show, 0, sizeof(c->show));
+	c->show.active = true;
+	if (name) {
+		c->show.one = true;
+		snprintf(c->show.iface, sizeof(c->show.iface), "%s", name);
+	}
+	json_decref(plan);
+	return client_send(c, head, sizeof(head) - 1) && show_continue(c);
+}
+
 static bool client_error(struct client *c, const char *code, const char *message)
 {
 	return client_reply(c, json_pack("{s:i,s:b,s:{s:s,s:s}}", "version",
@@ -612,6 +723,8 @@ static bool client_handle_line(struct client *c, const char *line, size_t len)
 		json_decref(req);
 		if (rc != 0)
 			return client_error(c, err.code ? err.code : "failed", err.message);
+		if (commands[i].run == cmd_show)
+			return show_start(c, result);
 		return client_reply(c, json_pack("{s:i,s:b,s:o}", "version",
 						 CONTROL_PROTOCOL_VERSION, "ok", true, "result",
 						 result ? result : json_object()));
@@ -626,7 +739,7 @@ static bool client_process(struct client *c)
 {
 	char *nl;
 
-	while (!c->closing && c->out_len - c->out_off < OUTPUT_HIGH_WATER &&
+	while (!c->closing && !c->show.active && c->out_len - c->out_off < OUTPUT_HIGH_WATER &&
 	       (nl = memchr(c->in, '\n', c->in_len))) {
 		size_t len = (size_t)(nl - c->in);
 
@@ -694,6 +807,11 @@ static void client_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	c->out_off = c->out_len = 0;
 	ev_io_stop(loop, w);
+	if (c->show.active) {
+		/* The next piece of a show reply, even if the client sent EOF. */
+		show_continue(c);
+		return;
+	}
 	if (c->closing) {
 		client_close(c);
 		return;

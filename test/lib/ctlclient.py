@@ -6,6 +6,10 @@ ctlclient.py SOCKET partial SECONDS     send half a request, hold it SECONDS
 ctlclient.py SOCKET huge MEGABYTES      send a line of that size, print the reply
 ctlclient.py SOCKET noread COUNT SECONDS
         send COUNT show requests, never read, hold the connection SECONDS
+ctlclient.py SOCKET slowshow BYTES_PER_READ INTERVAL SECONDS OUTFILE
+        send a show then a status request at once, read the replies
+        BYTES_PER_READ at a time every INTERVAL seconds (for at most
+        SECONDS), write what came to OUTFILE; print the bytes read
 """
 import socket
 import sys
@@ -66,6 +70,21 @@ def main():
         print(count, flush=True)
         while time.monotonic() < deadline:
             time.sleep(0.1)
+    elif mode == "slowshow":
+        step, interval = int(sys.argv[3]), float(sys.argv[4])
+        deadline = time.monotonic() + float(sys.argv[5])
+        s.sendall(b'{"version":1,"command":"show"}\n{"version":1,"command":"status"}\n')
+        s.settimeout(max(interval, 1))
+        got = b""
+        while got.count(b"\n") < 2 and time.monotonic() < deadline:
+            chunk = s.recv(step)
+            if not chunk:
+                break
+            got += chunk
+            time.sleep(interval)
+        with open(sys.argv[6], "wb") as f:
+            f.write(got)
+        print(len(got))
     else:
         sys.exit("unknown mode " + mode)
 
