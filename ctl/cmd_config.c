@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "diag_json.h"
 #include "tunctl.h"
 
 #define DEFAULT_CONFIG_DIR "/etc/tund"
@@ -60,21 +61,6 @@ static void check_path(struct tunctl *t, struct check_result *r, const char *pat
 	}
 }
 
-static json_t *diags_to_json(const struct diag_list *d)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr && i < d->n; i++) {
-		const struct diag *it = &d->items[i];
-
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s}", "severity",
-						     it->severity == DIAG_ERROR ? "error" : "warning",
-						     "file", it->file, "line", (json_int_t)it->line,
-						     "message", it->msg));
-	}
-	return arr;
-}
-
 int cmd_check_config(struct tunctl *t, int argc, char **argv)
 {
 	const struct tunctl_command *cmd = tunctl_find_command(argv[0]);
@@ -98,7 +84,7 @@ int cmd_check_config(struct tunctl *t, int argc, char **argv)
 		rc = output_json(json_pack("{s:b,s:I,s:I,s:o,s:o}", "ok", r.diags.n_errors == 0,
 					   "errors", (json_int_t)r.diags.n_errors, "warnings",
 					   (json_int_t)r.diags.n_warnings, "interfaces", r.ifaces,
-					   "diagnostics", diags_to_json(&r.diags)));
+					   "diagnostics", diag_list_to_json(&r.diags)));
 	} else {
 		json_decref(r.ifaces);
 		diag_print(&r.diags, stderr);

@@ -24,6 +24,7 @@
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "diag_json.h"
 #include "iface.h"
 #include "key.h"
 #include "list.h"
@@ -399,7 +400,7 @@ static int cmd_remove_peer(struct control *ctl, json_t *args, json_t **result,
 static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
 {
 	struct diag_list diags = {0};
-	json_t *changes = json_array(), *list = json_array();
+	json_t *changes = json_array(), *list;
 	int rc;
 
 	(void)args;
@@ -407,14 +408,7 @@ static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct
 	rc = daemon_reload(ctl->daemon, &diags, changes);
 	daemon_log_diags(&diags);
 	service_ready(ctl->service, ctl->daemon);
-	for (size_t i = 0; i < diags.n; i++) {
-		const struct diag *it = &diags.items[i];
-
-		json_array_append_new(list, json_pack("{s:s,s:s,s:I,s:s}", "severity",
-						      it->severity == DIAG_ERROR ? "error" : "warning",
-						      "file", it->file, "line", (json_int_t)it->line,
-						      "message", it->msg));
-	}
+	list = diag_list_to_json(&diags);
 	diag_list_clear(&diags);
 	if (rc < 0) {
 		json_decref(changes);
