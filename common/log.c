@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static enum log_level current_level = LOG_LEVEL_INFO;
@@ -29,10 +30,27 @@ static const char *const journal_prefix[] = {
 	[LOG_LEVEL_DEBUG] = "<7>",
 };
 
+/*
+ * journald sets JOURNAL_STREAM=DEV:INODE of the stream it gives a service as
+ * stderr; when stderr is that stream (not redirected by a wrapper, not
+ * inherited by a child run elsewhere) lines carry a <N> priority prefix.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!e || sscanf(e, "%llu:%llu%n", &dev, &ino, &end) != 2 || e[end] != '\0')
+		return false;
+	return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(enum log_level level)
 {
-	/* journald sets JOURNAL_STREAM when stderr is connected to it. */
-	to_journal = getenv("JOURNAL_STREAM") != NULL;
+	to_journal = stderr_is_journal();
 	to_tty = !to_journal && isatty(STDERR_FILENO);
 	current_level = level;
 }

@@ -3,7 +3,8 @@
 # this test listens on as systemd would: READY=1 with a STATUS= summary once
 # the interfaces are up, WATCHDOG=1 at half of WATCHDOG_USEC while the loop
 # runs, RELOADING=1 then READY=1 around a reload, STOPPING=1 on SIGTERM.
-# Without NOTIFY_SOCKET it runs as before.
+# Without NOTIFY_SOCKET it runs as before. Under journald (JOURNAL_STREAM
+# naming its stderr) lines carry <N> priorities; otherwise plain text.
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init python3
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -58,4 +59,19 @@ rm -f "$sock"
 tund_start "$a" a "$da" NOTIFY_SOCKET="$sock"
 tund_wait_iface "$a" nt0 || fail "nt0 not up without a listener"
 tund_stop a
+
+log "=== journald: priority prefixes only when stderr is the journal's stream"
+: >"$E2E_TMP/j.log"
+tund_start "$a" j "$da" JOURNAL_STREAM="$(stat -c '%d:%i' "$E2E_TMP/j.log")"
+tund_wait_iface "$a" nt0 || fail "nt0 not up"
+tund_stop j
+grep -q '^<6>.*starting' "$E2E_TMP/j.log" || fail "no <6> prefix: $(head -2 "$E2E_TMP/j.log")"
+! grep -v '^<[3467]>' "$E2E_TMP/j.log" | grep -q . || fail "a line without a prefix"
+# An inherited JOURNAL_STREAM that is not stderr: plain lines.
+: >"$E2E_TMP/p.log"
+tund_start "$a" p "$da" JOURNAL_STREAM=1:1
+tund_wait_iface "$a" nt0 || fail "nt0 not up"
+tund_stop p
+grep -q '^info: .*starting' "$E2E_TMP/p.log" || fail "plain lines: $(head -2 "$E2E_TMP/p.log")"
+! grep -q '^<[0-9]>' "$E2E_TMP/p.log" || fail "a priority prefix on a stream that is not the journal"
 log "PASS"
