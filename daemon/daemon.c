@@ -14,6 +14,7 @@
 #include "iface.h"
 #include "log.h"
 #include "netlink.h"
+#include "resolve.h"
 #include "udp.h"
 
 int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **out)
@@ -33,6 +34,7 @@ int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **
 		free(d);
 		return -ENOMEM;
 	}
+	resolve_init(loop);
 	rc = scratch_create(&d->scratch);
 	if (rc == 0)
 		rc = netlink_open(&d->nl);
@@ -57,6 +59,7 @@ void daemon_destroy(struct daemon *d)
 		iface_destroy(iface);
 	}
 	(void)tmp;
+	resolve_shutdown();
 	netlink_close(d->nl);
 	scratch_destroy(d->scratch);
 	for (size_t i = 0; i < d->n_held_down; i++)

@@ -14,46 +14,87 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "iface.h"
+#include "resolve.h"
+#include "send.h"
 
-/* Resolve host:port the way wg does: numeric first, then a name, IPv4 and IPv6 alike. */
-static int resolve_endpoint(const char *host, uint16_t port, union sockaddr_inet *out)
+/*
+ * A numeric host:port, with no DNS: 0, -EAGAIN when host is a name, or
+ * another -errno.
+ */
+static int numeric_endpoint(const char *host, uint16_t port, union sockaddr_inet *out)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_protocol = IPPROTO_UDP};
-	struct addrinfo *res = NULL, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
+				 .ai_protocol = IPPROTO_UDP,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
 	char portstr[8];
 	int rc;
 
 	snprintf(portstr, sizeof(portstr), "%u", port);
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc == EAI_NONAME) {
-		hints.ai_flags = AI_NUMERICSERV;
-		rc = getaddrinfo(host, portstr, &hints, &res);
-	}
+	if (rc == EAI_NONAME)
+		return -EAGAIN;
 	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	rc = -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		if ((ai->ai_family == AF_INET && ai->ai_addrlen == sizeof(struct sockaddr_in)) ||
-		    (ai->ai_family == AF_INET6 && ai->ai_addrlen == sizeof(struct sockaddr_in6))) {
-			memset(out, 0, sizeof(*out));
-			memcpy(out, ai->ai_addr, ai->ai_addrlen);
-			rc = 0;
-			break;
-		}
+		return -EINVAL;
+	rc = -EINVAL;
+	if ((res->ai_family == AF_INET && res->ai_addrlen == sizeof(struct sockaddr_in)) ||
+	    (res->ai_family == AF_INET6 && res->ai_addrlen == sizeof(struct sockaddr_in6))) {
+		memset(out, 0, sizeof(*out));
+		memcpy(out, res->ai_addr, res->ai_addrlen);
+		rc = 0;
 	}
 	freeaddrinfo(res);
 	return rc;
 }
 
+static void use_configured_endpoint(struct peer *peer, const union sockaddr_inet *sa)
+{
+	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
+	peer->endpoint.addr = *sa;
+	peer->has_endpoint = true;
+}
+
+static void unresolved(struct peer *peer)
+{
+	/* Not fatal: the peer may still reach us and be learnt by roaming. */
+	peer_log(LOG_LEVEL_WARN, peer,
+		 "cannot resolve endpoint %s port %u; waiting for the peer to reach us",
+		 peer->endpoint_host, peer->endpoint_port);
+}
+
+/* The answer for Endpoint = NAME:PORT, on the loop (resolve.c). */
+static void on_resolved(void *ctx, int rc, const union sockaddr_inet *sa)
+{
+	struct peer *peer = ctx;
+	char buf[ADDR_STR_LEN];
+
+	peer->resolving = NULL;
+	if (rc != 0) {
+		unresolved(peer);
+		return;
+	}
+	use_configured_endpoint(peer, sa);
+	peer_log(LOG_LEVEL_DEBUG, peer, "endpoint %s resolved to %s", peer->endpoint_host,
+		 sockaddr_format(buf, sizeof(buf), sa));
+	/* Packets that waited for an address. */
+	send_staged_packets(peer, clock_now_s());
+}
+
+/*
+ * Take the endpoint of pc: a numeric one at once, a name on the resolver's
+ * thread (the loop goes on; packets are staged meanwhile).
+ */
 static int set_configured_endpoint(struct peer *peer, const struct peer_config *pc)
 {
 	union sockaddr_inet sa;
 	char *host = NULL;
 	int rc;
 
+	resolve_cancel(peer->resolving);
+	peer->resolving = NULL;
 	if (pc->endpoint_host) {
 		host = strdup(pc->endpoint_host);
 		if (!host)
@@ -64,16 +105,15 @@ static int set_configured_endpoint(struct peer *peer, const struct peer_config *
 	peer->endpoint_port = pc->endpoint_port;
 	if (!host)
 		return 0;
-	rc = resolve_endpoint(host, pc->endpoint_port, &sa);
-	if (rc != 0) {
-		/* Not fatal: the peer may still reach us and be learnt by roaming. */
-		peer_log(LOG_LEVEL_WARN, peer, "cannot resolve endpoint %s port %u; waiting for the peer to reach us",
-			 host, pc->endpoint_port);
-		return 0;
-	}
-	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
-	peer->endpoint.addr = sa;
-	peer->has_endpoint = true;
+	rc = numeric_endpoint(host, pc->endpoint_port, &sa);
+	if (rc == 0)
+		use_configured_endpoint(peer, &sa);
+	else if (rc != -EAGAIN)
+		unresolved(peer);
+	else if (!(peer->resolving = resolve_start(host, pc->endpoint_port, on_resolved, peer)))
+		unresolved(peer);
+	else
+		peer_log(LOG_LEVEL_DEBUG, peer, "resolving endpoint %s", host);
 	return 0;
 }
 
@@ -155,6 +195,7 @@ void peer_destroy(struct peer *peer)
 {
 	if (!peer)
 		return;
+	resolve_cancel(peer->resolving);
 	timers_stop(peer);
 	peer_purge_staged(peer);
 	noise_keypairs_clear(&peer->keypairs);
@@ -186,6 +227,9 @@ void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 	}
 	*ep = *from;
 	peer->has_endpoint = true;
+	/* The peer reached us: its authenticated address beats a late DNS answer. */
+	resolve_cancel(peer->resolving);
+	peer->resolving = NULL;
 }
 
 void peer_clear_endpoint_src(struct peer *peer)

@@ -21,6 +21,7 @@
 #include "timers.h"
 
 struct iface;
+struct resolve_req;
 
 struct peer {
 	struct iface *iface;       /* owner */
@@ -40,6 +41,7 @@ struct peer {
 	struct endpoint endpoint; /* follows the last authenticated packet (roaming) */
 	char *endpoint_host;      /* as configured (a name or address), or NULL; owned */
 	uint16_t endpoint_port;
+	struct resolve_req *resolving; /* Endpoint= name being resolved, or NULL */
 
 	uint16_t persistent_keepalive_s; /* 0 = off */
 	struct staged_queue staged;      /* packets waiting for a session */
@@ -53,7 +55,8 @@ struct peer {
 
 /*
  * Create a peer of iface from pc (not yet in the interface's tables: iface.c
- * links it). The endpoint is resolved here (getaddrinfo, numeric first).
+ * links it). A numeric endpoint is taken at once; a name is resolved
+ * without blocking (resolve.h) and used when the answer comes.
  * Returns 0 or -errno; *out is NULL on failure.
  */
 int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, struct peer **out);
