@@ -214,6 +214,19 @@ static const char *peer_config_label(const struct peer_config *pc, char buf[KEY_
 	return buf;
 }
 
+/* Watch the UDP sockets (IPv4, IPv6) that are open. */
+static void start_udp_watchers(struct iface *iface)
+{
+	for (int f = 0; f < 2; f++) {
+		if (iface->udp.fd[f] < 0)
+			continue;
+		ev_io_init(&iface->udp_watcher[f], receive_on_udp_readable, iface->udp.fd[f],
+			   EV_READ);
+		iface->udp_watcher[f].data = iface;
+		ev_io_start(iface->loop, &iface->udp_watcher[f]);
+	}
+}
+
 /* Bind the new port first, so that a failure leaves the old sockets working. */
 static int rebind(struct iface *iface, uint16_t port)
 {
@@ -227,14 +240,7 @@ static int rebind(struct iface *iface, uint16_t port)
 		ev_io_stop(iface->loop, &iface->udp_watcher[f]);
 	udp_close(&iface->udp);
 	iface->udp = fresh;
-	for (int f = 0; f < 2; f++) {
-		if (iface->udp.fd[f] < 0)
-			continue;
-		ev_io_init(&iface->udp_watcher[f], receive_on_udp_readable, iface->udp.fd[f],
-			   EV_READ);
-		iface->udp_watcher[f].data = iface;
-		ev_io_start(iface->loop, &iface->udp_watcher[f]);
-	}
+	start_udp_watchers(iface);
 	return 0;
 }
 
@@ -422,14 +428,7 @@ static void start_watchers(struct iface *iface)
 	ev_io_init(&iface->tun_watcher, send_on_tun_readable, iface->tun_fd, EV_READ);
 	iface->tun_watcher.data = iface;
 	ev_io_start(iface->loop, &iface->tun_watcher);
-	for (int f = 0; f < 2; f++) {
-		if (iface->udp.fd[f] < 0)
-			continue;
-		ev_io_init(&iface->udp_watcher[f], receive_on_udp_readable, iface->udp.fd[f],
-			   EV_READ);
-		iface->udp_watcher[f].data = iface;
-		ev_io_start(iface->loop, &iface->udp_watcher[f]);
-	}
+	start_udp_watchers(iface);
 	ev_timer_init(&iface->housekeeping, iface_on_housekeeping, 1.0, 1.0);
 	iface->housekeeping.data = iface;
 	ev_timer_start(iface->loop, &iface->housekeeping);
