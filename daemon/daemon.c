@@ -101,20 +101,6 @@ static bool set_has(const struct config_set *set, const char *name)
 	return false;
 }
 
-static void note(json_t *changes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(json_t *changes, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (changes)
-		json_array_append_new(changes, json_string(msg));
-}
-
 /* Keep d->ifaces sorted by name. */
 static void insert_sorted(struct daemon *d, struct iface *iface)
 {
@@ -138,11 +124,11 @@ static int bring_up(struct daemon *d, struct iface_config *cfg, json_t *changes,
 	snprintf(name, sizeof(name), "%s", cfg->name);
 	rc = iface_create(d->loop, d->scratch, d->nl, &d->next_peer_id, cfg, &iface);
 	if (rc != 0) {
-		note(changes, "%s: failed to come up: %s", name, strerror(-rc));
+		note_change(changes, true, "%s: failed to come up: %s", name, strerror(-rc));
 		return rc;
 	}
 	insert_sorted(d, iface);
-	note(changes, "%s: %s", name, what);
+	note_change(changes, true, "%s: %s", name, what);
 	return 0;
 }
 
@@ -165,7 +151,7 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 		if (set_has(&set, iface->name) || name_in(set.failed, set.n_failed, iface->name))
 			continue;
 		list_del(&iface->node);
-		note(changes, "%s: down (its file is gone)", iface->name);
+		note_change(changes, true, "%s: down (its file is gone)", iface->name);
 		iface_destroy(iface);
 	}
 	for (size_t i = 0; i < set.n; i++) {
@@ -261,7 +247,7 @@ int daemon_down(struct daemon *d, const char *name, json_t *changes)
 	d->held_down = held;
 	d->held_down[d->n_held_down++] = copy;
 	list_del(&iface->node);
-	note(changes, "%s: down (tunctl down)", name);
+	note_change(changes, true, "%s: down (tunctl down)", name);
 	log_info("%s: taken down by tunctl down; tunctl up %s brings it back", name, name);
 	iface_destroy(iface);
 	return 0;

@@ -188,10 +188,7 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 }
 
 /* Append a change to changes; also log it unless the step logged it already. */
-static void note_change(json_t *changes, bool logged, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void note_change(json_t *changes, bool logged, const char *fmt, ...)
+void note_change(json_t *changes, bool logged, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
