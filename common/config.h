@@ -69,6 +69,8 @@ struct peer_config {
 	uint16_t persistent_keepalive_s; /* 0 = off */
 };
 
+#define CONFIG_DIGEST_LEN 32
+
 /* One interface file. */
 struct iface_config {
 	char name[IFNAMSIZ]; /* the file's stem */
@@ -89,6 +91,8 @@ struct iface_config {
 	size_t n_pre_up, n_post_up, n_pre_down, n_post_down;
 	struct peer_config *peers;
 	size_t n_peers;
+	/* BLAKE2s-256 of the bytes loaded: tells whether the file changed since (--save). */
+	uint8_t text_digest[CONFIG_DIGEST_LEN];
 };
 
 /*
@@ -105,6 +109,12 @@ int config_load_file(const char *path, struct iface_config **out, struct diag_li
  */
 int config_load_string(const char *path, const char *text, size_t len, struct iface_config **out,
 		       struct diag_list *diags);
+/*
+ * Read the rest of fd (at most 64 MiB: -EFBIG) into *text, NUL-terminated,
+ * *len bytes without the NUL. It may hold keys: wipe it before free().
+ * 0 or -errno.
+ */
+int config_read_fd(int fd, char **text, size_t *len);
 void iface_config_free(struct iface_config *cfg);
 
 /* The interfaces of a config directory, sorted by name. */

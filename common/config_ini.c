@@ -29,6 +29,7 @@
 #include "crypto.h"
 
 #define MAX_LINE_BYTES 65536
+#define MAX_FILE_BYTES (64 << 20)
 #define MAX_KEY_LEN    64
 #define STASH_MARK     '\x01'
 
@@ -398,7 +399,8 @@ static int parse_hook(struct loader *l, const char *key, const char *value)
 static int parse_save_config(struct loader *l, const char *key, const char *value)
 {
 	(void)value;
-	warn(l, "%s is a wg-quick setting tund ignores; tund never rewrites this file",
+	warn(l,
+	     "%s is a wg-quick setting tund ignores; tund writes this file only for tunctl --save",
 	     key);
 	return 0;
 }
@@ -927,31 +929,106 @@ static char *dir_of(const char *path)
 	return d;
 }
 
+_Static_assert(CONFIG_DIGEST_LEN == BLAKE2S_HASH_LEN, "the text digest is a BLAKE2s-256 hash");
+
+/* Load text, and remember its digest: --save checks it before editing the file. */
+static int load_text(struct loader *l, const char *text, size_t len, struct iface_config **out)
+{
+	int rc;
+
+	/* fmemopen refuses an empty buffer: an empty file reads as one empty line. */
+	l->f = len ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
+	if (!l->f)
+		return -errno;
+	l->dir = dir_of(l->path);
+	if (!l->dir) {
+		fclose(l->f);
+		return -ENOMEM;
+	}
+	rc = load(l, out);
+	if (rc == 0)
+		blake2s_hash((*out)->text_digest, text, len, NULL, 0);
+	fclose(l->f);
+	free(l->dir);
+	return rc;
+}
+
+int config_read_fd(int fd, char **text, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap), *bigger;
+	ssize_t got;
+
+	while (buf) {
+		if (n + 1 == cap) {
+			if (cap >= MAX_FILE_BYTES) {
+				crypto_wipe(buf, n);
+				free(buf);
+				return -EFBIG;
+			}
+			bigger = malloc(cap * 2);
+			if (bigger)
+				memcpy(bigger, buf, n);
+			crypto_wipe(buf, n);
+			free(buf);
+			buf = bigger;
+			cap *= 2;
+			continue;
+		}
+		got = read(fd, buf + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			int rc = -errno;
+
+			crypto_wipe(buf, n);
+			free(buf);
+			return rc;
+		}
+		if (got == 0) {
+			buf[n] = '\0';
+			*text = buf;
+			*len = n;
+			return 0;
+		}
+		n += (size_t)got;
+	}
+	return -ENOMEM;
+}
+
 int config_load_file(const char *path, struct iface_config **out, struct diag_list *diags)
 {
 	struct loader l = {.path = path, .diags = diags};
+	char *text = NULL;
 	struct stat st;
-	int rc;
+	size_t len = 0;
+	int fd, rc;
 
 	*out = NULL;
-	l.f = fopen(path, "re");
-	if (!l.f) {
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		rc = -errno;
 		diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
 		return rc;
 	}
-	l.dir = dir_of(path);
-	if (!l.dir) {
-		fclose(l.f);
-		return -ENOMEM;
+	/* Read once, parse those bytes: the digest is of exactly what was loaded. */
+	rc = fstat(fd, &st) == 0 ? config_read_fd(fd, &text, &len) : -errno;
+	close(fd);
+	if (rc != 0) {
+		if (rc == -EFBIG)
+			diag_add(diags, DIAG_ERROR, path, 0, "the file is larger than %d MiB",
+				 MAX_FILE_BYTES >> 20);
+		else
+			diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(-rc));
+		return rc;
 	}
-	rc = load(&l, out);
-	if (rc == 0 && l.has_inline_secret && fstat(fileno(l.f), &st) == 0 && (st.st_mode & 077))
+	rc = load_text(&l, text, len, out);
+	if (rc == 0 && l.has_inline_secret && (st.st_mode & 077))
 		diag_add(diags, DIAG_WARNING, path, 0,
 			 "contains a private or preshared key and is readable by group or others (mode %04o); run chmod 600 on it",
 			 (unsigned int)(st.st_mode & 07777));
-	fclose(l.f);
-	free(l.dir);
+	crypto_wipe(text, len);
+	free(text);
 	return rc;
 }
 
@@ -959,20 +1036,7 @@ int config_load_string(const char *path, const char *text, size_t len, struct if
 		       struct diag_list *diags)
 {
 	struct loader l = {.path = path, .diags = diags};
-	int rc;
 
 	*out = NULL;
-	/* fmemopen refuses an empty buffer: an empty file reads as one empty line. */
-	l.f = len ? fmemopen((void *)text, len, "r") : fmemopen((void *)"\n", 1, "r");
-	if (!l.f)
-		return -errno;
-	l.dir = dir_of(path);
-	if (!l.dir) {
-		fclose(l.f);
-		return -ENOMEM;
-	}
-	rc = load(&l, out);
-	fclose(l.f);
-	free(l.dir);
-	return rc;
+	return load_text(&l, text, len, out);
 }

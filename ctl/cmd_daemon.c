@@ -247,6 +247,28 @@ static json_t *split_list(const char *s)
 }
 
 /*
+ * --save: tund writes the change into the interface's file, and a preshared
+ * key as "PresharedKeyFile = " the absolute path of the file it came from.
+ * Returns -1 to go on, or an exit code.
+ */
+static int save_options(const char *cmd, json_t *args, const char *psk_path)
+{
+	char *abs;
+
+	json_object_set_new(args, "save", json_true());
+	if (!psk_path || !json_is_string(json_object_get(args, "preshared_key")))
+		return -1;
+	abs = realpath(psk_path, NULL);
+	if (!abs) {
+		fprintf(stderr, "tunctl: %s: %s: %m\n", cmd, psk_path);
+		return TUNCTL_EXIT_FAILURE;
+	}
+	json_object_set_new(args, "preshared_key_file", json_string(abs));
+	free(abs);
+	return -1;
+}
+
+/*
  * The options of add-peer and set-peer, into args. Returns -1 to go on, or an
  * exit code.
  */
@@ -260,11 +282,13 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 		{"keepalive", required_argument, NULL, 'K'},
 		{"preshared-key-file", required_argument, NULL, 'p'},
 		{"no-preshared-key", no_argument, NULL, 'P'},
+		{"save", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool is_add = strcmp(argv[0], "add-peer") == 0;
+	bool is_add = strcmp(argv[0], "add-peer") == 0, save = false;
+	const char *psk_path = NULL;
 	char *end;
 	long v;
 	int c;
@@ -297,6 +321,10 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 		case 'p':
 			if (read_key_file(argv[0], optarg, args) != 0)
 				return TUNCTL_EXIT_FAILURE;
+			psk_path = optarg;
+			break;
+		case 'S':
+			save = true;
 			break;
 		case 'P':
 			json_object_set_new(args, "preshared_key", json_null());
@@ -312,12 +340,13 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 		}
 	}
 	*first = optind;
-	return -1;
+	return save ? save_options(argv[0], args, psk_path) : -1;
 }
 
 static void peer_done_human(json_t *r)
 {
-	(void)r;
+	if (str(r, "saved"))
+		printf("saved to %s\n", str(r, "saved"));
 }
 
 int cmd_add_peer(struct tunctl *t, int argc, char **argv)
@@ -367,17 +396,39 @@ out:
 
 int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
 {
-	json_t *result;
-	int first = 0, rc;
+	static const struct option longopts[] = {
+		{"save", no_argument, NULL, 'S'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	json_t *args, *result;
+	bool save = false;
+	int c, rc;
 
-	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
-	if (rc >= 0)
-		return rc;
-	if (argc - first != 2)
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			save = true;
+			break;
+		case 'j':
+			t->json = true;
+			break;
+		case 'h':
+			tunctl_command_help(tunctl_find_command(argv[0]), stdout);
+			return TUNCTL_EXIT_OK;
+		default:
+			return tunctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
 		return tunctl_usage_error(argv[0], "expects an interface and a peer (name or public key)");
-	rc = tunctl_call(t, "remove-peer",
-			 json_pack("{s:s,s:s}", "interface", argv[first], "peer", argv[first + 1]),
-			 &result);
+	args = json_pack("{s:s,s:s}", "interface", argv[optind], "peer", argv[optind + 1]);
+	if (save)
+		json_object_set_new(args, "save", json_true());
+	rc = tunctl_call(t, "remove-peer", args, &result);
 	return finish(t, rc, result, peer_done_human);
 }
 

@@ -48,13 +48,18 @@ static const struct tunctl_command commands[] = {
 	 "  --endpoint HOST:PORT         where to send its packets ([v6]:port for IPv6)\n"
 	 "  --keepalive SECONDS          persistent keepalive (0: off)\n"
 	 "  --preshared-key-file FILE    a preshared key (from tunctl genpsk)\n"
-	 "The change lasts until tund stops or reloads; put it in the file to keep it.\n",
+	 "  --save                       also write the peer into the interface's file\n"
+	 "Without --save the change lasts until tund stops or reloads. --save keeps\n"
+	 "the rest of the file as it is and writes a preshared key as\n"
+	 "PresharedKeyFile = FILE, never the key itself.\n",
 	 cmd_add_peer},
 	{"set-peer", "IFACE PEER [PEER OPTIONS]", "change a peer in place, keeping its session",
-	 "PEER is its name or public key. Options as for add-peer, plus\n"
+	 "PEER is its name or public key. Options as for add-peer (--save too), plus\n"
 	 "--no-preshared-key. Only the options given change.\n",
 	 cmd_set_peer},
-	{"remove-peer", "IFACE PEER", "remove a peer (by name or public key)", NULL,
+	{"remove-peer", "IFACE PEER [--save]", "remove a peer (by name or public key)",
+	 "PEER is its name or public key. --save also takes its [Peer] section, and\n"
+	 "the comment lines right above it, out of the interface's file.\n",
 	 cmd_remove_peer},
 	{"reload", "", "re-read the configuration directory and apply what changed",
 	 "Prints each change, and each error as FILE:LINE. A file with an error\n"

@@ -21,6 +21,7 @@
 #include "allowedips.h"
 #include "clock.h"
 #include "config.h"
+#include "config_edit.h"
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
@@ -82,7 +83,7 @@ struct client {
 
 struct cmd_error {
 	const char *code;
-	char message[256];
+	char message[512];
 };
 
 static int fail(struct cmd_error *err, const char *code, const char *fmt, ...)
@@ -333,9 +334,61 @@ static int commit_peer(struct iface *iface, const struct peer_config *pc, struct
 	return 0;
 }
 
+/*
+ * --save, before anything changes: with "save": true in args, prepare the
+ * interface file's text for the peer of key becoming pc (NULL: removed), or
+ * refuse. Without it s is left empty.
+ */
+static int save_prepare(struct iface *iface, json_t *args, const uint8_t key[static KEY_LEN],
+			const struct peer_config *pc, struct config_save *s, struct cmd_error *err)
+{
+	json_t *save = json_object_get(args, "save"), *v;
+	const char *psk_file = NULL;
+	char why[480];
+
+	memset(s, 0, sizeof(*s));
+	if (!save || json_is_false(save))
+		return 0;
+	if (!json_is_true(save))
+		return fail(err, "invalid_argument", "\"save\" must be true or false");
+	v = json_object_get(args, "preshared_key_file");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v) || json_string_value(v)[0] != '/')
+			return fail(err, "invalid_argument",
+				    "\"preshared_key_file\" must be an absolute path");
+		psk_file = json_string_value(v);
+	}
+	if (config_save_prepare(iface->cfg, key, pc, psk_file, s, why, sizeof(why)) != 0)
+		return fail(err, "save_refused", "%s; nothing was changed", why);
+	return 0;
+}
+
+/*
+ * --save, after the change is live: write the file save_prepare() made and
+ * note it in the result. On failure the result is dropped: the reply is the error.
+ */
+static int save_commit(struct iface *iface, const struct config_save *s, json_t **result,
+		       struct cmd_error *err)
+{
+	char why[440];
+
+	if (!s->path)
+		return 0;
+	if (config_save_commit(s, iface->cfg, why, sizeof(why)) != 0) {
+		log_error("%s: the change is live but not saved: %s", iface->name, why);
+		json_decref(*result);
+		*result = NULL;
+		return fail(err, "save_failed", "the change is live but not saved: %s", why);
+	}
+	log_info("%s: saved to %s", iface->name, s->path);
+	json_object_set_new(*result, "saved", json_string(s->path));
+	return 0;
+}
+
 static int cmd_add_peer(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
 {
 	struct peer_config pc = {0};
+	struct config_save save = {0};
 	struct iface *iface;
 	const char *key = NULL, *why = NULL;
 	int rc = -1;
@@ -348,10 +401,13 @@ static int cmd_add_peer(struct control *ctl, json_t *args, json_t **result, stru
 	if (iface_config_find_peer_key(iface->cfg, pc.public_key))
 		return fail(err, "exists", "%s already has this peer; use set-peer to change it",
 			    iface->name);
-	if (apply_peer_args(iface, args, &pc, err) == 0 && commit_peer(iface, &pc, err) == 0) {
+	if (apply_peer_args(iface, args, &pc, err) == 0 &&
+	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
+	    commit_peer(iface, &pc, err) == 0) {
 		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
-		rc = 0;
+		rc = save_commit(iface, &save, result, err);
 	}
+	config_save_clear(&save);
 	peer_config_clear(&pc);
 	return rc;
 }
@@ -360,6 +416,7 @@ static int cmd_set_peer(struct control *ctl, json_t *args, json_t **result, stru
 {
 	const struct peer_config *cur;
 	struct peer_config pc;
+	struct config_save save = {0};
 	struct iface *iface;
 	char key[KEY_BASE64_LEN + 1];
 	int rc = -1;
@@ -369,11 +426,14 @@ static int cmd_set_peer(struct control *ctl, json_t *args, json_t **result, stru
 		return -1;
 	if (peer_config_copy(&pc, cur) != 0)
 		return fail(err, "failed", "out of memory");
-	if (apply_peer_args(iface, args, &pc, err) == 0 && commit_peer(iface, &pc, err) == 0) {
+	if (apply_peer_args(iface, args, &pc, err) == 0 &&
+	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
+	    commit_peer(iface, &pc, err) == 0) {
 		key_to_base64(key, pc.public_key);
 		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
-		rc = 0;
+		rc = save_commit(iface, &save, result, err);
 	}
+	config_save_clear(&save);
 	peer_config_clear(&pc);
 	return rc;
 }
@@ -382,19 +442,25 @@ static int cmd_remove_peer(struct control *ctl, json_t *args, json_t **result,
 			   struct cmd_error *err)
 {
 	const struct peer_config *cur;
+	struct config_save save;
 	struct iface *iface;
 	uint8_t pub[KEY_LEN];
 	char key[KEY_BASE64_LEN + 1];
+	int rc;
 
 	iface = need_iface(ctl, args, err);
 	if (!iface || !(cur = need_peer(iface, args, err)))
 		return -1;
 	memcpy(pub, cur->public_key, KEY_LEN);
+	if (save_prepare(iface, args, pub, NULL, &save, err) != 0)
+		return -1;
 	(void)iface_remove_peer(iface, pub);
 	(void)iface_config_drop_peer(iface->cfg, pub);
 	key_to_base64(key, pub);
 	*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
-	return 0;
+	rc = save_commit(iface, &save, result, err);
+	config_save_clear(&save);
+	return rc;
 }
 
 static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)

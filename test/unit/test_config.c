@@ -1068,7 +1068,7 @@ static const struct config_case cases[] = {
 	 .text = IFACE "SaveConfig = true\n",
 	 .diags =
 		 {L
-		  "3: warning: SaveConfig is a wg-quick setting tund ignores; tund never rewrites this file"},
+		  "3: warning: SaveConfig is a wg-quick setting tund ignores; tund writes this file only for tunctl --save"},
 	 .n_warnings = 1,
 	 .check = check_private_key},
 	/* 62 */
