@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <grp.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -1045,6 +1046,74 @@ static int create_socket(struct control *ctl, const char *path)
 	return 0;
 }
 
+/* Why fd is not what tund.socket's ListenStream= gives, or NULL when it is. */
+static const char *passed_socket_problem(int fd)
+{
+	int rc = sd_is_socket(fd, AF_UNSPEC, 0, -1);
+
+	if (rc < 0)
+		return strerror(-rc);
+	if (rc == 0)
+		return "it is not a socket";
+	if (sd_is_socket_unix(fd, 0, -1, NULL, 0) <= 0)
+		return "it is not a Unix socket";
+	if (sd_is_socket_unix(fd, SOCK_STREAM, -1, NULL, 0) <= 0)
+		return "it is not a stream socket";
+	if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+		return "it is not listening";
+	return NULL;
+}
+
+/*
+ * Socket activation (tund.socket): systemd passed n sockets (n < 0: its
+ * LISTEN_* variables are broken). Exactly one listening AF_UNIX stream
+ * socket is taken; anything else is refused rather than replaced by a socket
+ * of our own, which the socket unit's clients would never reach. systemd
+ * owns the socket file and its mode and group: ctl->path stays NULL, so the
+ * file is neither changed nor removed, and only control_destroy() closes
+ * the fd (a reload never touches it).
+ */
+static int take_passed_socket(struct control *ctl, int n)
+{
+	const int fd = SD_LISTEN_FDS_START;
+	struct sockaddr_un sun = {0};
+	socklen_t len = sizeof(sun);
+	const char *why;
+	int flags;
+
+	if (n < 0) {
+		log_error("control: systemd's LISTEN_FDS/LISTEN_PID are unusable: %s",
+			  strerror(-n));
+		return n;
+	}
+	if (n != 1) {
+		log_error("control: LISTEN_FDS=%d: tund takes one socket, the control socket", n);
+		return -EINVAL;
+	}
+	why = passed_socket_problem(fd);
+	if (why) {
+		log_error(
+			"control: fd %d from LISTEN_FDS=1: %s; expected a listening Unix stream socket (ListenStream=)",
+			fd, why);
+		return -ENOTSOCK;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+		int rc = -errno;
+
+		log_error("control: cannot make the passed socket non-blocking: %s", strerror(-rc));
+		return rc;
+	}
+	ctl->fd = fd;
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    len > offsetof(struct sockaddr_un, sun_path) && sun.sun_path[0] != '\0')
+		log_info("control: listening on %.*s (passed by systemd)",
+			 (int)sizeof(sun.sun_path), sun.sun_path);
+	else
+		log_info("control: listening on the socket systemd passed");
+	return 0;
+}
+
 int control_create(struct ev_loop *loop, struct daemon *d, struct service *svc,
 		   const struct control_options *opts, struct control **out)
 {
@@ -1062,12 +1131,14 @@ int control_create(struct ev_loop *loop, struct daemon *d, struct service *svc,
 	list_init(&ctl->clients);
 	resolve_group(ctl, opts->group);
 
+	/* Unsets LISTEN_*, so that PreUp/PostUp commands do not inherit them. */
 	n = sd_listen_fds(1);
-	if (n > 0 && sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) > 0) {
-		ctl->fd = SD_LISTEN_FDS_START;
-		(void)fcntl(ctl->fd, F_SETFL, fcntl(ctl->fd, F_GETFL) | O_NONBLOCK);
-		(void)fcntl(ctl->fd, F_SETFD, FD_CLOEXEC);
-		log_info("control: listening on the socket systemd passed");
+	if (n != 0) {
+		rc = take_passed_socket(ctl, n);
+		if (rc != 0) {
+			free(ctl);
+			return rc;
+		}
 	} else {
 		rc = create_socket(ctl, opts->path);
 		if (rc != 0) {

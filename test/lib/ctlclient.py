@@ -74,7 +74,7 @@ def main():
         step, interval = int(sys.argv[3]), float(sys.argv[4])
         deadline = time.monotonic() + float(sys.argv[5])
         s.sendall(b'{"version":1,"command":"show"}\n{"version":1,"command":"status"}\n')
-        s.settimeout(max(interval, 1))
+        s.settimeout(max(interval, 10))
         got = b""
         while got.count(b"\n") < 2 and time.monotonic() < deadline:
             chunk = s.recv(step)
