@@ -479,8 +479,12 @@ static void changes_human(json_t *r)
 		printf("%s\n", json_string_value(it));
 }
 
-/* up IFACE and down IFACE: the same shape, another command. */
-int cmd_up_down(struct tunctl *t, int argc, char **argv)
+/*
+ * A command of one operand sent as args {key: operand}, the protocol's
+ * command being tunctl's (up, down, log-level).
+ */
+static int one_operand(struct tunctl *t, int argc, char **argv, const char *key,
+		       const char *usage, void (*human)(json_t *))
 {
 	json_t *result;
 	int first = 0, rc;
@@ -489,9 +493,14 @@ int cmd_up_down(struct tunctl *t, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (argc - first != 1)
-		return tunctl_usage_error(argv[0], "expects one interface name");
-	rc = tunctl_call(t, argv[0], json_pack("{s:s}", "interface", argv[first]), &result);
-	return finish(t, rc, result, changes_human);
+		return tunctl_usage_error(argv[0], "%s", usage);
+	rc = tunctl_call(t, argv[0], json_pack("{s:s}", key, argv[first]), &result);
+	return finish(t, rc, result, human);
+}
+
+int cmd_up_down(struct tunctl *t, int argc, char **argv)
+{
+	return one_operand(t, argc, argv, "interface", "expects one interface name", changes_human);
 }
 
 static void log_level_human(json_t *r)
@@ -501,14 +510,6 @@ static void log_level_human(json_t *r)
 
 int cmd_log_level(struct tunctl *t, int argc, char **argv)
 {
-	json_t *result;
-	int first = 0, rc;
-
-	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
-	if (rc >= 0)
-		return rc;
-	if (argc - first != 1)
-		return tunctl_usage_error(argv[0], "expects a level: error, warn, info or debug");
-	rc = tunctl_call(t, "log-level", json_pack("{s:s}", "level", argv[first]), &result);
-	return finish(t, rc, result, log_level_human);
+	return one_operand(t, argc, argv, "level", "expects a level: error, warn, info or debug",
+			   log_level_human);
 }

@@ -488,6 +488,16 @@ static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct
 	return 0;
 }
 
+/* args.interface, a valid interface name whether or not it is up. */
+static int need_iface_name(json_t *args, const char **name, struct cmd_error *err)
+{
+	if (need_string(args, "interface", name, err) != 0)
+		return -1;
+	if (!config_iface_name_valid(*name))
+		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", *name);
+	return 0;
+}
+
 static int cmd_up(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
 {
 	struct diag_list diags = {0};
@@ -496,10 +506,8 @@ static int cmd_up(struct control *ctl, json_t *args, json_t **result, struct cmd
 	char first[512] = "";
 	int rc;
 
-	if (need_string(args, "interface", &name, err) != 0)
+	if (need_iface_name(args, &name, err) != 0)
 		return -1;
-	if (!config_iface_name_valid(name))
-		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", name);
 	changes = json_array();
 	rc = daemon_up(ctl->daemon, name, &diags, changes);
 	daemon_log_diags(&diags);
@@ -529,10 +537,8 @@ static int cmd_down(struct control *ctl, json_t *args, json_t **result, struct c
 	json_t *changes;
 	int rc;
 
-	if (need_string(args, "interface", &name, err) != 0)
+	if (need_iface_name(args, &name, err) != 0)
 		return -1;
-	if (!config_iface_name_valid(name))
-		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", name);
 	changes = json_array();
 	rc = daemon_down(ctl->daemon, name, changes);
 	if (rc != 0) {
