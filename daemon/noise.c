@@ -182,6 +182,28 @@ static void message_ephemeral(uint8_t dst[NOISE_PUBLIC_KEY_LEN],
 	noise_kdf(chaining_key, NULL, NULL, chaining_key, src, NOISE_PUBLIC_KEY_LEN);
 }
 
+/*
+ * Both create steps end here. When the message is built (ok), the handshake
+ * takes an index, which the message carries as its sender index, and moves
+ * to state; on any failure its half-built state is wiped. The message key is
+ * wiped either way. Returns the index, 0 on failure.
+ */
+static uint32_t handshake_created(struct noise_handshake *hs, bool ok,
+				  enum noise_handshake_state state,
+				  uint8_t key[NOISE_SYMMETRIC_KEY_LEN])
+{
+	uint32_t index = 0;
+
+	if (ok)
+		index = index_table_insert(hs->local->index, &hs->entry);
+	if (index)
+		hs->state = state;
+	else
+		handshake_zero(hs);
+	crypto_wipe(key, NOISE_SYMMETRIC_KEY_LEN);
+	return index;
+}
+
 /* ---- Section 5.4.2: the initiation ---- */
 
 bool noise_handshake_create_initiation(struct message_handshake_initiation *dst,
@@ -221,20 +243,11 @@ bool noise_handshake_create_initiation(struct message_handshake_initiation *dst,
 
 	/* {t} */
 	tai64n_now(timestamp);
-	if (!message_encrypt(dst->encrypted_timestamp, timestamp, NOISE_TIMESTAMP_LEN, key,
-			     hs->hash))
-		goto out;
-
-	dst->sender_index = htole32(index_table_insert(hs->local->index, &hs->entry));
-	if (!dst->sender_index)
-		goto out;
-	hs->state = HANDSHAKE_CREATED_INITIATION;
-	ok = true;
+	ok = message_encrypt(dst->encrypted_timestamp, timestamp, NOISE_TIMESTAMP_LEN, key,
+			     hs->hash);
 out:
-	if (!ok)
-		handshake_zero(hs);
-	crypto_wipe(key, sizeof(key));
-	return ok;
+	dst->sender_index = htole32(handshake_created(hs, ok, HANDSHAKE_CREATED_INITIATION, key));
+	return dst->sender_index != 0;
 }
 
 struct noise_handshake *
@@ -340,19 +353,10 @@ bool noise_handshake_create_response(struct message_handshake_response *dst,
 	mix_psk(hs->chaining_key, hs->hash, key, hs->preshared_key);
 
 	/* {} */
-	if (!message_encrypt(dst->encrypted_nothing, NULL, 0, key, hs->hash))
-		goto out;
-
-	dst->sender_index = htole32(index_table_insert(hs->local->index, &hs->entry));
-	if (!dst->sender_index)
-		goto out;
-	hs->state = HANDSHAKE_CREATED_RESPONSE;
-	ok = true;
+	ok = message_encrypt(dst->encrypted_nothing, NULL, 0, key, hs->hash);
 out:
-	if (!ok)
-		handshake_zero(hs);
-	crypto_wipe(key, sizeof(key));
-	return ok;
+	dst->sender_index = htole32(handshake_created(hs, ok, HANDSHAKE_CREATED_RESPONSE, key));
+	return dst->sender_index != 0;
 }
 
 struct noise_handshake *noise_handshake_consume_response(const struct message_handshake_response *src,

@@ -9,31 +9,11 @@
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init ping socat ss
 
-ns_new a
-ns_new b
-veth "$a" v0 "$b" v0
-addr "$a" v0 192.0.2.1/24
-addr "$b" v0 192.0.2.2/24
+ns_pair a b
 ka=$(genkey); kb=$(genkey)
 da=$(confdir a); db=$(confdir b)
-write_conf "$da/ck0.conf" <<CONF
-[Interface]
-PrivateKey = $ka
-Address = 10.81.0.1/24
-[Peer]
-PublicKey = $(pubkey "$kb")
-Endpoint = 192.0.2.2:51820
-AllowedIPs = 10.81.0.2/32
-CONF
-write_conf "$db/ck0.conf" <<CONF
-[Interface]
-PrivateKey = $kb
-ListenPort = 51820
-Address = 10.81.0.2/24
-[Peer]
-PublicKey = $(pubkey "$ka")
-AllowedIPs = 10.81.0.1/32
-CONF
+tunnel_conf "$da/ck0.conf" "$ka" 10.81.0.1/24 "" "$(pubkey "$kb")" 192.0.2.2:51820 10.81.0.2/32
+tunnel_conf "$db/ck0.conf" "$kb" 10.81.0.2/24 51820 "$(pubkey "$ka")" "" 10.81.0.1/32
 tund_start "$b" b "$db" TUND_TEST_UNDER_LOAD_THRESHOLD=0
 tund_start "$a" a "$da"
 tund_wait_iface "$a" ck0 && tund_wait_iface "$b" ck0 || fail "interfaces not up"

@@ -10,55 +10,22 @@
 # at most one packet in a thousand.
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init ping socat ss python3
-lib=$(cd "$(dirname "$0")/../lib" && pwd)
 
-ns_new a
-ns_new b
-veth "$a" v0 "$b" v0
-addr "$a" v0 192.0.2.1/24
-addr "$b" v0 192.0.2.2/24
+ns_pair a b
 ka=$(genkey); kb=$(genkey)
 da=$(confdir a); db=$(confdir b)
-write_conf "$da/rk0.conf" <<CONF
-[Interface]
-PrivateKey = $ka
-ListenPort = 51820
-Address = 10.80.0.1/24
-[Peer]
-PublicKey = $(pubkey "$kb")
-Endpoint = 192.0.2.2:51820
-AllowedIPs = 10.80.0.2/32
-CONF
-write_conf "$db/rk0.conf" <<CONF
-[Interface]
-PrivateKey = $kb
-ListenPort = 51820
-Address = 10.80.0.2/24
-[Peer]
-PublicKey = $(pubkey "$ka")
-Endpoint = 192.0.2.1:51820
-AllowedIPs = 10.80.0.1/32
-CONF
+tunnel_conf "$da/rk0.conf" "$ka" 10.80.0.1/24 51820 "$(pubkey "$kb")" 192.0.2.2:51820 10.80.0.2/32
+tunnel_conf "$db/rk0.conf" "$kb" 10.80.0.2/24 51820 "$(pubkey "$ka")" 192.0.2.1:51820 10.80.0.1/32
 tund_start "$a" a "$da" TUND_TEST_TIME_SCALE=0.05
 tund_start "$b" b "$db" TUND_TEST_TIME_SCALE=0.05
 tund_wait_iface "$a" rk0 && tund_wait_iface "$b" rk0 || fail "interfaces not up"
 tund_log_has a "FOR TESTING ONLY" || fail "the test-only knob is not announced in the log"
 assert_ping "$a" 10.80.0.2
 
-src="$E2E_TMP/src" out="$E2E_TMP/out"
-head -c $((40 * 1024 * 1024)) /dev/urandom >"$src"
-ip netns exec "$b" socat -u TCP-LISTEN:5001,reuseaddr,bind=10.80.0.2 "OPEN:$out,creat,trunc" &
-rpid=$!
-E2E_PIDS+=("$rpid")
-wait_until 5 listener listening "$b" 5001 || fail "no listener"
-ip netns exec "$a" bash -c "python3 '$lib/slowcat.py' 2000000 <'$src' | timeout 60 socat -u - TCP:10.80.0.2:5001" &
-spid=$!
-E2E_PIDS+=("$spid")
+paced_transfer_start "$a" "$b" 10.80.0.2 40 2000000
 n "$a" ping -c 1250 -i 0.02 -W 1 -q 10.80.0.2 >"$E2E_TMP/ping" 2>&1 || true
 cat "$E2E_TMP/ping" >&2
-wait "$spid" || fail "the transfer failed during rekeys"
-wait "$rpid" || fail "the receiver failed"
-[ "$(sha256sum <"$src")" = "$(sha256sum <"$out")" ] || fail "checksum mismatch"
+paced_transfer_wait "during rekeys"
 sessions=$(cat "$E2E_TMP/a.log" "$E2E_TMP/b.log" | grep -c "session established")
 log "sessions established over the run: $sessions"
 [ "$sessions" -ge 4 ] || fail "expected at least 4 sessions (3 rekeys), saw $sessions"

@@ -11,41 +11,23 @@
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init ping
 
-ns_new a
-ns_new b
-veth "$a" v0 "$b" v0
-addr "$a" v0 192.0.2.1/24
-addr "$b" v0 192.0.2.2/24
+ns_pair a b
 ka=$(genkey); kb=$(genkey)
 pa=$(pubkey "$ka"); pb=$(pubkey "$kb")
 da=$(confdir a); db=$(confdir b)
 # a's file: the real peer b, and a varying set of extra peers.
 a_conf() { # a_conf KEEPALIVE EXTRA_PEER_COUNT [LISTEN]
-	{
-		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = 10.83.0.1/24\n' \
-			"$ka" "${3:-51820}"
-		printf '\n[Peer]\nName = b\nPublicKey = %s\nEndpoint = 192.0.2.2:51820\n' "$pb"
-		printf 'AllowedIPs = 10.83.0.2/32\nPersistentKeepalive = %s\n' "$1"
-		for ((i = 0; i < $2; i++)); do
-			printf '\n[Peer]\nName = extra%d\nPublicKey = %s\nAllowedIPs = 10.84.%d.0/24\n' \
-				"$i" "${extra_keys[$i]}" "$i"
-		done
-	} | write_conf "$da/rl0.conf"
+	tunnel_conf "$da/rl0.conf" "$ka" 10.83.0.1/24 "${3:-51820}" "$pb" 192.0.2.2:51820 10.83.0.2/32 \
+		-- "Name = b" "PersistentKeepalive = $1"
+	for ((i = 0; i < $2; i++)); do
+		printf '\n[Peer]\nName = extra%d\nPublicKey = %s\nAllowedIPs = 10.84.%d.0/24\n' \
+			"$i" "${extra_keys[$i]}" "$i"
+	done >>"$da/rl0.conf"
 }
 extra_keys=()
 for i in 0 1 2 3 4; do extra_keys+=("$(pubkey "$(genkey)")"); done
 a_conf 0 0
-write_conf "$db/rl0.conf" <<CONF
-[Interface]
-PrivateKey = $kb
-ListenPort = 51820
-Address = 10.83.0.2/24
-[Peer]
-Name = a
-PublicKey = $pa
-Endpoint = 192.0.2.1:51820
-AllowedIPs = 10.83.0.1/32
-CONF
+tunnel_conf "$db/rl0.conf" "$kb" 10.83.0.2/24 51820 "$pa" 192.0.2.1:51820 10.83.0.1/32 -- "Name = a"
 tund_start "$a" a "$da"
 tund_start "$b" b "$db"
 tund_wait_iface "$a" rl0 && tund_wait_iface "$b" rl0 || fail "interfaces not up"

@@ -34,6 +34,8 @@ while time.monotonic() < end:
         pass
 ' &
 E2E_PIDS+=("$!")
+wait_until 10 "the DNS sink" bash -c "ip netns exec '$b' ss -Hlun 'sport = :53' | grep -q 53" ||
+	fail "the DNS sink did not start"
 
 ka=$(genkey); kb=$(genkey)
 da=$(confdir a); db=$(confdir b)

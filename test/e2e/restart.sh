@@ -10,38 +10,15 @@
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init ping
 
-ns_new s
-ns_new c
-veth "$s" v0 "$c" v0
-addr "$s" v0 192.0.2.1/24
-addr "$c" v0 192.0.2.2/24
+ns_pair s c
 
 ks=$(genkey); kc=$(genkey)
 ds=$(confdir s); dc=$(confdir c)
 marks="$E2E_TMP/marks"
 mkdir -p "$marks"
-write_conf "$ds/rs0.conf" <<CONF
-[Interface]
-PrivateKey = $ks
-ListenPort = 51820
-Address = 10.70.0.1/24
-[Peer]
-PublicKey = $(pubkey "$kc")
-Endpoint = 192.0.2.2:51821
-AllowedIPs = 10.70.0.2/32
-CONF
-write_conf "$dc/rs0.conf" <<CONF
-[Interface]
-PrivateKey = $kc
-ListenPort = 51821
-Address = 10.70.0.2/24
-PostUp = touch $marks/%i.up
-PostDown = rm -f $marks/%i.up
-[Peer]
-PublicKey = $(pubkey "$ks")
-Endpoint = 192.0.2.1:51820
-AllowedIPs = 0.0.0.0/0
-CONF
+tunnel_conf "$ds/rs0.conf" "$ks" 10.70.0.1/24 51820 "$(pubkey "$kc")" 192.0.2.2:51821 10.70.0.2/32
+tunnel_conf "$dc/rs0.conf" "$kc" 10.70.0.2/24 51821 "$(pubkey "$ks")" 192.0.2.1:51820 0.0.0.0/0 \
+	"PostUp = touch $marks/%i.up" "PostDown = rm -f $marks/%i.up"
 
 # The client's routing state, minus what changes between runs.
 client_rules() { ip -n "$c" -4 rule show | sort; }

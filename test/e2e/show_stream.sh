@@ -11,28 +11,13 @@ lib=$(cd "$(dirname "$0")/../lib" && pwd)
 tmp="$E2E_TMP"
 N=5000
 
-ns_new a
-ns_new b
-veth "$a" v0 "$b" v0
-addr "$a" v0 192.0.2.1/24
-addr "$b" v0 192.0.2.2/24
+ns_pair a b
 ka=$(genkey); kb=$(genkey)
 pa=$(pubkey "$ka"); pb=$(pubkey "$kb")
 da=$(confdir a); db=$(confdir b)
-{
-	cat <<CONF
-[Interface]
-PrivateKey = $ka
-ListenPort = 51820
-Address = 10.88.0.1/16
-[Peer]
-Name = b
-PublicKey = $pb
-Endpoint = 192.0.2.2:51820
-AllowedIPs = 10.88.0.2/32
-CONF
-	# Made-up peers: random public keys, one /32 each, never reachable.
-	python3 - "$N" "$tmp/keys" <<'PY'
+tunnel_conf "$da/ss0.conf" "$ka" 10.88.0.1/16 51820 "$pb" 192.0.2.2:51820 10.88.0.2/32 -- "Name = b"
+# Made-up peers: random public keys, one /32 each, never reachable.
+python3 - "$N" "$tmp/keys" >>"$da/ss0.conf" <<'PY'
 import base64, os, sys
 n, keys = int(sys.argv[1]), open(sys.argv[2], "w")
 for i in range(n):
@@ -40,17 +25,7 @@ for i in range(n):
     keys.write(k + "\n")
     print(f"[Peer]\nName = p{i}\nPublicKey = {k}\nAllowedIPs = 10.89.{i // 250}.{i % 250 + 1}/32")
 PY
-} | write_conf "$da/ss0.conf"
-write_conf "$db/ss0.conf" <<CONF
-[Interface]
-PrivateKey = $kb
-ListenPort = 51820
-Address = 10.88.0.2/16
-[Peer]
-PublicKey = $pa
-Endpoint = 192.0.2.1:51820
-AllowedIPs = 10.88.0.1/32
-CONF
+tunnel_conf "$db/ss0.conf" "$kb" 10.88.0.2/16 51820 "$pa" 192.0.2.1:51820 10.88.0.1/32
 tund_start "$a" a "$da"
 tund_start "$b" b "$db"
 tund_wait_iface "$a" ss0 && tund_wait_iface "$b" ss0 || fail "interfaces not up"

@@ -14,11 +14,9 @@
 . "$(dirname "$0")/../lib/wggo.sh"
 e2e_init socat ping ss wg wireguard-go
 
-ns_new t
-ns_new g
-veth "$t" veth0 "$g" veth0
-addr "$t" veth0 192.0.2.1/24 2001:db8::1/64
-addr "$g" veth0 192.0.2.2/24 2001:db8::2/64
+ns_pair t g
+addr "$t" v0 2001:db8::1/64
+addr "$g" v0 2001:db8::2/64
 
 kt=$(genkey)
 kg=$(wg genkey)
@@ -38,21 +36,10 @@ n "$g" wg set "$wgif" private-key "$wg_key" listen-port 51820
 addr "$g" "$wgif" 10.9.0.2/24 fd00:9::2/64
 run ip -n "$g" link set "$wgif" mtu 1420 up
 
-# round FAMILY: configure both sides for one round.
+# tund_conf ENDPOINT PSK_LINE: tund's side for one round ("" = no PSK).
 tund_conf() {
-	local endpoint=$1 psk_line=$2
-	write_conf "$dt/wgt0.conf" <<CONF
-[Interface]
-PrivateKey = $kt
-ListenPort = 51820
-Address = 10.9.0.1/24, fd00:9::1/64
-
-[Peer]
-PublicKey = $pg
-$psk_line
-Endpoint = $endpoint
-AllowedIPs = 10.9.0.2/32, fd00:9::2/128
-CONF
+	tunnel_conf "$dt/wgt0.conf" "$kt" "10.9.0.1/24, fd00:9::1/64" 51820 "$pg" "$1" \
+		"10.9.0.2/32, fd00:9::2/128" -- "$2"
 }
 
 log "=== round 1: IPv4 underlay, no PSK, tund initiates"

@@ -12,13 +12,8 @@
 . "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/wggo.sh"
 e2e_init socat ping ss wg wireguard-go python3
-lib=$(cd "$(dirname "$0")/../lib" && pwd)
 
-ns_new t
-ns_new g
-veth "$t" veth0 "$g" veth0
-addr "$t" veth0 192.0.2.1/24
-addr "$g" veth0 192.0.2.2/24
+ns_pair t g
 
 kt=$(genkey)
 kg=$(wg genkey)
@@ -35,36 +30,17 @@ n "$g" wg set "$wgif" private-key "$wg_key" listen-port 51820 \
 	peer "$pt" allowed-ips 10.9.0.1/32 endpoint 192.0.2.1:51820
 addr "$g" "$wgif" 10.9.0.2/24
 run ip -n "$g" link set "$wgif" mtu 1420 up
-write_conf "$dt/wgt0.conf" <<CONF
-[Interface]
-PrivateKey = $kt
-ListenPort = 51820
-Address = 10.9.0.1/24
-[Peer]
-PublicKey = $pg
-Endpoint = 192.0.2.2:51820
-AllowedIPs = 10.9.0.2/32
-CONF
+tunnel_conf "$dt/wgt0.conf" "$kt" 10.9.0.1/24 51820 "$pg" 192.0.2.2:51820 10.9.0.2/32
 
 log "=== rekey under traffic, tund's timers shortened 20 times"
 tund_start "$t" t "$dt" TUND_TEST_TIME_SCALE=0.05
 tund_wait_iface "$t" wgt0 || fail "wgt0 not up"
 assert_ping "$t" 10.9.0.2
 first_hs=$(wg_latest_handshake "$g" "$wgif" "$pt")
-src="$E2E_TMP/src" out="$E2E_TMP/out"
-head -c $((30 * 1024 * 1024)) /dev/urandom >"$src"
-ip netns exec "$g" socat -u TCP-LISTEN:5001,reuseaddr,bind=10.9.0.2 "OPEN:$out,creat,trunc" &
-rpid=$!
-E2E_PIDS+=("$rpid")
-wait_until 5 listener listening "$g" 5001 || fail "no listener"
-ip netns exec "$t" bash -c "python3 '$lib/slowcat.py' 1500000 <'$src' | timeout 60 socat -u - TCP:10.9.0.2:5001" &
-spid=$!
-E2E_PIDS+=("$spid")
+paced_transfer_start "$t" "$g" 10.9.0.2 30 1500000
 n "$g" ping -c 1000 -i 0.02 -W 1 -q 10.9.0.1 >"$E2E_TMP/ping" 2>&1 || true
 cat "$E2E_TMP/ping" >&2
-wait "$spid" || fail "the transfer failed during rekeys"
-wait "$rpid" || fail "the receiver failed"
-[ "$(sha256sum <"$src")" = "$(sha256sum <"$out")" ] || fail "checksum mismatch"
+paced_transfer_wait "during rekeys"
 sessions=$(grep -c "session established" "$E2E_TMP/t.log")
 log "sessions established by tund over the run: $sessions"
 [ "$sessions" -ge 3 ] || fail "expected at least 3 sessions (2 rekeys), saw $sessions"

@@ -252,3 +252,73 @@ transfer() {
 	rm -f "$src" "$out"
 }
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
+
+# ns_pair A B: the usual two-node underlay. Namespaces A and B as ns_new makes
+# them (the shell variables A and B get their full names), joined by a veth
+# v0 with 192.0.2.1/24 on A's end and 192.0.2.2/24 on B's.
+ns_pair() {
+	ns_new "$1"
+	ns_new "$2"
+	veth "${!1}" v0 "${!2}" v0
+	addr "${!1}" v0 192.0.2.1/24
+	addr "${!2}" v0 192.0.2.2/24
+}
+
+# tunnel_conf FILE KEY ADDRESS LISTENPORT PEER_PUBKEY ENDPOINT ALLOWEDIPS [LINE...] [-- LINE...]:
+# write (as write_conf) an interface file with one [Peer]. An empty ADDRESS,
+# LISTENPORT or ENDPOINT leaves its line out. Extra "Key = value" LINEs go into
+# [Interface], those after "--" into [Peer]; empty ones are left out.
+tunnel_conf() {
+	local file=$1 key=$2 address=$3 port=$4 peer=$5 endpoint=$6 allowed=$7
+	local -a iface_lines=()
+	shift 7
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		iface_lines+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	{
+		printf '[Interface]\nPrivateKey = %s\n' "$key"
+		[ -z "$port" ] || printf 'ListenPort = %s\n' "$port"
+		[ -z "$address" ] || printf 'Address = %s\n' "$address"
+		printf '%s\n' "${iface_lines[@]}"
+		printf '[Peer]\nPublicKey = %s\n' "$peer"
+		[ -z "$endpoint" ] || printf 'Endpoint = %s\n' "$endpoint"
+		printf 'AllowedIPs = %s\n' "$allowed"
+		printf '%s\n' "$@"
+	} | grep -v '^$' | write_conf "$file"
+}
+
+# paced_transfer_start NS_FROM NS_TO DST_ADDR MB BYTES_PER_S [PORT]: start sending MB
+# megabytes of random data over TCP, paced at BYTES_PER_S (slowcat.py), in the
+# background, so the test can ping, reload or roam meanwhile.
+# paced_transfer_wait [CONTEXT]: wait for it to finish and compare SHA-256;
+# CONTEXT ("during rekeys") ends the failure messages.
+paced_transfer_start() {
+	local from=$1 to=$2 dst=$3 mb=$4 rate=$5 port=${6:-5001} lib
+	local tcp=TCP host=$dst
+	if [[ $dst == *:* ]]; then
+		tcp=TCP6 host="[$dst]"
+	fi
+	lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	E2E_PACED_SRC="$E2E_TMP/paced-src.$port" E2E_PACED_OUT="$E2E_TMP/paced-out.$port"
+	head -c "$((mb * 1024 * 1024))" /dev/urandom >"$E2E_PACED_SRC"
+	rm -f "$E2E_PACED_OUT"
+	ip netns exec "$to" socat -u "$tcp-LISTEN:$port,reuseaddr,bind=$host" \
+		"OPEN:$E2E_PACED_OUT,creat,trunc" &
+	E2E_PACED_RPID=$!
+	E2E_PIDS+=("$E2E_PACED_RPID")
+	wait_until 5 listener listening "$to" "$port" || fail "no listener"
+	n "$from" bash -c \
+		"python3 '$lib/slowcat.py' $rate <'$E2E_PACED_SRC' | timeout 60 socat -u - $tcp:$host:$port" &
+	E2E_PACED_SPID=$!
+	E2E_PIDS+=("$E2E_PACED_SPID")
+}
+paced_transfer_wait() {
+	local ctx=${1:+ $1}
+	wait "$E2E_PACED_SPID" || fail "the transfer failed$ctx"
+	wait "$E2E_PACED_RPID" || fail "the receiver failed$ctx"
+	[ "$(sha256sum <"$E2E_PACED_SRC")" = "$(sha256sum <"$E2E_PACED_OUT")" ] ||
+		fail "checksum mismatch$ctx"
+	rm -f "$E2E_PACED_SRC" "$E2E_PACED_OUT"
+}
