@@ -67,6 +67,12 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* What the loader's trim() takes off the end of a line, a key or a section name. */
+static bool is_trailing(char c)
+{
+	return is_blank(c) || c == '\r';
+}
+
 static void classify(const char *s, struct line *l)
 {
 	size_t cut = l->len, start = 0, end;
@@ -78,7 +84,7 @@ static void classify(const char *s, struct line *l)
 	while (start < cut && is_blank(s[start]))
 		start++;
 	end = cut;
-	while (end > start && (is_blank(s[end - 1]) || s[end - 1] == '\r'))
+	while (end > start && is_trailing(s[end - 1]))
 		end--;
 	l->indent = start;
 	if (start == end) {
@@ -98,7 +104,7 @@ static void classify(const char *s, struct line *l)
 		}
 		while (a < b && is_blank(s[a]))
 			a++;
-		while (b > a && is_blank(s[b - 1]))
+		while (b > a && is_trailing(s[b - 1]))
 			b--;
 		l->kind = LINE_SECTION;
 		l->is_peer = b - a == 4 && strncasecmp(s + a, "Peer", 4) == 0;
@@ -112,7 +118,7 @@ static void classify(const char *s, struct line *l)
 	l->kind = LINE_KEY;
 	l->eq = (size_t)(eq - s);
 	l->key_len = l->eq - start;
-	while (l->key_len > 0 && is_blank(s[start + l->key_len - 1]))
+	while (l->key_len > 0 && is_trailing(s[start + l->key_len - 1]))
 		l->key_len--;
 	l->value_off = l->eq + 1;
 	while (l->value_off < end && is_blank(s[l->value_off]))
@@ -353,7 +359,8 @@ static void put_value(struct buf *b, const struct peer_config *pc, unsigned int 
 		}
 		break;
 	case CONFIG_EDIT_ENDPOINT:
-		if (strchr(pc->endpoint_host, ':')) {
+		/* A host with a ':', or one that begins with '[', reads back only in brackets. */
+		if (strchr(pc->endpoint_host, ':') || pc->endpoint_host[0] == '[') {
 			puts_(b, "[");
 			puts_(b, pc->endpoint_host);
 			puts_(b, "]");

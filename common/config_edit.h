@@ -5,7 +5,8 @@
  * [Peer] section, a check that the result loads back as intended, and an
  * atomic replacement of the file. Parsing is config_ini.c's; the edits read
  * lines the way it does: '#' starts a comment anywhere, ';' only at the start
- * of a line, keys and section names in any case, blanks around them ignored.
+ * of a line, keys and section names in any case, blanks around them (and CRs
+ * after them) ignored.
  *
  * What an edit leaves alone stays byte for byte: comments, blank lines, CRLF
  * or LF, trailing blanks, inline comments, the spelling of keys, a missing

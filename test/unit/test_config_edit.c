@@ -152,6 +152,16 @@
 	F8_HEAD "PresharedKeyFile = /nonexistent/old.psk # the old one\n" \
 		"AllowedIPs = 10.0.0.2/32\n"
 
+/* F9: CRs the loader takes off the end of a section name and of keys. 7 lines. */
+#define F9_HEAD                   \
+	"[Interface]\n"           \
+	"PrivateKey = " PRIV "\n" \
+	"\n"                      \
+	"[Peer\r]\n"              \
+	"PublicKey\r = " KA "\n"
+#define F9_TAIL "AllowedIPs = 10.0.0.2/32\n"
+#define F9	F9_HEAD "Name\r = old\n" F9_TAIL
+
 /* ---- The table ---- */
 
 enum op {
@@ -453,6 +463,33 @@ static const struct edit_case cases[] = {
 	 .keep_tail = 1,
 	 .no_verify = true /* /nonexistent/old.psk does not load */},
 
+	/* ---- F9: CRs before ']' and '=' (caught by fuzz_config_edit's checks) ---- */
+	{.name = "a CR after a key: the Name line is found and goes",
+	 .op = OP_SET,
+	 .before = F9,
+	 .peer = "PublicKey = " KA "\nAllowedIPs = 10.0.0.2/32\n",
+	 .which = CONFIG_EDIT_NAME,
+	 .after = F9_HEAD F9_TAIL,
+	 .keep_head = 5,
+	 .keep_tail = 1},
+	{.name = "a CR before ']': [Peer\\r] is a [Peer], and goes",
+	 .op = OP_REMOVE,
+	 .before = F9,
+	 .peer = "PublicKey = " KA "\n",
+	 .after = "[Interface]\n"
+		  "PrivateKey = " PRIV "\n",
+	 .keep_head = 2},
+
+	/* ---- An endpoint host that endpoint_split() took out of brackets ---- */
+	{.name = "a host that begins with '[' is written in brackets (caught by fuzz_config_edit)",
+	 .op = OP_SET,
+	 .before = F3,
+	 .peer = "PublicKey = " KA "\nAllowedIPs = 10.0.0.2/32\nEndpoint = [[]:1\n",
+	 .which = CONFIG_EDIT_ENDPOINT,
+	 .after = F3_HEAD F3_A "Endpoint = [[]:1\n" F3_TAIL,
+	 .keep_head = 6,
+	 .keep_tail = 3},
+
 	/* ---- An empty file ---- */
 	{.name = "add to an empty text",
 	 .op = OP_ADD,
@@ -620,7 +657,8 @@ static void test_add_remove_round_trip(void **state)
 	static const struct {
 		const char *text, *back;
 	} files[] = {
-		{F1, F1}, {F3, F3}, {F4, F4}, {F5, F5}, {F6, F6}, {F7, F7}, {F2, F2 "\r\n"},
+		{F1, F1}, {F3, F3}, {F4, F4}, {F5, F5},
+		{F6, F6}, {F7, F7}, {F9, F9}, {F2, F2 "\r\n"},
 	};
 	struct peer_config pc = {0};
 
