@@ -96,6 +96,7 @@ void peer_config_clear(struct peer_config *pc)
 	free(pc->name);
 	free(pc->allowed_ips);
 	free(pc->endpoint_host);
+	free(pc->allow_expose);
 	crypto_wipe(pc, sizeof(*pc));
 }
 
@@ -105,6 +106,7 @@ int peer_config_copy(struct peer_config *dst, const struct peer_config *src)
 	dst->name = NULL;
 	dst->allowed_ips = NULL;
 	dst->endpoint_host = NULL;
+	dst->allow_expose = NULL;
 	if (src->name && !(dst->name = strdup(src->name)))
 		goto nomem;
 	if (src->endpoint_host && !(dst->endpoint_host = strdup(src->endpoint_host)))
@@ -115,6 +117,13 @@ int peer_config_copy(struct peer_config *dst, const struct peer_config *src)
 			goto nomem;
 		memcpy(dst->allowed_ips, src->allowed_ips,
 		       src->n_allowed_ips * sizeof(*dst->allowed_ips));
+	}
+	if (src->n_allow_expose) {
+		dst->allow_expose = calloc(src->n_allow_expose, sizeof(*dst->allow_expose));
+		if (!dst->allow_expose)
+			goto nomem;
+		memcpy(dst->allow_expose, src->allow_expose,
+		       src->n_allow_expose * sizeof(*dst->allow_expose));
 	}
 	return 0;
 nomem:
@@ -166,6 +175,10 @@ void iface_config_free(struct iface_config *cfg)
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		peer_config_clear(&cfg->peers[i]);
 	free(cfg->peers);
+	for (size_t i = 0; i < cfg->n_exposes; i++)
+		expose_config_clear(&cfg->exposes[i]);
+	free(cfg->exposes);
+	free(cfg->redirects);
 	free(cfg->path);
 	free(cfg->addresses);
 	free_strings(cfg->dns, cfg->n_dns);
@@ -254,7 +267,11 @@ bool peer_config_same(const struct peer_config *a, const struct peer_config *b)
 	       same_prefixes(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) &&
 	       same_string(a->endpoint_host, b->endpoint_host) &&
 	       a->endpoint_port == b->endpoint_port &&
-	       a->persistent_keepalive_s == b->persistent_keepalive_s;
+	       a->persistent_keepalive_s == b->persistent_keepalive_s &&
+	       a->n_allow_expose == b->n_allow_expose &&
+	       (a->n_allow_expose == 0 ||
+		memcmp(a->allow_expose, b->allow_expose,
+		       a->n_allow_expose * sizeof(*a->allow_expose)) == 0);
 }
 
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,

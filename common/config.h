@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "config_expose.h"
+#include "config_redirect.h"
 #include "key.h"
 
 /* ---- Diagnostics ---- */
@@ -67,6 +69,8 @@ struct peer_config {
 	char *endpoint_host; /* NULL when no Endpoint=; not resolved here */
 	uint16_t endpoint_port;
 	uint16_t persistent_keepalive_s; /* 0 = off */
+	struct port_range *allow_expose; /* AllowExpose: public ports it may publish here */
+	size_t n_allow_expose;
 };
 
 #define CONFIG_DIGEST_LEN 32
@@ -91,6 +95,18 @@ struct iface_config {
 	size_t n_pre_up, n_post_up, n_pre_down, n_post_down;
 	struct peer_config *peers;
 	size_t n_peers;
+	/* Localhost tunnels (config_expose.h); none of these restart the interface. */
+	uint16_t expose_control_port;      /* ExposeControlPort; 0 = the default */
+	bool has_expose_bind_address;
+	union sockaddr_inet expose_bind;   /* ExposeBindAddress (port unused); else all */
+	bool has_expose_grace;
+	uint32_t expose_grace_s;           /* ExposeGracePeriod */
+	uint32_t expose_max_connections;   /* ExposeMaxConnections; 0 = the default */
+	struct expose_config *exposes;     /* [Expose NAME] sections */
+	size_t n_exposes;
+	/* RedirectToLocalhost, as written (not merged); applied in place on reload. */
+	struct redirect_ports *redirects;
+	size_t n_redirects;
 	/* BLAKE2s-256 of the bytes loaded: tells whether the file changed since (--save). */
 	uint8_t text_digest[CONFIG_DIGEST_LEN];
 };
@@ -135,9 +151,10 @@ int config_load_dir(const char *dir, struct config_set *out, struct diag_list *d
 void config_set_clear(struct config_set *set);
 
 /*
- * True when a and b ask for the same interface apart from ListenPort and the
- * peers: identity, FwMark, addresses, MTU, DNS, Table and hooks. Reload
- * applies ListenPort and peers in place and restarts the interface for the rest.
+ * True when a and b ask for the same interface apart from ListenPort, the
+ * peers and the localhost-tunnel settings (Expose* keys, [Expose] sections,
+ * RedirectToLocalhost): identity, FwMark, addresses, MTU, DNS, Table and hooks. Reload applies
+ * those in place and restarts the interface for the rest.
  */
 bool iface_config_same_interface(const struct iface_config *a, const struct iface_config *b);
 

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ enum section {
 	SEC_NONE,
 	SEC_INTERFACE,
 	SEC_PEER,
+	SEC_EXPOSE,
 	SEC_UNKNOWN,
 };
 
@@ -44,6 +46,7 @@ static const char *const section_names[] = {
 	[SEC_NONE] = "",
 	[SEC_INTERFACE] = "Interface",
 	[SEC_PEER] = "Peer",
+	[SEC_EXPOSE] = "Expose",
 	[SEC_UNKNOWN] = "?",
 };
 
@@ -70,7 +73,8 @@ struct loader {
 	enum section section;  /* of that line */
 	unsigned int interface_line;
 	unsigned int *peer_key_line; /* per peer: line of its PublicKey, 0 = none */
-	unsigned int seen[32];       /* per key of the current section: first line, 0 = unseen */
+	unsigned int seen[48];       /* per key of the current section: first line, 0 = unseen */
+	struct expose_lines *expose_lines; /* per [Expose]: where its keys were set */
 	unsigned int private_key_line;
 	bool private_key_from_file; /* where the key at private_key_line came from */
 	bool has_inline_secret;
@@ -178,6 +182,21 @@ static int push_string(struct loader *l, char ***arr, size_t *n, const char *s)
 static struct peer_config *cur_peer(struct loader *l)
 {
 	return &l->cfg->peers[l->cfg->n_peers - 1];
+}
+
+/* Where the keys of one [Expose] were set, for the whole-file checks; 0 = not set. */
+struct expose_lines {
+	unsigned int local_port, peer, public_port, server_address;
+};
+
+static struct expose_config *cur_expose(struct loader *l)
+{
+	return &l->cfg->exposes[l->cfg->n_exposes - 1];
+}
+
+static struct expose_lines *cur_expose_lines(struct loader *l)
+{
+	return &l->expose_lines[l->cfg->n_exposes - 1];
 }
 
 /* Read one base64 key from a file of our own, refusing files others can read. */
@@ -405,6 +424,96 @@ static int parse_save_config(struct loader *l, const char *key, const char *valu
 	return 0;
 }
 
+/* A numeric address without a port or prefix: "127.0.0.1", "::1". */
+static bool parse_ip(const char *s, union sockaddr_inet *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, &out->in.sin_addr) == 1) {
+		out->in.sin_family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, &out->in6.sin6_addr) == 1) {
+		out->in6.sin6_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static int parse_port_key(struct loader *l, const char *key, const char *value, uint16_t *out)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, 65535, &v) || v == 0) {
+		err(l, "%s: \"%s\": expected a port number 1-65535", key, value);
+		return -1;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int parse_expose_control_port(struct loader *l, const char *key, const char *value)
+{
+	return parse_port_key(l, key, value, &l->cfg->expose_control_port);
+}
+
+static int parse_expose_bind_address(struct loader *l, const char *key, const char *value)
+{
+	if (!parse_ip(value, &l->cfg->expose_bind)) {
+		err(l, "%s: \"%s\": expected an IP address such as 0.0.0.0, :: or 203.0.113.1",
+		    key, value);
+		return -1;
+	}
+	l->cfg->has_expose_bind_address = true;
+	return 0;
+}
+
+static int parse_expose_grace(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, 86400, &v)) {
+		err(l, "%s: \"%s\": expected a number of seconds 0-86400", key, value);
+		return -1;
+	}
+	l->cfg->expose_grace_s = (uint32_t)v;
+	l->cfg->has_expose_grace = true;
+	return 0;
+}
+
+static int parse_expose_max_connections(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, 1000000, &v) || v == 0) {
+		err(l, "%s: \"%s\": expected a number 1-1000000", key, value);
+		return -1;
+	}
+	l->cfg->expose_max_connections = (uint32_t)v;
+	return 0;
+}
+
+static int add_redirect(struct loader *l, const char *key, char *item)
+{
+	struct redirect_ports r, *arr;
+	const char *why;
+
+	if (redirect_ports_parse(item, &r, &why) != 0) {
+		err(l, "%s: \"%s\": %s", key, item, why);
+		return -1;
+	}
+	arr = grow(l, l->cfg->redirects, l->cfg->n_redirects, sizeof(*arr));
+	if (!arr)
+		return -1;
+	l->cfg->redirects = arr;
+	arr[l->cfg->n_redirects++] = r;
+	return 0;
+}
+
+static int parse_redirect(struct loader *l, const char *key, const char *value)
+{
+	return for_each_item(l, key, value, add_redirect);
+}
+
 /* ---- [Peer] keys ---- */
 
 static int parse_public_key(struct loader *l, const char *key, const char *value)
@@ -531,6 +640,115 @@ static int parse_name(struct loader *l, const char *key, const char *value)
 	return 0;
 }
 
+static int add_allow_expose(struct loader *l, const char *key, char *item)
+{
+	struct peer_config *pc = cur_peer(l);
+	struct port_range r, *arr;
+	const char *why;
+
+	if (port_range_parse(item, &r, &why) != 0) {
+		err(l, "%s: \"%s\": %s", key, item, why);
+		return -1;
+	}
+	arr = grow(l, pc->allow_expose, pc->n_allow_expose, sizeof(*arr));
+	if (!arr)
+		return -1;
+	pc->allow_expose = arr;
+	arr[pc->n_allow_expose++] = r;
+	return 0;
+}
+
+static int parse_allow_expose(struct loader *l, const char *key, const char *value)
+{
+	return for_each_item(l, key, value, add_allow_expose);
+}
+
+/* ---- [Expose NAME] keys ---- */
+
+static int parse_local_port(struct loader *l, const char *key, const char *value)
+{
+	uint16_t port;
+
+	if (parse_port_key(l, key, value, &port) != 0)
+		return -1;
+	if (cur_expose(l)->local.sa.sa_family == AF_INET6)
+		cur_expose(l)->local.in6.sin6_port = htons(port);
+	else
+		cur_expose(l)->local.in.sin_port = htons(port);
+	cur_expose_lines(l)->local_port = l->line;
+	return 0;
+}
+
+static int parse_local_address(struct loader *l, const char *key, const char *value)
+{
+	struct expose_config *e = cur_expose(l);
+	uint16_t port = e->local.sa.sa_family == AF_INET6 ? e->local.in6.sin6_port
+							  : e->local.in.sin_port;
+
+	if (!parse_ip(value, &e->local)) {
+		err(l, "%s: \"%s\": expected an IP address such as 127.0.0.1 or ::1", key, value);
+		return -1;
+	}
+	if (e->local.sa.sa_family == AF_INET6)
+		e->local.in6.sin6_port = port;
+	else
+		e->local.in.sin_port = port;
+	return 0;
+}
+
+static int parse_expose_peer(struct loader *l, const char *key, const char *value)
+{
+	struct expose_config *e = cur_expose(l);
+
+	free(e->peer);
+	e->peer = strdup(value);
+	if (!e->peer) {
+		l->oom = true;
+		return -1;
+	}
+	cur_expose_lines(l)->peer = l->line;
+	(void)key;
+	return 0;
+}
+
+static int parse_public_port(struct loader *l, const char *key, const char *value)
+{
+	if (parse_port_key(l, key, value, &cur_expose(l)->public_port) != 0)
+		return -1;
+	cur_expose_lines(l)->public_port = l->line;
+	return 0;
+}
+
+static int parse_proxy_protocol(struct loader *l, const char *key, const char *value)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+										 "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+			cur_expose(l)->proxy_protocol = strcasecmp(value, yes[i]) == 0;
+			return 0;
+		}
+	}
+	err(l, "%s: \"%s\": expected yes or no", key, value);
+	return -1;
+}
+
+static int parse_server_address(struct loader *l, const char *key, const char *value)
+{
+	struct expose_config *e = cur_expose(l);
+	const char *why = NULL;
+
+	if (strchr(value, '/') || prefix_parse(value, &e->server_address, NULL, &why) != 0) {
+		err(l, "%s: \"%s\": expected the server's tunnel address, such as 10.0.0.1", key,
+		    value);
+		return -1;
+	}
+	e->has_server_address = true;
+	cur_expose_lines(l)->server_address = l->line;
+	return 0;
+}
+
 static const struct key_handler key_handlers[] = {
 	{SEC_INTERFACE, "PrivateKey", false, parse_private_key},
 	{SEC_INTERFACE, "PrivateKeyFile", false, parse_private_key_file},
@@ -545,6 +763,11 @@ static const struct key_handler key_handlers[] = {
 	{SEC_INTERFACE, "PreDown", true, parse_hook},
 	{SEC_INTERFACE, "PostDown", true, parse_hook},
 	{SEC_INTERFACE, "SaveConfig", false, parse_save_config},
+	{SEC_INTERFACE, "ExposeControlPort", false, parse_expose_control_port},
+	{SEC_INTERFACE, "ExposeBindAddress", false, parse_expose_bind_address},
+	{SEC_INTERFACE, "ExposeGracePeriod", false, parse_expose_grace},
+	{SEC_INTERFACE, "ExposeMaxConnections", false, parse_expose_max_connections},
+	{SEC_INTERFACE, "RedirectToLocalhost", true, parse_redirect},
 	{SEC_PEER, "PublicKey", false, parse_public_key},
 	{SEC_PEER, "PresharedKey", false, parse_psk},
 	{SEC_PEER, "PresharedKeyFile", false, parse_psk_file},
@@ -552,6 +775,13 @@ static const struct key_handler key_handlers[] = {
 	{SEC_PEER, "Endpoint", false, parse_endpoint},
 	{SEC_PEER, "PersistentKeepalive", false, parse_keepalive},
 	{SEC_PEER, "Name", false, parse_name},
+	{SEC_PEER, "AllowExpose", true, parse_allow_expose},
+	{SEC_EXPOSE, "LocalPort", false, parse_local_port},
+	{SEC_EXPOSE, "LocalAddress", false, parse_local_address},
+	{SEC_EXPOSE, "Peer", false, parse_expose_peer},
+	{SEC_EXPOSE, "PublicPort", false, parse_public_port},
+	{SEC_EXPOSE, "ProxyProtocol", false, parse_proxy_protocol},
+	{SEC_EXPOSE, "ServerAddress", false, parse_server_address},
 };
 
 _Static_assert(sizeof(key_handlers) / sizeof(key_handlers[0]) <=
@@ -581,6 +811,38 @@ static int stash_value(struct loader *l, const char *value)
 		return -1;
 	}
 	return (int)l->n_stash++;
+}
+
+/* [Expose NAME]: one published service. */
+static void start_expose(struct loader *l, const char *name)
+{
+	struct expose_config *arr;
+	struct expose_lines *lines;
+
+	if (!expose_name_valid(name)) {
+		err(l, "\"%.64s\" is not a service name: expected [Expose NAME], NAME 1-%d of A-Z a-z 0-9 . _ -",
+		    name, EXPOSE_NAME_MAX);
+		l->section = SEC_UNKNOWN;
+		return;
+	}
+	arr = grow(l, l->cfg->exposes, l->cfg->n_exposes, sizeof(*arr));
+	if (arr)
+		l->cfg->exposes = arr;
+	lines = grow(l, l->expose_lines, l->cfg->n_exposes, sizeof(*lines));
+	if (lines)
+		l->expose_lines = lines;
+	if (!arr || !lines) {
+		l->section = SEC_UNKNOWN;
+		return;
+	}
+	memset(&arr[l->cfg->n_exposes], 0, sizeof(*arr));
+	memset(&lines[l->cfg->n_exposes], 0, sizeof(*lines));
+	arr[l->cfg->n_exposes].line = l->line;
+	snprintf(arr[l->cfg->n_exposes].name, sizeof(arr->name), "%s", name);
+	arr[l->cfg->n_exposes].local.in.sin_family = AF_INET;
+	arr[l->cfg->n_exposes].local.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l->cfg->n_exposes++;
+	l->section = SEC_EXPOSE;
 }
 
 static void start_section(struct loader *l, const char *name)
@@ -613,7 +875,15 @@ static void start_section(struct loader *l, const char *name)
 		l->section = SEC_PEER;
 		return;
 	}
-	err(l, "unknown section [%s]; expected [Interface] or [Peer]", name);
+	if (strncasecmp(name, "Expose", 6) == 0 && (!name[6] || name[6] == ' ' || name[6] == '\t')) {
+		const char *n = name + 6;
+
+		while (*n == ' ' || *n == '\t')
+			n++;
+		start_expose(l, n);
+		return;
+	}
+	err(l, "unknown section [%s]; expected [Interface], [Peer] or [Expose NAME]", name);
 	l->section = SEC_UNKNOWN;
 }
 
@@ -836,6 +1106,92 @@ static void check_duplicates(struct loader *l)
 	free(items);
 }
 
+static uint16_t local_port(const struct expose_config *e)
+{
+	return ntohs(e->local.sa.sa_family == AF_INET6 ? e->local.in6.sin6_port
+						      : e->local.in.sin_port);
+}
+
+/* Same peer and public port as an earlier [Expose]: its header line, else 0. */
+static unsigned int public_port_taken(const struct iface_config *c, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (c->exposes[j].public_port == c->exposes[i].public_port &&
+		    memcmp(c->exposes[j].peer_key, c->exposes[i].peer_key, KEY_LEN) == 0)
+			return c->exposes[j].line;
+	return 0;
+}
+
+/* One [Expose]: the keys it needs, its peer, the server's tunnel address. */
+static bool check_expose(struct loader *l, size_t i)
+{
+	struct iface_config *c = l->cfg;
+	struct expose_config *e = &c->exposes[i];
+	const struct expose_lines *ln = &l->expose_lines[i];
+	const struct peer_config *pc;
+	char buf[ADDR_STR_LEN];
+
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(c->exposes[j].name, e->name) == 0) {
+			diag_add(l->diags, DIAG_ERROR, l->path, e->line,
+				 "duplicate [Expose %s]: already at line %u", e->name,
+				 c->exposes[j].line);
+			return false;
+		}
+	}
+	if (!ln->local_port)
+		diag_add(l->diags, DIAG_ERROR, l->path, e->line,
+			 "[Expose %s] has no LocalPort (the port of the local service)", e->name);
+	else if (!ln->public_port)
+		e->public_port = local_port(e);
+	if (!ln->peer) {
+		diag_add(l->diags, DIAG_ERROR, l->path, e->line,
+			 "[Expose %s] has no Peer (the Name or PublicKey of the server's [Peer])",
+			 e->name);
+		return false;
+	}
+	pc = iface_config_find_peer(c, e->peer);
+	if (!pc) {
+		diag_add(l->diags, DIAG_ERROR, l->path, ln->peer,
+			 "Peer: \"%s\": no [Peer] has this Name or PublicKey", e->peer);
+		return false;
+	}
+	memcpy(e->peer_key, pc->public_key, KEY_LEN);
+	if (e->has_server_address && !expose_server_in_peer(pc, &e->server_address)) {
+		diag_add(l->diags, DIAG_ERROR, l->path, ln->server_address,
+			 "ServerAddress: %s is not in the AllowedIPs of peer %s",
+			 prefix_format_addr(buf, sizeof(buf), &e->server_address), e->peer);
+		return false;
+	}
+	if (!e->has_server_address && !expose_config_default_server(c, pc)) {
+		diag_add(l->diags, DIAG_ERROR, l->path, e->line,
+			 "[Expose %s]: peer %s has no single-address AllowedIPs entry (/32 or /128); set ServerAddress to the server's tunnel address",
+			 e->name, e->peer);
+		return false;
+	}
+	return true;
+}
+
+static void check_exposes(struct loader *l)
+{
+	struct iface_config *c = l->cfg;
+
+	for (size_t i = 0; i < c->n_exposes; i++) {
+		struct expose_config *e = &c->exposes[i];
+		unsigned int other;
+
+		if (!check_expose(l, i) || !e->public_port)
+			continue;
+		other = public_port_taken(c, i);
+		if (other)
+			diag_add(l->diags, DIAG_ERROR, l->path,
+				 l->expose_lines[i].public_port ? l->expose_lines[i].public_port
+								: e->line,
+				 "PublicPort %u through peer %s is already asked for by the [Expose] at line %u",
+				 e->public_port, e->peer, other);
+	}
+}
+
 static void check_file(struct loader *l)
 {
 	struct iface_config *c = l->cfg;
@@ -864,6 +1220,7 @@ static void check_file(struct loader *l)
 				 "PublicKey: this is the interface's own public key");
 	}
 	check_duplicates(l);
+	check_exposes(l);
 }
 
 /* ---- Entry points ---- */
@@ -910,6 +1267,7 @@ static int load(struct loader *l, struct iface_config **out)
 		free(l->linebuf);
 	}
 	free(l->peer_key_line);
+	free(l->expose_lines);
 	if (l->diags->n_errors > errors_before) {
 		iface_config_free(l->cfg);
 		return -EINVAL;

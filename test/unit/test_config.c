@@ -555,6 +555,83 @@ static void check_key_files(const struct iface_config *c)
 	assert_key(c->peers[0].preshared_key, PSK);
 }
 
+/* RedirectToLocalhost, as written: not merged or sorted (the daemon does that). */
+static void check_redirects(const struct iface_config *c)
+{
+	static const struct redirect_ports want[] = {
+		{8000, 8000, IPPROTO_TCP}, {8080, 8090, IPPROTO_TCP}, {5353, 5353, IPPROTO_UDP},
+		{53, 53, IPPROTO_UDP},	   {9000, 9001, IPPROTO_TCP}, {1, 65535, IPPROTO_TCP},
+		{8000, 8000, IPPROTO_TCP},
+	};
+
+	assert_int_equal(c->n_redirects, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < c->n_redirects; i++) {
+		assert_int_equal(c->redirects[i].first, want[i].first);
+		assert_int_equal(c->redirects[i].last, want[i].last);
+		assert_int_equal(c->redirects[i].protocol, want[i].protocol);
+	}
+}
+
+static void check_no_redirects(const struct iface_config *c)
+{
+	assert_int_equal(c->n_redirects, 0);
+	assert_null(c->redirects);
+}
+
+/* Localhost tunnels: the server's side. */
+static void check_expose_server(const struct iface_config *c)
+{
+	const struct peer_config *pc = &c->peers[0];
+	char buf[64];
+
+	assert_int_equal(c->expose_control_port, 0); /* the default */
+	assert_true(c->has_expose_bind_address);
+	assert_string_equal(sockaddr_format(buf, sizeof(buf), &c->expose_bind), "203.0.113.1:0");
+	assert_true(c->has_expose_grace);
+	assert_int_equal(c->expose_grace_s, 0);
+	assert_int_equal(c->expose_max_connections, 100);
+	assert_int_equal(pc->n_allow_expose, 3);
+	assert_string_equal(port_ranges_format(buf, sizeof(buf), pc->allow_expose,
+					       pc->n_allow_expose),
+			    "8000-8099, 9000, 443");
+	assert_int_equal(c->n_exposes, 0);
+}
+
+/* Localhost tunnels: the client's side, defaults and every key. */
+static void check_expose_client(const struct iface_config *c)
+{
+	const struct expose_config *web = &c->exposes[0], *api = &c->exposes[1];
+	char buf[64];
+
+	assert_int_equal(c->expose_control_port, 4000);
+	assert_false(c->has_expose_bind_address);
+	assert_false(c->has_expose_grace);
+	assert_int_equal(c->peers[0].n_allow_expose, 0);
+	assert_int_equal(c->n_exposes, 2);
+	assert_int_equal(web->line, 9);
+	assert_string_equal(web->name, "web");
+	assert_string_equal(web->peer, "server");
+	assert_key(web->peer_key, PUB_B);
+	assert_string_equal(sockaddr_format(buf, sizeof(buf), &web->local), "127.0.0.1:8000");
+	assert_int_equal(web->public_port, 8000);
+	assert_false(web->proxy_protocol);
+	assert_false(web->has_server_address);
+	assert_string_equal(prefix_format(buf, sizeof(buf),
+					  expose_config_default_server(c, &c->peers[0])),
+			    "10.0.0.1/32");
+	assert_int_equal(api->line, 12);
+	assert_string_equal(api->name, "api.v2");
+	assert_string_equal(api->peer, PUB_B);
+	assert_key(api->peer_key, PUB_B);
+	assert_string_equal(sockaddr_format(buf, sizeof(buf), &api->local), "[::1]:3000");
+	assert_int_equal(api->public_port, 8443);
+	assert_true(api->proxy_protocol);
+	assert_true(api->has_server_address);
+	assert_string_equal(prefix_format(buf, sizeof(buf), &api->server_address), "10.0.0.1/32");
+	assert_ptr_equal(iface_config_find_expose(c, "api.v2"), api);
+	assert_null(iface_config_find_expose(c, "API.v2"));
+}
+
 /* ---- Builders for rows too long to write out ---- */
 
 static char *build_long_list(void)
@@ -777,7 +854,7 @@ static const struct config_case cases[] = {
 	 .text = IFACE "[Foo]\n"
 		       "Bar = baz\n"
 		       "PrivateKey = not-looked-at\n" PEER_B,
-	 .diags = {L "3: error: unknown section [Foo]; expected [Interface] or [Peer]"},
+	 .diags = {L "3: error: unknown section [Foo]; expected [Interface], [Peer] or [Expose NAME]"},
 	 .n_errors = 1},
 	/* 17 */
 	{.name = "missing PrivateKey",
@@ -1106,7 +1183,7 @@ static const struct config_case cases[] = {
 	/* 67 */
 	{.name = "an empty section name",
 	 .text = IFACE "[]\n",
-	 .diags = {L "3: error: unknown section []; expected [Interface] or [Peer]"},
+	 .diags = {L "3: error: unknown section []; expected [Interface], [Peer] or [Expose NAME]"},
 	 .n_errors = 1},
 	/* 68 */
 	{.name = "no key before '=', a key with a blank, a ':' key",
@@ -1259,6 +1336,155 @@ static const struct config_case cases[] = {
 		  "2: error: PrivateKeyFile: \"key\": the key in it must be 44 characters of base64 ending in '='",
 		  FL "1: error: [Interface] has no PrivateKey or PrivateKeyFile"},
 	 .n_errors = 2},
+	/* Localhost tunnels: AllowExpose, the Expose* keys, [Expose NAME] */
+	{.name = "expose: AllowExpose and the server's Expose* keys",
+	 .text = IFACE "ExposeBindAddress = 203.0.113.1\n"
+		       "ExposeGracePeriod = 0\n"
+		       "ExposeMaxConnections = 100\n" PEER_B "AllowExpose = 8000-8099, 9000\n"
+		       "AllowExpose = 443\n",
+	 .check = check_expose_server},
+	{.name = "expose: [Expose] sections with defaults and with every key",
+	 .text = IFACE "Address = 10.0.0.2/24, fd00::2/64\n"
+		       "ExposeControlPort = 4000\n"
+		       "[Peer]\n"
+		       "Name = server\n"
+		       "PublicKey = " PUB_B "\n"
+		       "AllowedIPs = 10.0.0.0/24, 10.0.0.1/32\n"
+		       "[Expose web]\n"
+		       "LocalPort = 8000\n"
+		       "Peer = server\n"
+		       "[expose  api.v2 ]\n"
+		       "LocalPort = 3000\n"
+		       "LocalAddress = ::1\n"
+		       "PublicPort = 8443\n"
+		       "ProxyProtocol = yes\n"
+		       "ServerAddress = 10.0.0.1\n"
+		       "Peer = " PUB_B "\n",
+	 .check = check_expose_client},
+	{.name = "expose: bad values of the Expose* keys",
+	 .text = IFACE "ExposeControlPort = 0\n"
+		       "ExposeBindAddress = eth0\n"
+		       "ExposeGracePeriod = 1d\n"
+		       "ExposeMaxConnections = 0\n",
+	 .diags = {L "3: error: ExposeControlPort: \"0\": expected a port number 1-65535",
+		   L "4: error: ExposeBindAddress: \"eth0\": expected an IP address such as 0.0.0.0, :: or 203.0.113.1",
+		   L "5: error: ExposeGracePeriod: \"1d\": expected a number of seconds 0-86400",
+		   L "6: error: ExposeMaxConnections: \"0\": expected a number 1-1000000"},
+	 .n_errors = 4},
+	{.name = "expose: bad AllowExpose ports and ranges",
+	 .text = IFACE PEER_B "AllowExpose = 0, 8000\n"
+			      "AllowExpose = 9000-8000\n"
+			      "AllowExpose = http, 70000-70001\n"
+			      "AllowExpose = 80-\n",
+	 .diags = {L "5: error: AllowExpose: \"0\": a port is 1-65535",
+		   L "6: error: AllowExpose: \"9000-8000\": the range ends before it begins",
+		   L "7: error: AllowExpose: \"http\": expected a port or a range of ports such as 8000-8099",
+		   L "7: error: AllowExpose: \"70000-70001\": a port is 1-65535",
+		   L "8: error: AllowExpose: \"80-\": expected a port or a range of ports such as 8000-8099"},
+	 .n_errors = 5},
+	{.name = "expose: bad values in [Expose], keys missing",
+	 .text = IFACE "Address = 10.0.0.2/24\n" PEER_B "AllowedIPs = 10.0.0.1/32\n"
+		       "[Expose web]\n"
+		       "LocalPort = 0\n"
+		       "ProxyProtocol = maybe\n"
+		       "LocalAddress = localhost\n"
+		       "ServerAddress = 10.0.0.0/24\n"
+		       "Colour = red\n",
+	 .diags = {L "8: error: LocalPort: \"0\": expected a port number 1-65535",
+		   L "9: error: ProxyProtocol: \"maybe\": expected yes or no",
+		   L "10: error: LocalAddress: \"localhost\": expected an IP address such as 127.0.0.1 or ::1",
+		   L "11: error: ServerAddress: \"10.0.0.0/24\": expected the server's tunnel address, such as 10.0.0.1",
+		   L "12: error: unknown key \"Colour\" in [Expose]",
+		   L "7: error: [Expose web] has no LocalPort (the port of the local service)",
+		   L "7: error: [Expose web] has no Peer (the Name or PublicKey of the server's [Peer])"},
+	 .n_errors = 7},
+	{.name = "expose: unknown peer, no server address, duplicates, a bad name",
+	 .text = IFACE "Address = 10.0.0.2/24\n"
+		       "[Peer]\n"
+		       "Name = server\n"
+		       "PublicKey = " PUB_B "\n"
+		       "AllowedIPs = 10.0.0.0/24\n"
+		       "[Expose a]\n"
+		       "LocalPort = 1\n"
+		       "Peer = nosuch\n"
+		       "[Expose b]\n"
+		       "LocalPort = 2\n"
+		       "Peer = server\n"
+		       "[Expose c]\n"
+		       "LocalPort = 3\n"
+		       "Peer = server\n"
+		       "ServerAddress = 10.9.9.9\n"
+		       "[Expose c]\n"
+		       "LocalPort = 4\n"
+		       "Peer = server\n"
+		       "[Expose d]\n"
+		       "LocalPort = 5\n"
+		       "Peer = server\n"
+		       "ServerAddress = 10.0.0.1\n"
+		       "PublicPort = 6\n"
+		       "[Expose e]\n"
+		       "LocalPort = 6\n"
+		       "Peer = server\n"
+		       "ServerAddress = 10.0.0.1\n"
+		       "[Expose no/slash]\n"
+		       "LocalPort = 7\n"
+		       "[Expose]\n",
+	 .diags = {L "30: error: \"no/slash\" is not a service name: expected [Expose NAME], NAME 1-32 of A-Z a-z 0-9 . _ -",
+		   L "32: error: \"\" is not a service name: expected [Expose NAME], NAME 1-32 of A-Z a-z 0-9 . _ -",
+		   L "10: error: Peer: \"nosuch\": no [Peer] has this Name or PublicKey",
+		   L "11: error: [Expose b]: peer server has no single-address AllowedIPs entry (/32 or /128); set ServerAddress to the server's tunnel address",
+		   L "17: error: ServerAddress: 10.9.9.9 is not in the AllowedIPs of peer server",
+		   L "18: error: duplicate [Expose c]: already at line 14",
+		   L "26: error: PublicPort 6 through peer server is already asked for by the [Expose] at line 21"},
+	 .n_errors = 7},
+	/* RedirectToLocalhost */
+	{.name = "RedirectToLocalhost: ports, ranges, /tcp and /udp in any case, repeated",
+	 .text = IFACE "RedirectToLocalhost = 8000, 8080-8090, 5353/udp\n"
+		       "RedirectToLocalhost = 53/UDP,9000 - 9001 / Tcp\n"
+		       "RedirectToLocalhost = 1-65535/tcp, 8000\n" PEER_B,
+	 .check = check_redirects},
+	{.name = "RedirectToLocalhost: empty is none",
+	 .text = IFACE "RedirectToLocalhost =\n"
+		       "RedirectToLocalhost = ,\n" PEER_B,
+	 .check = check_no_redirects},
+	{.name = "RedirectToLocalhost: port 0, past 65535, a reversed range",
+	 .text = IFACE "RedirectToLocalhost = 0, 8000\n"
+		       "RedirectToLocalhost = 65536/udp\n"
+		       "RedirectToLocalhost = 99999999999999999999\n"
+		       "RedirectToLocalhost = 9000-8000\n"
+		       "RedirectToLocalhost = 8000-0\n" PEER_B,
+	 .diags = {L "3: error: RedirectToLocalhost: \"0\": a port is 1-65535",
+		   L "4: error: RedirectToLocalhost: \"65536/udp\": a port is 1-65535",
+		   L "5: error: RedirectToLocalhost: \"99999999999999999999\": a port is 1-65535",
+		   L
+		   "6: error: RedirectToLocalhost: \"9000-8000\": the range ends before it begins",
+		   L "7: error: RedirectToLocalhost: \"8000-0\": a port is 1-65535"},
+	 .n_errors = 5},
+	{.name = "RedirectToLocalhost: unknown protocols and words",
+	 .text = IFACE "RedirectToLocalhost = 53/sctp, 80/, 80/udp/tcp\n"
+		       "RedirectToLocalhost = http, 80:81, -80, 80-, /tcp\n" PEER_B,
+	 .diags =
+		 {L
+		  "3: error: RedirectToLocalhost: \"53/sctp\": unknown protocol: expected PORT[-PORT][/tcp|/udp]",
+		  L
+		  "3: error: RedirectToLocalhost: \"80/\": unknown protocol: expected PORT[-PORT][/tcp|/udp]",
+		  L
+		  "3: error: RedirectToLocalhost: \"80/udp/tcp\": unknown protocol: expected PORT[-PORT][/tcp|/udp]",
+		  L
+		  "4: error: RedirectToLocalhost: \"http\": expected a port or a range of ports such as 8000-8099",
+		  L
+		  "4: error: RedirectToLocalhost: \"80:81\": expected a port or a range of ports such as 8000-8099",
+		  L
+		  "4: error: RedirectToLocalhost: \"-80\": expected a port or a range of ports such as 8000-8099",
+		  L
+		  "4: error: RedirectToLocalhost: \"80-\": expected a port or a range of ports such as 8000-8099",
+		  L
+		  "4: error: RedirectToLocalhost: \"/tcp\": expected a port or a range of ports such as 8000-8099"},
+	 .n_errors = 8},
+	{.name = "RedirectToLocalhost belongs to [Interface], not [Peer]",
+	 .text = IFACE PEER_B "RedirectToLocalhost = 8000\n",
+	 .diags = {L "5: error: unknown key \"RedirectToLocalhost\" in [Peer]"},
+	 .n_errors = 1},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -1436,6 +1662,98 @@ static void test_diag_format(void **state)
 	iface_config_free(NULL);
 }
 
+/* Merging, printing and comparing RedirectToLocalhost lists (config_redirect.c). */
+static void test_redirect_ports(void **state)
+{
+	struct redirect_ports r[] = {
+		{8002, 8005, IPPROTO_TCP},   {53, 53, IPPROTO_UDP},	  {8000, 8000, IPPROTO_TCP},
+		{8001, 8001, IPPROTO_TCP},   {9000, 9010, IPPROTO_TCP},	  {9005, 9006, IPPROTO_TCP},
+		{65535, 65535, IPPROTO_TCP}, {65534, 65535, IPPROTO_TCP}, {54, 60, IPPROTO_UDP},
+		{8000, 8000, IPPROTO_UDP},   {9012, 9012, IPPROTO_TCP},
+	};
+	struct redirect_ports one = {80, 80, IPPROTO_TCP}, p;
+	char buf[128], small[16];
+	size_t n;
+
+	(void)state;
+	n = redirect_ports_normalize(r, sizeof(r) / sizeof(r[0]));
+	assert_int_equal(n, 6);
+	assert_string_equal(redirect_ports_format(buf, sizeof(buf), r, n),
+			    "8000-8005/tcp, 9000-9010/tcp, 9012/tcp, 65534-65535/tcp, 53-60/udp, "
+			    "8000/udp");
+	assert_string_equal(redirect_ports_format(small, sizeof(small), r, n), "8000-8005/tcp, ");
+	assert_string_equal(redirect_ports_format(buf, sizeof(buf), r, 0), "");
+	assert_true(redirect_ports_same(r, n, r, n));
+	assert_false(redirect_ports_same(r, n, r, n - 1));
+	assert_false(redirect_ports_same(r, 1, &one, 1));
+	one.first = one.last = 8000;
+	assert_false(redirect_ports_same(r, 1, &one, 1)); /* 8000 is not 8000-8005 */
+	assert_int_equal(redirect_ports_normalize(&one, 1), 1);
+	assert_int_equal(redirect_ports_normalize(NULL, 0), 0);
+	assert_int_equal(redirect_ports_parse("80/udp", &p, NULL), 0);
+	assert_int_equal(p.protocol, IPPROTO_UDP);
+	assert_string_equal(redirect_protocol_name(p.protocol), "udp");
+	assert_int_equal(redirect_ports_parse("80/ip", &p, NULL), -EINVAL);
+	assert_int_equal(redirect_ports_parse("", &p, NULL), -EINVAL);
+}
+
+/* Reload applies RedirectToLocalhost in place: it is no interface-level change. */
+static void test_redirect_same_interface(void **state)
+{
+	static const char a[] = IFACE "Address = 10.0.0.1/24\n" PEER_B;
+	static const char b[] = IFACE "Address = 10.0.0.1/24\n"
+				      "RedirectToLocalhost = 8000, 53/udp\n" PEER_B;
+	static const char c[] = IFACE "Address = 10.0.0.2/24\n"
+				      "RedirectToLocalhost = 8000, 53/udp\n" PEER_B;
+	struct iface_config *ca, *cb, *cc;
+	struct diag_list d = {0};
+
+	(void)state;
+	assert_int_equal(config_load_string(PATH, a, strlen(a), &ca, &d), 0);
+	assert_int_equal(config_load_string(PATH, b, strlen(b), &cb, &d), 0);
+	assert_int_equal(config_load_string(PATH, c, strlen(c), &cc, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_true(iface_config_same_interface(ca, cb));
+	assert_true(iface_config_same_interface(cb, ca));
+	assert_false(iface_config_same_interface(cb, cc));
+	iface_config_free(ca);
+	iface_config_free(cb);
+	iface_config_free(cc);
+}
+
+/* Reload applies localhost-tunnel settings in place; AllowExpose changes the peer. */
+static void test_expose_same_interface(void **state)
+{
+	static const char a[] = IFACE "Address = 10.0.0.2/24\n" PEER_B "AllowedIPs = 10.0.0.1/32\n";
+	static const char b[] = IFACE "Address = 10.0.0.2/24\n"
+				      "ExposeControlPort = 4000\n"
+				      "ExposeBindAddress = ::\n"
+				      "ExposeGracePeriod = 5\n"
+				      "ExposeMaxConnections = 10\n" PEER_B "AllowedIPs = 10.0.0.1/32\n"
+				      "AllowExpose = 8000\n"
+				      "[Expose web]\n"
+				      "LocalPort = 80\n"
+				      "Peer = " PUB_B "\n";
+	struct iface_config *ca, *cb;
+	struct peer_config copy;
+	struct diag_list d = {0};
+
+	(void)state;
+	assert_int_equal(config_load_string(PATH, a, strlen(a), &ca, &d), 0);
+	assert_int_equal(config_load_string(PATH, b, strlen(b), &cb, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_true(iface_config_same_interface(ca, cb));
+	assert_false(peer_config_same(&ca->peers[0], &cb->peers[0]));
+	assert_int_equal(peer_config_copy(&copy, &cb->peers[0]), 0);
+	assert_true(peer_config_same(&copy, &cb->peers[0]));
+	assert_ptr_not_equal(copy.allow_expose, cb->peers[0].allow_expose);
+	copy.allow_expose[0].last = 8001;
+	assert_false(peer_config_same(&copy, &cb->peers[0]));
+	peer_config_clear(&copy);
+	iface_config_free(ca);
+	iface_config_free(cb);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[N_CASES];
@@ -1445,6 +1763,9 @@ int main(void)
 		cmocka_unit_test(test_load_dir),
 		cmocka_unit_test(test_iface_name_valid),
 		cmocka_unit_test(test_diag_format),
+		cmocka_unit_test(test_expose_same_interface),
+		cmocka_unit_test(test_redirect_ports),
+		cmocka_unit_test(test_redirect_same_interface),
 	};
 	char *names[N_CASES];
 	int failed;
