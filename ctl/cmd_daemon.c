@@ -105,6 +105,25 @@ static void print_peer(json_t *p)
 		       (long long)num(p, "persistent_keepalive"));
 }
 
+/* "  redirect to localhost: 8000/tcp, 8080-8090/tcp, 5353/udp (127.0.0.1 and ::1)" */
+static void print_redirects(json_t *ifc)
+{
+	json_t *ports = json_object_get(ifc, "redirect_to_localhost"), *p;
+	size_t i;
+
+	if (json_array_size(ports) == 0)
+		return;
+	printf("  redirect to localhost: ");
+	json_array_foreach (ports, i, p) {
+		printf("%s%lld", i ? ", " : "", (long long)num(p, "first_port"));
+		if (num(p, "last_port") != num(p, "first_port"))
+			printf("-%lld", (long long)num(p, "last_port"));
+		printf("/%s", str(p, "protocol"));
+	}
+	printf(" (%s)\n", json_is_true(json_object_get(ifc, "redirect_ipv6")) ? "127.0.0.1 and ::1"
+									      : "127.0.0.1 only");
+}
+
 static void print_iface(json_t *ifc)
 {
 	json_t *peers = json_object_get(ifc, "peers"), *p;
@@ -117,8 +136,10 @@ static void print_iface(json_t *ifc)
 	printf("  listening port: %lld\n", (long long)num(ifc, "listen_port"));
 	if (num(ifc, "fwmark"))
 		printf("  fwmark: 0x%llx\n", (unsigned long long)num(ifc, "fwmark"));
+	print_redirects(ifc);
 	json_array_foreach (peers, i, p)
 		print_peer(p);
+	print_exposes(ifc);
 }
 
 /* Print result as JSON or with human(result), then drop it. */

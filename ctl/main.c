@@ -76,6 +76,28 @@ static const struct tunctl_command commands[] = {
 	 cmd_up_down},
 	{"log-level", "LEVEL", "set the daemon's log level (error, warn, info, debug)", NULL,
 	 cmd_log_level},
+	{"expose", "IFACE LOCALPORT --peer SERVER [EXPOSE OPTIONS]",
+	 "publish a local TCP port on a server's public port (a localhost tunnel)",
+	 "Asks SERVER (a peer's name or public key) to listen on a public port and\n"
+	 "relay each connection through the tunnel to LOCALPORT on this machine,\n"
+	 "and waits for its answer. The server decides (AllowExpose in its [Peer]\n"
+	 "section for us). Expose options:\n"
+	 "  --public-port N            the port users connect to (default LOCALPORT)\n"
+	 "  --name NAME                the service's name (default LOCALPORT)\n"
+	 "  --proxy-protocol           send a PROXY protocol v2 header to the service\n"
+	 "  --local-address ADDR       the local service's address (default 127.0.0.1)\n"
+	 "  --server-address ADDR      the server's tunnel address, when its AllowedIPs\n"
+	 "                             have no single address (/32 or /128)\n"
+	 "  --wait SECONDS             how long to wait for the answer (default 5;\n"
+	 "                             0: do not wait)\n"
+	 "Exits 1 when the server refuses (nothing stays published) or does not\n"
+	 "answer in time (tund keeps trying). It lasts until tund stops or\n"
+	 "reloads; an [Expose NAME] section in the interface's file makes it stay.\n",
+	 cmd_expose},
+	{"unexpose", "IFACE NAME|LOCALPORT", "stop publishing a local port",
+	 "Stops the service named NAME, or else the one of local port LOCALPORT:\n"
+	 "the server closes its public port. Connections under way go on.\n",
+	 cmd_unexpose},
 	{"help", "[COMMAND]", "show the commands, or one command's help", NULL, cmd_help},
 	{"version", "", "print tunctl's version", NULL, cmd_version},
 };

@@ -45,6 +45,10 @@ int cmd_remove_peer(struct tunctl *t, int argc, char **argv);
 int cmd_reload(struct tunctl *t, int argc, char **argv);
 int cmd_up_down(struct tunctl *t, int argc, char **argv);
 int cmd_log_level(struct tunctl *t, int argc, char **argv);
+int cmd_expose(struct tunctl *t, int argc, char **argv);
+int cmd_unexpose(struct tunctl *t, int argc, char **argv);
+/* tunctl show: an interface's published services and public ports (cmd_expose.c). */
+void print_exposes(json_t *ifc);
 
 /*
  * Send one request to tund and wait for its reply. On success *result gets

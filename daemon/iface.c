@@ -17,7 +17,9 @@
 #include "allowedips.h"
 #include "clock.h"
 #include "crypto.h"
+#include "expose.h"
 #include "index.h"
+#include "nat.h"
 #include "netconf.h"
 #include "peer.h"
 #include "ratelimiter.h"
@@ -161,6 +163,7 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 	}
 	if (iface->netconf)
 		(void)netconf_sync_routes(iface);
+	expose_peers_changed(iface->expose);
 	if (is_new) {
 		peer_log(LOG_LEVEL_INFO, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
@@ -184,6 +187,7 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	peer_destroy(peer);
 	if (iface->netconf)
 		(void)netconf_sync_routes(iface);
+	expose_peers_changed(iface->expose);
 	return 0;
 }
 
@@ -297,8 +301,14 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	}
 	if (ret != 0)
 		return ret;
+	/* RedirectToLocalhost, in one nftables transaction: on failure the old rules stay. */
+	rc = nat_update(iface->nat, cfg, changes);
+	if (rc != 0)
+		return rc;
 	iface_config_free(iface->cfg);
 	iface->cfg = cfg;
+	/* AllowExpose, [Expose] and the Expose* keys, in place. */
+	expose_apply(iface->expose, changes);
 	return 0;
 }
 
@@ -444,6 +454,8 @@ static void teardown(struct iface *iface)
 {
 	struct peer *peer, *tmp;
 
+	expose_destroy(iface->expose);
+	iface->expose = NULL;
 	stop_watchers(iface);
 	list_for_each_safe(peer, tmp, &iface->peers, node) {
 		allowedips_remove_peer(iface->allowedips, peer);
@@ -529,6 +541,9 @@ static int bring_up(struct iface *iface)
 	if (rc != 0)
 		return rc;
 	start_watchers(iface);
+	rc = expose_create(iface, &iface->expose);
+	if (rc != 0)
+		return rc;
 	return netconf_run_hooks(iface->name, "PostUp", cfg->post_up, cfg->n_post_up);
 }
 

@@ -24,7 +24,9 @@
 #include "udp.h"
 
 struct allowedips;
+struct expose;
 struct index_table;
+struct nat;
 struct netconf;
 struct peer;
 struct ratelimiter;
@@ -88,6 +90,8 @@ struct iface {
 	uint32_t mtu;
 
 	struct netconf *netconf; /* addresses, routes, rules, DNS we installed; owned */
+	struct expose *expose;   /* localhost tunnels (expose.h); owned, NULL until up */
+	struct nat *nat;         /* RedirectToLocalhost (nat.h); owned by netconf's up/down */
 	struct load_meter load;
 	unsigned int under_load_threshold; /* handshake messages per second */
 	struct log_ratelimit log_rl;       /* for messages a remote party can trigger */

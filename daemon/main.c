@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "control.h"
 #include "control_proto.h"
@@ -122,6 +123,30 @@ static void apply_test_knobs(void)
 		log_warn("TUND_TEST_UNDER_LOAD_THRESHOLD is set: cookie threshold changed FOR TESTING ONLY");
 }
 
+/*
+ * Each relayed connection of a localhost tunnel holds two descriptors: take
+ * every one the hard limit allows (systemd's default soft limit is 1024).
+ */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		/* An unlimited hard limit is more than the kernel takes (fs.nr_open). */
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the open files limit from %llu: %s",
+				 (unsigned long long)was, strerror(errno));
+			return;
+		}
+	}
+	log_info("open files limit: %llu", (unsigned long long)rl.rlim_cur);
+}
+
 static void main_on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
@@ -177,6 +202,7 @@ int main(int argc, char **argv)
 	}
 	noise_init();
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile_limit();
 
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {

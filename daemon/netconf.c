@@ -19,6 +19,7 @@
 
 #include "allowedips.h"
 #include "iface.h"
+#include "nat.h"
 #include "netlink.h"
 #include "peer.h"
 
@@ -524,8 +525,11 @@ int netconf_create(struct iface *iface, struct netconf **out)
 	*out = nc;
 	iface->netconf = nc;
 	rc = netconf_sync_routes(iface);
-	if (rc != 0) {
+	if (rc != 0)
 		log_error("%s: cannot set up routes: %s", iface->name, strerror(-rc));
+	else
+		rc = nat_create(iface, &iface->nat); /* logs its own errors */
+	if (rc != 0) {
 		iface->netconf = NULL;
 		*out = NULL;
 		netconf_destroy(iface, nc);
@@ -541,6 +545,8 @@ void netconf_destroy(struct iface *iface, struct netconf *nc)
 {
 	if (!nc)
 		return;
+	nat_destroy(iface->nat);
+	iface->nat = NULL;
 	remove_policy_rules(iface, nc, AF_INET);
 	remove_policy_rules(iface, nc, AF_INET6);
 	/* Routes through the device vanish with it; those in other tables too. */

@@ -19,11 +19,14 @@ struct netconf;
 /* Run hooks (PreUp, ...) through the shell, %i replaced by the name. Returns 0 or -ECHILD on the first failure. */
 int netconf_run_hooks(const char *ifname, const char *phase, char *const *cmds, size_t n);
 
-/* Addresses, MTU, up, DNS and routes for iface (whose peers exist). Returns 0 or -errno. */
+/*
+ * Addresses, MTU, up, DNS, routes, then RedirectToLocalhost (nat.c) for
+ * iface (whose peers exist). Returns 0 or -errno.
+ */
 int netconf_create(struct iface *iface, struct netconf **out);
 /* Make the installed routes match the peers' allowed IPs now. */
 int netconf_sync_routes(struct iface *iface);
-/* Remove rules, routes and DNS we installed. NULL is a no-op. */
+/* Remove the redirect, rules, routes and DNS we installed. NULL is a no-op. */
 void netconf_destroy(struct iface *iface, struct netconf *nc);
 
 #endif

@@ -11,6 +11,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/if.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,23 @@ int netlink_link_set_up(struct netlink *nl, int ifindex, bool up)
 	return talk(nl, nlh, NULL, NULL);
 }
 
+int netlink_link_set_route_localnet(struct netlink *nl, int ifindex, bool on)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *spec, *inet, *conf;
+
+	/* IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { ROUTE_LOCALNET: u32 } } } */
+	link_msg(nl, RTM_NEWLINK, ifindex, &nlh);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_ROUTE_LOCALNET, on ? 1 : 0);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, inet);
+	mnl_attr_nest_end(nlh, spec);
+	return talk(nl, nlh, NULL, NULL);
+}
+
 static int link_mtu_attr(const struct nlattr *attr, void *data)
 {
 	if (mnl_attr_get_type(attr) == IFLA_MTU && mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
@@ -204,8 +222,9 @@ static uint32_t table_or_main(uint32_t table)
 	return table ? table : RT_TABLE_MAIN;
 }
 
+/* rtm_type is RTN_UNICAST, or RTN_LOCAL for a route that delivers to this host. */
 static int route_change(struct netlink *nl, uint16_t type, uint16_t flags, int ifindex,
-			const struct ip_prefix *dst, uint32_t table)
+			const struct ip_prefix *dst, uint32_t table, uint8_t rtm_type)
 {
 	struct nlmsghdr *nlh = start(nl, type, flags);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -215,11 +234,13 @@ static int route_change(struct netlink *nl, uint16_t type, uint16_t flags, int i
 	rtm->rtm_family = (uint8_t)dst->family;
 	rtm->rtm_dst_len = dst->cidr;
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_type = rtm_type;
 	/* As `ip route add PREFIX dev IF`: boot protocol, link scope; delete matches any. */
 	rtm->rtm_protocol = is_add ? RTPROT_BOOT : RTPROT_UNSPEC;
 	rtm->rtm_scope = is_add ? (dst->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE)
 				: RT_SCOPE_NOWHERE;
+	if (is_add && rtm_type == RTN_LOCAL)
+		rtm->rtm_scope = RT_SCOPE_HOST;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	if (dst->cidr)
 		mnl_attr_put(nlh, RTA_DST, addr_len(dst->family), &dst->addr);
@@ -229,12 +250,24 @@ static int route_change(struct netlink *nl, uint16_t type, uint16_t flags, int i
 
 int netlink_route_add(struct netlink *nl, int ifindex, const struct ip_prefix *dst, uint32_t table)
 {
-	return route_change(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex, dst, table);
+	return route_change(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex, dst, table,
+			    RTN_UNICAST);
 }
 
 int netlink_route_del(struct netlink *nl, int ifindex, const struct ip_prefix *dst, uint32_t table)
 {
-	return route_change(nl, RTM_DELROUTE, 0, ifindex, dst, table);
+	return route_change(nl, RTM_DELROUTE, 0, ifindex, dst, table, RTN_UNICAST);
+}
+
+int netlink_local_route_add(struct netlink *nl, int ifindex, const struct ip_prefix *dst)
+{
+	return route_change(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex, dst,
+			    RT_TABLE_LOCAL, RTN_LOCAL);
+}
+
+int netlink_local_route_del(struct netlink *nl, int ifindex, const struct ip_prefix *dst)
+{
+	return route_change(nl, RTM_DELROUTE, 0, ifindex, dst, RT_TABLE_LOCAL, RTN_LOCAL);
 }
 
 /* What a route message says, for the dump and get callbacks. */

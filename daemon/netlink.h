@@ -23,6 +23,11 @@ void netlink_close(struct netlink *nl);
 int netlink_link_set_mtu(struct netlink *nl, int ifindex, uint32_t mtu);
 int netlink_link_set_up(struct netlink *nl, int ifindex, bool up);
 int netlink_link_get_mtu(struct netlink *nl, int ifindex, uint32_t *mtu);
+/*
+ * net.ipv4.conf.IF.route_localnet, set through netlink (no /proc/sys): lets
+ * packets that arrive on IF be routed to 127.0.0.0/8 once NAT sent them there.
+ */
+int netlink_link_set_route_localnet(struct netlink *nl, int ifindex, bool on);
 
 /* Address with its prefix length, host bits kept (10.0.0.1/24). */
 int netlink_addr_add(struct netlink *nl, int ifindex, const struct ip_prefix *addr);
@@ -31,6 +36,13 @@ int netlink_addr_del(struct netlink *nl, int ifindex, const struct ip_prefix *ad
 /* table 0 means the main table (RT_TABLE_MAIN). dst is a masked prefix. */
 int netlink_route_add(struct netlink *nl, int ifindex, const struct ip_prefix *dst, uint32_t table);
 int netlink_route_del(struct netlink *nl, int ifindex, const struct ip_prefix *dst, uint32_t table);
+/*
+ * `ip route add local DST dev IF table local`: a route of type local through
+ * IF, which lets what arrives on IF for DST (such as ::1, after NAT) be
+ * delivered to this host. It goes with the device.
+ */
+int netlink_local_route_add(struct netlink *nl, int ifindex, const struct ip_prefix *dst);
+int netlink_local_route_del(struct netlink *nl, int ifindex, const struct ip_prefix *dst);
 /* True when table has any route of family (wg-quick's free-table search). */
 int netlink_table_has_routes(struct netlink *nl, int family, uint32_t table, bool *has);
 

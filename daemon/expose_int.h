@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the three files of localhost tunnels share: expose.c (the control
+ * port, incoming connections, applying the configuration, show),
+ * expose_client.c (published services and the control connection to the
+ * server) and expose_server.c (sessions with clients and public listeners).
+ * Not for other modules: they use expose.h.
+ */
+#ifndef TUND_EXPOSE_INT_H
+#define TUND_EXPOSE_INT_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "expose.h"
+#include "jsonline.h"
+#include "list.h"
+#include "log.h"
+#include "relay.h"
+
+#define EXPOSE_PROTOCOL_VERSION	     1
+#define EXPOSE_PING_INTERVAL_S	     10.0 /* the client pings its server this often */
+#define EXPOSE_DEAD_AFTER_S	     30.0 /* nothing heard for this long: the session is dead */
+#define EXPOSE_CONNECT_TIMEOUT_S     10.0 /* a TCP connect through the tunnel */
+#define EXPOSE_FIRST_LINE_TIMEOUT_S  10.0 /* an accepted connection must say what it is */
+#define EXPOSE_MAX_INCOMING	     1024 /* accepted connections not yet past their first line */
+#define EXPOSE_MAX_INCOMING_PER_PEER 512 /* ... of which one peer may have */
+#define EXPOSE_MAX_SERVICES_PER_PEER 64
+#define EXPOSE_BACKOFF_MIN_S	     1.0
+#define EXPOSE_BACKOFF_MAX_S	     15.0
+#define EXPOSE_REFUSED_RETRY_S	     30.0 /* ask again for a refused service (AllowExpose may change) */
+#define EXPOSE_LINGER_S		     2.0 /* a control connection with no service left, before closing */
+#define EXPOSE_PAUSE_S		     1.0 /* accept() ran out of file descriptors: wait */
+#define EXPOSE_MAX_CTL_SOCKETS	     8 /* control port sockets: one per tunnel address */
+
+struct iface;
+
+enum expose_state {
+	EXPOSE_PENDING, /* not answered yet: no control connection, or waiting */
+	EXPOSE_ACTIVE, /* the server listens */
+	EXPOSE_REFUSED, /* the server said no (message says why) */
+};
+
+/* Client side: one published service, from an [Expose] or tunctl expose. Owned by ex->services. */
+struct expose_service {
+	struct list_head node;
+	struct expose *ex;
+	struct expose_config cfg; /* a copy of the configuration in force */
+	union sockaddr_inet
+		server; /* the server's tunnel address and control port; AF_UNSPEC: none */
+	struct expose_link *link; /* the control connection it goes through, or NULL */
+	enum expose_state state;
+	bool is_sent; /* asked on the current connection, not answered yet */
+	double refused_s; /* when it was refused (monotonic) */
+	char message[256]; /* why pending or refused; "" when active */
+	char listen[ADDR_STR_LEN]; /* the server's listening address, once active */
+	size_t n_active; /* relayed connections now */
+	uint64_t n_total, n_refused;
+};
+
+/* Client side: the control connection to one server (peer and tunnel address). Owned by ex->links.
+ */
+struct expose_link {
+	struct list_head node;
+	struct expose *ex;
+	uint8_t peer_key[KEY_LEN];
+	union sockaddr_inet server;
+	struct jsonline *conn; /* NULL while waiting to connect again */
+	bool is_up; /* connected, and the server answered at least once */
+	ev_timer timer; /* connect timeout, ping, reconnect or linger */
+	double last_rx_s; /* monotonic: the last line from the server */
+	double backoff_s; /* the next wait before connecting again */
+	char why[160]; /* the last failure, for show */
+};
+
+/*
+ * Server side: a client's control connection. Owned by ex->sessions; at most
+ * one per peer, client address and local address.
+ */
+struct expose_session {
+	struct list_head node;
+	struct expose *ex;
+	uint8_t peer_key[KEY_LEN];
+	union sockaddr_inet
+		client; /* the peer's tunnel address and control port: data goes there */
+	union sockaddr_inet local; /* our tunnel address it reached: data comes from there */
+	struct jsonline *conn;
+	ev_timer idle; /* nothing heard for EXPOSE_DEAD_AFTER_S: dead */
+};
+
+/* Server side: a public port published by a peer. Owned by ex->listeners. */
+struct expose_listener {
+	struct list_head node;
+	struct expose *ex;
+	uint8_t peer_key[KEY_LEN];
+	char name[EXPOSE_NAME_MAX + 1];
+	uint16_t port;
+	bool proxy_protocol;
+	struct expose_session *session; /* NULL in the grace period after the session ended */
+	int fd;
+	ev_io accept_watcher;
+	ev_timer timer; /* the grace period, or a pause after running out of fds */
+	double grace_ends_s;
+	union sockaddr_inet bound;
+	size_t n_active;
+	uint64_t n_total, n_refused;
+};
+
+/* One interface's localhost tunnels. Owned by the iface. */
+struct expose {
+	struct iface *iface; /* owner */
+	struct ev_loop *loop;
+	uint16_t control_port; /* in force */
+	int ctl_fd[EXPOSE_MAX_CTL_SOCKETS];
+	ev_io ctl_watcher[EXPOSE_MAX_CTL_SOCKETS];
+	size_t n_ctl;
+	struct list_head incoming; /* struct expose_incoming */
+	size_t n_incoming;
+	struct list_head services; /* client side */
+	struct list_head links;
+	struct list_head sessions; /* server side */
+	struct list_head listeners;
+	struct list_head
+		relays; /* struct relay, every relayed connection; owner = service/listener */
+	uint8_t *scratch; /* RELAY_BUF_LEN bytes the relays read into */
+	ev_timer sync_timer; /* expose_peers_changed(): apply on the next iteration */
+	ev_timer ctl_pause; /* accept() on the control port ran out of fds: wait */
+	struct log_ratelimit log_rl;
+};
+
+/* The string msg[key], or "" when it is missing or not a string. */
+static inline const char *expose_str(json_t *msg, const char *key)
+{
+	const char *s = json_string_value(json_object_get(msg, key));
+
+	return s ? s : "";
+}
+
+/* ---- expose.c ---- */
+
+/* The peer's Name on this interface, else its public key, into buf. */
+const char *expose_peer_label(const struct expose *ex, const uint8_t key[KEY_LEN], char *buf,
+			      size_t len);
+/* The running configuration of the peer, or NULL when it is gone. */
+const struct peer_config *expose_peer_config(const struct expose *ex, const uint8_t key[KEY_LEN]);
+/*
+ * The peer whose AllowedIPs hold remote's address, or NULL: cryptokey
+ * routing is the authentication of the control port.
+ */
+struct peer *expose_peer_of(const struct expose *ex, const union sockaddr_inet *remote);
+/* ExposeMaxConnections, ExposeGracePeriod in force. */
+size_t expose_max_connections(const struct expose *ex);
+double expose_grace_s(const struct expose *ex);
+/* A remote party caused it: rate-limited. */
+void expose_log_remote(struct expose *ex, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A non-blocking TCP socket bound to the TUN device (and to src when given), connecting to dst. */
+int expose_connect(struct expose *ex, const union sockaddr_inet *src,
+		   const union sockaddr_inet *dst, bool *in_progress);
+/* Start a relay owned by owner (a service or listener); counts it in ex. */
+int expose_relay(struct expose *ex, int fd_a, int fd_b, bool b_connecting, const void *pre,
+		 size_t len, void *owner, relay_done_fn done);
+/* Detach the relays of owner (it goes away; they run on). */
+void expose_relays_detach(struct expose *ex, const void *owner);
+/* Normalise an IPv4-mapped IPv6 address to IPv4. */
+void expose_unmap(union sockaddr_inet *sa);
+/* "host:port" of sa, "*:port" for an unspecified address. */
+char *expose_format_listen(char *buf, size_t len, const union sockaddr_inet *sa);
+
+/* ---- expose_client.c ---- */
+
+/* Make the services and links match iface->cfg (exposes, peers). */
+void expose_client_sync(struct expose *ex, json_t *changes);
+/* A "connect" line came from peer on conn (accepted on the control port): relay it or refuse. */
+void expose_client_connect(struct expose *ex, const uint8_t peer_key[KEY_LEN],
+			   struct jsonline *conn, json_t *msg);
+json_t *expose_client_json(const struct expose_service *s);
+void expose_client_destroy_all(struct expose *ex);
+
+/* ---- expose_server.c ---- */
+
+/*
+ * A control line opened a connection from peer: a new session takes conn and
+ * handles msg. True when conn lives on (its further lines go to the session).
+ */
+bool expose_server_session(struct expose *ex, const uint8_t peer_key[KEY_LEN],
+			   const union sockaddr_inet *client, const union sockaddr_inet *local,
+			   struct jsonline *conn, json_t *msg);
+/* Drop sessions of peers gone, listeners no longer allowed; rebind when ExposeBindAddress changed.
+ */
+void expose_server_sync(struct expose *ex, json_t *changes);
+json_t *expose_server_json(const struct expose_listener *l);
+void expose_server_destroy_all(struct expose *ex);
+/* True when some peer of the interface has AllowExpose. */
+bool expose_server_wanted(const struct expose *ex);
+
+#endif
