@@ -11,7 +11,7 @@ packages=(
 	# run
 	iproute2 nftables
 	# tests: namespaces, traffic, interop, systemd container
-	python3 socat iperf3 procps psmisc kmod iputils-ping
+	python3 socat curl iperf3 procps psmisc kmod iputils-ping
 	wireguard-tools wireguard-go
 	# docs: man page checks
 	groff-base man-db mandoc
