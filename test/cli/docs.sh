@@ -190,11 +190,12 @@ grep -q 'TUND_TEST_\*' "$src/docs/tund.8" || fail "tund.8 lacks the TUND_TEST_* 
 python3 - "$src/common/config_ini.c" "$tmp/tund.conf.5.tp" <<'PY'
 import re, sys
 
-table = re.findall(r'\{SEC_(INTERFACE|PEER), "(\w+)", (true|false), \w+\}',
+table = re.findall(r'\{SEC_(INTERFACE|PEER|EXPOSE), "(\w+)", (true|false), \w+\}',
                    open(sys.argv[1]).read())
 assert len(table) >= 15, f"only {len(table)} keys found in the key table"
 want = {(s, k): rep == "true" for s, k, rep in table}
-sections = {"[Interface] SECTION": "INTERFACE", "[Peer] SECTION": "PEER"}
+sections = {"[Interface] SECTION": "INTERFACE", "[Peer] SECTION": "PEER",
+            "[Expose NAME] SECTION": "EXPOSE"}
 got = {}
 for line in open(sys.argv[2]).read().splitlines():
     sec, tag, desc = line.split("\t")
