@@ -8,15 +8,19 @@
 #   veth0     192.0.2.1/24   <------------------------------> veth0  192.0.2.2/24
 #
 # Both tunnels have MTU 1420 and run over the same veth; the idle one costs
-# nothing while the other is measured. Each metric is taken on the three
-# paths back to back (veth, tund, wireguard-go), one measurement at a time,
+# nothing while the other is measured. A fourth path, "relay", is tund's
+# localhost tunnel: b publishes 127.0.0.1:5299 through a ([Expose]), and the
+# iperf3 client in a connects to a's public port 5299, so every byte is
+# relayed by both daemons and carried by the same tund tunnel; relay/tund is
+# what the relay costs. Each metric is taken on the paths back to back
+# (veth, tund, wireguard-go, relay), one measurement at a time,
 # so that slow drifts of a shared machine hit all three alike: the ratios
 # are the figures to compare between runs, the absolute ones describe only
 # this machine at this moment.
 #
 # Metrics: iperf3 TCP a -> b with 1 stream and with 4 streams, ping RTT
-# (min/avg/max/mdev from ping's summary), the daemons' CPU time during the
-# TCP runs, and VmRSS/VmHWM of every daemon after the run.
+# (min/avg/max/mdev from ping's summary; not for the relay), the daemons' CPU
+# time during the TCP runs, and VmRSS/VmHWM of every daemon after the run.
 #
 # Run by hand as root from a built tree (Release or RelWithDebInfo):
 #     test/bench/bench.sh [--build DIR] [--time SECONDS] [--quick] [--json FILE]
@@ -159,7 +163,7 @@ ka=$(genkey)
 kb=$(genkey)
 da=$(confdir ta)
 db=$(confdir tb)
-# tund_conf FILE PRIV ADDR PEERPUB ENDPOINT ALLOWED
+# tund_conf FILE PRIV ADDR PEERPUB ENDPOINT ALLOWED EXTRA
 tund_conf() {
 	write_conf "$1" <<CONF
 [Interface]
@@ -172,14 +176,26 @@ MTU = 1420
 PublicKey = $4
 Endpoint = $5
 AllowedIPs = $6
+$7
 CONF
 }
-tund_conf "$da/wgt0.conf" "$ka" 10.201.0.1/24 "$(pubkey "$kb")" 192.0.2.2:51820 10.201.0.2/32
-tund_conf "$db/wgt0.conf" "$kb" 10.201.0.2/24 "$(pubkey "$ka")" 192.0.2.1:51820 10.201.0.1/32
+relay_port=5299
+tund_conf "$da/wgt0.conf" "$ka" 10.201.0.1/24 "$(pubkey "$kb")" 192.0.2.2:51820 10.201.0.2/32 \
+	"AllowExpose = $relay_port"
+tund_conf "$db/wgt0.conf" "$kb" 10.201.0.2/24 "$(pubkey "$ka")" 192.0.2.1:51820 10.201.0.1/32 \
+	"[Expose bench]
+LocalPort = $relay_port
+Peer = $(pubkey "$ka")"
 tund_start "$a" ta "$da"
 tund_start "$b" tb "$db"
 tund_wait_iface "$a" wgt0 || fail "wgt0 not up in a"
 tund_wait_iface "$b" wgt0 || fail "wgt0 not up in b"
+# relay_active: b's service is published on a's port.
+relay_active() {
+	"$TUNCTL" --socket "$E2E_TMP/tb.sock" --json show wgt0 |
+		python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["interfaces"][0]["exposes"][0]["state"] != "active")'
+}
+wait_until 20 "the relay path published" relay_active || fail "b's [Expose] not published"
 
 log "--- wireguard-go pair (udp 51821)"
 wga="wga$$"
@@ -270,15 +286,18 @@ tcp() {
 	local path=$1 dst=$2 streams=$3 key=$4
 	shift 4
 	port=$((port + 1))
-	local out="$E2E_TMP/iperf-$path-$key.json" srv spid t0 t1 c0=0 c1=0
-	srv="$E2E_TMP/iperf-server-$port.log"
-	ip netns exec "$b" iperf3 -s -1 -B "$dst" -p "$port" >"$srv" 2>&1 &
+	local out="$E2E_TMP/iperf-$path-$key.json" srv spid t0 t1 c0=0 c1=0 p=$port
+	if [ "$path" = relay ]; then # a's public port, relayed to b's 127.0.0.1
+		p=$relay_port
+	fi
+	srv="$E2E_TMP/iperf-server-$path-$key.log"
+	ip netns exec "$b" iperf3 -s -1 -B "$dst" -p "$p" >"$srv" 2>&1 &
 	spid=$!
 	E2E_PIDS+=("$spid")
-	wait_until 5 "iperf3 server on $dst:$port" listening "$b" "$port" || fail "iperf3 server did not start"
+	wait_until 5 "iperf3 server on $dst:$p" listening "$b" "$p" || fail "iperf3 server did not start"
 	if [ $# -gt 0 ]; then c0=$(cpu_ticks "$@"); fi
 	t0=$(date +%s.%N)
-	n "$a" timeout --foreground -k 5 $((secs + 30)) iperf3 -c "$dst" -p "$port" -t "$secs" -P "$streams" -J >"$out" ||
+	n "$a" timeout --foreground -k 5 $((secs + 30)) iperf3 -c "$dst" -p "$p" -t "$secs" -P "$streams" -J >"$out" ||
 		fail "iperf3 over $path ($streams streams) failed: $(head -c 400 "$out")"
 	t1=$(date +%s.%N)
 	if [ $# -gt 0 ]; then c1=$(cpu_ticks "$@"); fi
@@ -325,6 +344,7 @@ for streams in 1 4; do
 	tcp veth 192.0.2.2 "$streams" "tcp$streams"
 	tcp tund 10.201.0.2 "$streams" "tcp$streams" "${tund_pids[@]}"
 	tcp wggo 10.202.0.2 "$streams" "tcp$streams" "${wggo_pids[@]}"
+	tcp relay 127.0.0.1 "$streams" "tcp$streams" "${tund_pids[@]}"
 done
 rtt veth 192.0.2.2
 rtt tund 10.201.0.2
@@ -423,20 +443,23 @@ print(f"tund {meta['tund']} ({meta['build_type']}), wireguard-go {meta['wireguar
 print(f"iperf3 {meta['iperf_seconds']} s per run a -> b, {meta['pings']} pings at 10 ms; "
       f"tunnel MTU 1420 over veth MTU 1500; load average {meta['loadavg']}")
 print()
-hdr = f"{'':30}{'veth':>10}{'tund':>10}{'wg-go':>10}{'tund/veth':>11}{'tund/wg-go':>12}"
+hdr = (f"{'':30}{'veth':>10}{'tund':>10}{'wg-go':>10}{'relay':>10}"
+       f"{'tund/veth':>11}{'tund/wg-go':>12}{'relay/tund':>12}")
 print(hdr)
 print("-" * len(hdr))
 ratios = {}
 for key, label, nd in rows:
-    v, t, g = get("veth", key), get("tund", key), get("wggo", key)
-    rv = rg = None
+    v, t, g, x = get("veth", key), get("tund", key), get("wggo", key), get("relay", key)
+    rv = rg = rx = None
     if key in ratio_keys:
-        rv, rg = ratio(t, v), ratio(t, g)
-        ratios[key] = {"tund/veth": rv, "tund/wireguard-go": rg}
-    print(f"{label:30}{fmt(v, nd):>10}{fmt(t, nd):>10}{fmt(g, nd):>10}{fmt(rv, 2):>11}{fmt(rg, 2):>12}")
+        rv, rg, rx = ratio(t, v), ratio(t, g), ratio(x, t)
+        ratios[key] = {"tund/veth": rv, "tund/wireguard-go": rg, "relay/tund": rx}
+    print(f"{label:30}{fmt(v, nd):>10}{fmt(t, nd):>10}{fmt(g, nd):>10}{fmt(x, nd):>10}"
+          f"{fmt(rv, 2):>11}{fmt(rg, 2):>12}{fmt(rx, 2):>12}")
 print()
 print("Throughput ratios: higher is better for tund; RTT and CPU ratios: lower is better.")
 print("CPU is that of both daemons of the path during the run (200% = both cores busy).")
+print("relay: iperf3 through a's public port, relayed by both daemons over the tund tunnel.")
 print()
 mhdr = f"{'memory after the run (KiB)':30}{'a':>10}{'b':>10}"
 print(mhdr)
@@ -456,7 +479,8 @@ for k in ("VmRSS", "VmHWM"):
 if json_file:
     doc = {"meta": meta,
            "results": {"veth": R.get("veth", {}), "tund": {k: v for k, v in R.get("tund", {}).items() if "_kib" not in k},
-                       "wireguard-go": {k: v for k, v in R.get("wggo", {}).items() if "_kib" not in k}},
+                       "wireguard-go": {k: v for k, v in R.get("wggo", {}).items() if "_kib" not in k},
+                       "relay": R.get("relay", {})},
            "memory_kib": mem, "ratios": ratios}
     with open(json_file, "w") as f:
         json.dump(doc, f, indent=2)
