@@ -8,12 +8,16 @@
 #     the interface from /etc/tund (key from tunctl genkey) is up, tunctl
 #     status answers, the journal has tund's priorities;
 #   - a second file and systemctl reload: tunctl show has the new interface
-#     as soon as systemctl returns; a broken file makes the reload fail and
-#     leaves tund running;
+#     as soon as systemctl returns, with its localhost tunnels under the
+#     sandbox (the nftables table of RedirectToLocalhost, the control port
+#     of AllowExpose); a broken file makes the reload fail and leaves tund
+#     running;
 #   - under the unit's sandbox: tunctl add-peer --save writes /etc/tund,
 #     LimitNOFILE is 65536, /dev/net/tun is allowed (DeviceAllow= enforced);
-#   - the watchdog: a stalled (SIGSTOPped) tund is killed and restarted;
-#   - systemctl stop tund: no interface is left, nor tund's own socket;
+#   - the watchdog: a stalled (SIGSTOPped) tund is killed and restarted,
+#     with exactly one nftables table of tund's after the restart;
+#   - systemctl stop tund: no interface is left, nor tund's own socket,
+#     nor an nftables table;
 #   - tund.socket: systemd makes the socket (0660, root:tund), tunctl status
 #     starts tund.service, which takes it; stopping tund leaves it, and the
 #     next tunctl starts tund again; stopping tund.socket removes it.
@@ -104,21 +108,29 @@ j=$(journal -o json)
 grep '"MESSAGE":"tund .* starting' <<<"$j" | grep -q '"PRIORITY":"6"' ||
 	fail "the start message is not at priority 6 (info) in the journal"
 
-log "=== a second file, systemctl reload"
+log "=== a second file with localhost tunnels, systemctl reload"
 put /etc/tund/sd1.conf <<CONF
 [Interface]
 PrivateKey = $(newkey)
 ListenPort = 51821
 Address = 10.84.1.1/24
+RedirectToLocalhost = 8000
 [Peer]
 PublicKey = $(pub "$(newkey)")
 AllowedIPs = 10.84.1.2/32
+AllowExpose = 8000-8099
 CONF
+# tund's nftables tables (RedirectToLocalhost), one line each.
+nft_tables() { bxq nft list tables | grep -E ' tund[-_]' || true; }
 bx systemctl reload tund.service || fail "reload: $(bxq systemctl status --no-pager tund.service)"
 # No waiting: ExecReload (tunctl reload) returned when tund had answered.
 bx tunctl show sd1 >/dev/null || fail "sd1 is not there right after systemctl reload"
 bxq ip link show sd1 | grep -q ',UP' || fail "sd1 is not up"
 status_line | grep -qF '"2 interfaces up, 2 peers"' || fail "status after the reload: $(status_line)"
+# Under the unit's sandbox: the nftables table, and the control port on the tunnel address.
+[ "$(nft_tables)" = "table inet tund-sd1" ] || fail "tund's nftables tables: $(nft_tables)"
+bxq ss -Hltn 'sport = :51821' | grep -qE '10\.84\.1\.1(%sd1)?:51821' ||
+	fail "no localhost-tunnel control port: $(bxq ss -Hltn 2>&1)"
 
 log "=== a broken file: the reload fails, tund runs on"
 printf '[Interface]\nPrivateKey = not-a-key\n' | put /etc/tund/sd2.conf
@@ -165,6 +177,8 @@ wait_until 5 "the watchdog in the journal" journal_has "[Ww]atchdog timeout" ||
 bx rm -r /run/systemd/system/tund.service.d
 bx systemctl daemon-reload
 bx tunctl show sd1 >/dev/null || fail "sd1 did not come back after the restart"
+# The aborted tund's table went with its netlink socket; the new one made one.
+[ "$(nft_tables)" = "table inet tund-sd1" ] || fail "tables after the crash and restart: $(nft_tables)"
 
 # As tund(8) says: while tund runs with a socket of its own, systemd refuses
 # to start tund.socket (rather than take the path from under it).
@@ -178,6 +192,7 @@ bx systemctl stop tund.service
 active tund.service inactive || fail "tund is $(bxq systemctl is-active tund.service) after stop"
 bxq ip link show sd0 >/dev/null 2>&1 && fail "sd0 is left after stop"
 bxq ip link show sd1 >/dev/null 2>&1 && fail "sd1 is left after stop"
+[ -z "$(nft_tables)" ] || fail "tund's nftables table is left after stop: $(nft_tables)"
 bxq test -e /run/tund/control.sock && fail "tund left its own socket behind"
 
 log "=== tund.socket: socket activation"
