@@ -6,7 +6,8 @@
 # refused with the server's message on the client (tunctl expose exits 1);
 # tunctl expose/unexpose live, with a PROXY v2 header carrying the user's
 # address; reload adds and removes [Expose] sections and narrows AllowExpose
-# in place, without restarting the interface; the client restarting and the
+# in place, without restarting the interface; a reload that gives the
+# client's address to another peer ends its session; the client restarting and the
 # server restarting both bring the service back by themselves; a client that
 # goes away loses its port after the grace period. IPv6 too: a user over
 # IPv6, a service on ::1, a control connection over the tunnel's IPv6, and
@@ -172,6 +173,38 @@ t0=$(date +%s.%N)
 wait_until 10 "web published again" expose_is web active || fail "web: $(C show tund0)"
 log "web published again $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}") s after the server's reload"
 [ "$(fetch 8080 /hello.txt)" = "hello through the tunnel" ] || fail "wrong content after the reload"
+
+log "=== a reload gives the client's address to another peer: its session ends"
+# Users' connections must not be relayed to whoever holds that address now.
+write_conf "$dsrv/tund0.conf" <<CONF
+[Interface]
+PrivateKey = $ks
+ListenPort = 51820
+Address = 10.90.0.1/24, fd90::1/64
+ExposeGracePeriod = 3
+
+[Peer]
+Name = laptop
+PublicKey = $pcl
+AllowedIPs = fd90::2/128
+AllowExpose = 8000-8099, 9000
+
+[Peer]
+Name = other
+PublicKey = $(pubkey "$(genkey)")
+AllowedIPs = 10.90.0.2/32
+CONF
+S reload >/dev/null || fail "server reload"
+wait_until 5 "the session ended" grep -q "laptop: localhost-tunnel control connection closed: its address is no longer in its AllowedIPs" \
+	"$E2E_TMP/srv.log" || fail "the session of a moved address lives on"
+wait_until 10 "8080 closed after the grace period" eval "! listening '$srv' 8080" ||
+	fail "8080 stays open for an address that moved to another peer"
+expose_write_server "8000-8099, 9000"
+S reload >/dev/null || fail "server reload"
+# The client's next ping meets the closed connection (a reset) and it connects again.
+wait_until 30 "web published after the address came back" eval "listening '$srv' 8080 && expose_is web active" ||
+	fail "web: $(C show tund0)"
+wait_until 10 "fetch after the address came back" fetch 8080 /hello.txt || fail "no fetch after the address came back"
 
 log "=== the client restarts: the service comes back by itself"
 tund_stop cli
