@@ -25,9 +25,12 @@ ds=$(confdir srv); dc=$(confdir cli)
 # hostile test below can send through the tunnel to the client's loopback.
 tunnel_conf "$ds/rd0.conf" "$ks" "10.91.0.1/24, fd91::1/64" 51820 "$pc" 192.0.2.2:51820 \
 	"10.91.0.2/32, fd91::2/128, 127.0.0.1/32"
+# The client keeps its session alive as a client behind NAT would; that also
+# makes a restarted client shake hands at once, rather than the server after
+# 15 s of sending into the old session.
 cli_conf() { # cli_conf REDIRECT-LINE...
 	tunnel_conf "$dc/rd0.conf" "$kc" "10.91.0.2/24, fd91::2/64" 51820 "$ps" 192.0.2.1:51820 \
-		"10.91.0.1/32, fd91::1/128" "$@"
+		"10.91.0.1/32, fd91::1/128" "$@" -- "PersistentKeepalive = 25"
 }
 cli_conf "RedirectToLocalhost = 8000, 8100-8101" "RedirectToLocalhost = 5353/udp"
 
