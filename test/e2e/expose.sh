@@ -176,24 +176,11 @@ log "web published again $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}") 
 
 log "=== a reload gives the client's address to another peer: its session ends"
 # Users' connections must not be relayed to whoever holds that address now.
-write_conf "$dsrv/tund0.conf" <<CONF
-[Interface]
-PrivateKey = $ks
-ListenPort = 51820
-Address = 10.90.0.1/24, fd90::1/64
-ExposeGracePeriod = 3
-
-[Peer]
-Name = laptop
-PublicKey = $pcl
-AllowedIPs = fd90::2/128
-AllowExpose = 8000-8099, 9000
-
+expose_write_server "8000-8099, 9000" fd90::2/128 "
 [Peer]
 Name = other
 PublicKey = $(pubkey "$(genkey)")
-AllowedIPs = 10.90.0.2/32
-CONF
+AllowedIPs = 10.90.0.2/32"
 S reload >/dev/null || fail "server reload"
 wait_until 5 "the session ended" grep -q "laptop: localhost-tunnel control connection closed: its address is no longer in its AllowedIPs" \
 	"$E2E_TMP/srv.log" || fail "the session of a moved address lives on"

@@ -63,7 +63,8 @@ CONF
 	tund_wait_iface "$srv" tund0 && tund_wait_iface "$cli" tund0 || fail "interfaces not up"
 }
 
-# expose_write_server ALLOW: the server's file, with AllowExpose = ALLOW for the client.
+# expose_write_server ALLOW [CLIENT_ALLOWED_IPS [MORE]]: the server's file, with
+# AllowExpose = ALLOW for the client; MORE (other [Peer] sections) at the end.
 expose_write_server() {
 	write_conf "$dsrv/tund0.conf" <<CONF
 [Interface]
@@ -76,8 +77,9 @@ ${SERVER_EXTRA:-}
 [Peer]
 Name = laptop
 PublicKey = $pcl
-AllowedIPs = 10.90.0.2/32, fd90::2/128
+AllowedIPs = ${2:-10.90.0.2/32, fd90::2/128}
 AllowExpose = $1
+${3:-}
 CONF
 }
 
