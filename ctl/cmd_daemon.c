@@ -312,7 +312,7 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 	const char *psk_path = NULL;
 	char *end;
 	long v;
-	int c;
+	int c, rc;
 
 	optind = 0;
 	opterr = 0;
@@ -350,14 +350,10 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 		case 'P':
 			json_object_set_new(args, "preshared_key", json_null());
 			break;
-		case 'j':
-			t->json = true;
-			break;
-		case 'h':
-			tunctl_command_help(tunctl_find_command(argv[0]), stdout);
-			return TUNCTL_EXIT_OK;
 		default:
-			return tunctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			rc = tunctl_common_option(t, tunctl_find_command(argv[0]), c, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	*first = optind;
@@ -434,14 +430,10 @@ int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
 		case 'S':
 			save = true;
 			break;
-		case 'j':
-			t->json = true;
-			break;
-		case 'h':
-			tunctl_command_help(tunctl_find_command(argv[0]), stdout);
-			return TUNCTL_EXIT_OK;
 		default:
-			return tunctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			rc = tunctl_common_option(t, tunctl_find_command(argv[0]), c, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	if (argc - optind != 2)

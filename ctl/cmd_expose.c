@@ -139,14 +139,10 @@ static int expose_options(struct tunctl *t, int argc, char **argv, json_t *args,
 				return tunctl_usage_error(argv[0],
 							  "--wait: expected 0 to 3600 seconds");
 			break;
-		case 'j':
-			t->json = true;
-			break;
-		case 'h':
-			tunctl_command_help(tunctl_find_command(argv[0]), stdout);
-			return TUNCTL_EXIT_OK;
 		default:
-			return tunctl_usage_error(argv[0], "unknown option '%s'", argv[optind - 1]);
+			rc = tunctl_common_option(t, tunctl_find_command(argv[0]), c, argv);
+			if (rc >= 0)
+				return rc;
 		}
 	}
 	*first = optind;

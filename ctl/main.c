@@ -151,24 +151,29 @@ int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int 
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, rc;
 
 	optind = 0; /* glibc: start a fresh scan of this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			t->json = true;
-			break;
-		case 'h':
-			tunctl_command_help(cmd, stdout);
-			return TUNCTL_EXIT_OK;
-		default:
-			return tunctl_usage_error(cmd->name, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1)
+		if ((rc = tunctl_common_option(t, cmd, c, argv)) >= 0)
+			return rc;
 	*first = optind;
 	return -1;
+}
+
+int tunctl_common_option(struct tunctl *t, const struct tunctl_command *cmd, int c, char **argv)
+{
+	switch (c) {
+	case 'j':
+		t->json = true;
+		return -1;
+	case 'h':
+		tunctl_command_help(cmd, stdout);
+		return TUNCTL_EXIT_OK;
+	default:
+		return tunctl_usage_error(cmd->name, "unknown option '%s'", argv[optind - 1]);
+	}
 }
 
 static int cmd_help(struct tunctl *t, int argc, char **argv)

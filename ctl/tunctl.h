@@ -64,6 +64,12 @@ int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **re
  */
 int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int argc, char **argv,
 			int *first);
+/*
+ * The options every command has, for the default branch of a command's own
+ * getopt loop: c is -j (JSON output) or -h (cmd's help printed), anything
+ * else a usage error. Returns -1 to go on, or an exit code to return at once.
+ */
+int tunctl_common_option(struct tunctl *t, const struct tunctl_command *cmd, int c, char **argv);
 const struct tunctl_command *tunctl_find_command(const char *name);
 void tunctl_command_help(const struct tunctl_command *cmd, FILE *out);
 /* "tunctl: CMD: message" on stderr; returns TUNCTL_EXIT_USAGE. */
