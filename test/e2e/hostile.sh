@@ -26,25 +26,9 @@ addr "$s" vx 198.51.100.1/24
 
 kc=$(genkey); ks=$(genkey); ps=$(pubkey "$ks")
 dc=$(confdir c); ds=$(confdir s)
-write_conf "$ds/h0.conf" <<CONF
-[Interface]
-PrivateKey = $ks
-ListenPort = 51820
-Address = 10.70.0.1/24
-[Peer]
-PublicKey = $(pubkey "$kc")
-AllowedIPs = 10.70.0.2/32
-CONF
-write_conf "$dc/h0.conf" <<CONF
-[Interface]
-PrivateKey = $kc
-Address = 10.70.0.2/24
-[Peer]
-PublicKey = $ps
-Endpoint = 192.0.2.100:51999
-AllowedIPs = 10.70.0.1/32
-PersistentKeepalive = 1
-CONF
+tunnel_conf "$ds/h0.conf" "$ks" 10.70.0.1/24 51820 "$(pubkey "$kc")" "" 10.70.0.2/32
+tunnel_conf "$dc/h0.conf" "$kc" 10.70.0.2/24 "" "$ps" 192.0.2.100:51999 10.70.0.1/32 \
+	-- "PersistentKeepalive = 1"
 
 relay() {
 	ip netns exec "$s" python3 "$lib/udprelay.py" --listen 192.0.2.100:51999 \

@@ -39,25 +39,9 @@ wait_until 10 "the DNS sink" bash -c "ip netns exec '$b' ss -Hlun 'sport = :53' 
 
 ka=$(genkey); kb=$(genkey)
 da=$(confdir a); db=$(confdir b)
-write_conf "$da/rv0.conf" <<CONF
-[Interface]
-PrivateKey = $ka
-Address = 10.83.0.1/24
-[Peer]
-Name = b
-PublicKey = $(pubkey "$kb")
-Endpoint = peer-b.tund.test:51820
-AllowedIPs = 10.83.0.2/32
-CONF
-write_conf "$db/rv0.conf" <<CONF
-[Interface]
-PrivateKey = $kb
-ListenPort = 51820
-Address = 10.83.0.2/24
-[Peer]
-PublicKey = $(pubkey "$ka")
-AllowedIPs = 10.83.0.1/32
-CONF
+tunnel_conf "$da/rv0.conf" "$ka" 10.83.0.1/24 "" "$(pubkey "$kb")" peer-b.tund.test:51820 \
+	10.83.0.2/32 -- "Name = b"
+tunnel_conf "$db/rv0.conf" "$kb" 10.83.0.2/24 51820 "$(pubkey "$ka")" "" 10.83.0.1/32
 tund_start "$a" a "$da"
 tund_start "$b" b "$db"
 tund_wait_iface "$a" rv0 && tund_wait_iface "$b" rv0 || fail "interfaces not up"
