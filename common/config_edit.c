@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Editing one [Peer] section of an interface file in place, checking the
- * result by loading it, and replacing the file atomically; see
- * config_edit.h for which lines a section owns. The text is never parsed
+ * Editing one [Peer] or [Expose NAME] section of an interface file in
+ * place, checking the result by loading it, and replacing the file
+ * atomically; see config_edit.h for which lines a section owns. The text is never parsed
  * into a model and printed back: lines are kept as byte ranges of the
  * original and only the touched ones are rebuilt.
  */
 #include "config_edit.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -39,6 +40,7 @@ struct line {
 	size_t eol; /* 2 "\r\n", 1 "\n", 0 on a last line without one */
 	enum line_kind kind;
 	bool is_peer; /* LINE_SECTION: [Peer], in any case and spacing */
+	size_t name_off, name_len; /* LINE_SECTION, relative to off: the name, trimmed */
 	size_t indent; /* leading blanks */
 	/* LINE_KEY, relative to off: the key is [indent, indent + key_len) */
 	size_t key_len;
@@ -107,6 +109,8 @@ static void classify(const char *s, struct line *l)
 		while (b > a && is_trailing(s[b - 1]))
 			b--;
 		l->kind = LINE_SECTION;
+		l->name_off = a;
+		l->name_len = b - a;
 		l->is_peer = b - a == 4 && strncasecmp(s + a, "Peer", 4) == 0;
 		return;
 	}
@@ -202,6 +206,30 @@ static int find_peer(const struct doc *d, const uint8_t key[KEY_LEN], size_t *he
 		memcpy(text, d->text + pub->off + pub->value_off, KEY_BASE64_LEN);
 		text[KEY_BASE64_LEN] = '\0';
 		if (key_from_base64(k, text, NULL) == 0 && memcmp(k, key, KEY_LEN) == 0) {
+			*header = h;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The header line of the [Expose NAME] of that name; -ENOENT when none. */
+static int find_expose(const struct doc *d, const char *name, size_t *header)
+{
+	size_t len = strlen(name);
+
+	for (size_t h = 0; h < d->n; h++) {
+		const struct line *l = &d->lines[h];
+		const char *s = d->text + l->off + l->name_off;
+		size_t i = 6;
+
+		/* As the loader: "Expose" in any case, blanks, then the name as it is. */
+		if (l->kind != LINE_SECTION || l->name_len <= i ||
+		    strncasecmp(s, "Expose", i) != 0 || !is_blank(s[i]))
+			continue;
+		while (i < l->name_len && is_blank(s[i]))
+			i++;
+		if (l->name_len - i == len && memcmp(s + i, name, len) == 0) {
 			*header = h;
 			return 0;
 		}
@@ -554,44 +582,187 @@ out:
 
 /* ---- Remove ---- */
 
-int config_edit_remove_peer(const char *text, size_t len, const uint8_t key[static KEY_LEN],
-			    char **out, size_t *out_len)
+/* The text without the section whose header is line h and the lines it owns. */
+static int remove_section(const struct doc *d, size_t h, char **out, size_t *out_len)
 {
-	size_t h, next, start, stop;
+	size_t next = section_end(d, h), start = comment_run_above(d, h), stop;
 	struct buf b = {0};
+
+	if (next < d->n) {
+		stop = comment_run_above(d, next);
+	} else {
+		/* A final comment run (blank lines after it allowed) is the file's. */
+		size_t t = d->n;
+
+		while (t > h + 1 && d->lines[t - 1].kind == LINE_BLANK)
+			t--;
+		stop = comment_run_above(d, t);
+		if (stop == t)
+			stop = d->n;
+	}
+	if (stop == d->n)
+		while (start > 0 && d->lines[start - 1].kind == LINE_BLANK)
+			start--;
+	for (size_t i = 0; i < d->n; i++)
+		if (i < start || i >= stop)
+			put_line(&b, d, i);
+	return finish(&b, out, out_len);
+}
+
+/* The text without the [Peer] of key, or else without the [Expose] of name. */
+static int remove_one(const char *text, size_t len, const uint8_t *key, const char *name,
+		      char **out, size_t *out_len)
+{
 	struct doc d;
+	size_t h;
 	int rc;
 
 	rc = doc_parse(&d, text, len);
 	if (rc != 0)
 		return rc;
-	rc = find_peer(&d, key, &h);
-	if (rc != 0) {
-		free(d.lines);
-		return rc;
-	}
-	next = section_end(&d, h);
-	start = comment_run_above(&d, h);
-	if (next < d.n) {
-		stop = comment_run_above(&d, next);
-	} else {
-		/* A final comment run (blank lines after it allowed) is the file's. */
-		size_t t = d.n;
-
-		while (t > h + 1 && d.lines[t - 1].kind == LINE_BLANK)
-			t--;
-		stop = comment_run_above(&d, t);
-		if (stop == t)
-			stop = d.n;
-	}
-	if (stop == d.n)
-		while (start > 0 && d.lines[start - 1].kind == LINE_BLANK)
-			start--;
-	for (size_t i = 0; i < d.n; i++)
-		if (i < start || i >= stop)
-			put_line(&b, &d, i);
+	rc = key ? find_peer(&d, key, &h) : find_expose(&d, name, &h);
+	if (rc == 0)
+		rc = remove_section(&d, h, out, out_len);
 	free(d.lines);
+	return rc;
+}
+
+int config_edit_remove_peer(const char *text, size_t len, const uint8_t key[static KEY_LEN],
+			    char **out, size_t *out_len)
+{
+	return remove_one(text, len, key, NULL, out, out_len);
+}
+
+/* ---- [Expose NAME] sections ---- */
+
+static bool expose_values_ok(const struct expose_config *e)
+{
+	return expose_name_valid(e->name) && e->peer && config_edit_value_ok(e->peer);
+}
+
+/* One "indent Key = value" line. */
+static void put_setting(struct buf *b, const char *indent, size_t indent_len, const char *key,
+			const char *value, const char *eol)
+{
+	put(b, indent, indent_len);
+	puts_(b, key);
+	puts_(b, " = ");
+	puts_(b, value);
+	puts_(b, eol);
+}
+
+/*
+ * The key lines of e, defaults left out: Peer, LocalPort, LocalAddress (when
+ * not 127.0.0.1), PublicPort (when not LocalPort), ProxyProtocol (when yes),
+ * ServerAddress (when set).
+ */
+static void put_expose_keys(struct buf *b, const char *indent, size_t indent_len,
+			    const struct expose_config *e, const char *eol)
+{
+	bool v6 = e->local.sa.sa_family == AF_INET6;
+	uint16_t local_port = ntohs(v6 ? e->local.in6.sin6_port : e->local.in.sin_port);
+	char tmp[ADDR_STR_LEN];
+
+	put_setting(b, indent, indent_len, "Peer", e->peer, eol);
+	snprintf(tmp, sizeof(tmp), "%u", (unsigned int)local_port);
+	put_setting(b, indent, indent_len, "LocalPort", tmp, eol);
+	if (v6 || e->local.in.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
+		inet_ntop(e->local.sa.sa_family,
+			  v6 ? (const void *)&e->local.in6.sin6_addr
+			     : (const void *)&e->local.in.sin_addr,
+			  tmp, sizeof(tmp));
+		put_setting(b, indent, indent_len, "LocalAddress", tmp, eol);
+	}
+	if (e->public_port != local_port) {
+		snprintf(tmp, sizeof(tmp), "%u", (unsigned int)e->public_port);
+		put_setting(b, indent, indent_len, "PublicPort", tmp, eol);
+	}
+	if (e->proxy_protocol)
+		put_setting(b, indent, indent_len, "ProxyProtocol", "yes", eol);
+	if (e->has_server_address)
+		put_setting(b, indent, indent_len, "ServerAddress",
+			    prefix_format_addr(tmp, sizeof(tmp), &e->server_address), eol);
+}
+
+/* A new [Expose NAME] at the end of the text, after a blank line. */
+static int append_expose(const struct doc *d, const struct expose_config *e, char **out,
+			 size_t *out_len)
+{
+	struct buf b = {0};
+
+	put(&b, d->text, d->len);
+	if (d->n > 0) {
+		if (!d->lines[d->n - 1].eol)
+			puts_(&b, d->eol);
+		if (d->lines[d->n - 1].kind != LINE_BLANK)
+			puts_(&b, d->eol);
+	}
+	puts_(&b, "[Expose ");
+	puts_(&b, e->name);
+	puts_(&b, "]");
+	puts_(&b, d->eol);
+	put_expose_keys(&b, "", 0, e, d->eol);
 	return finish(&b, out, out_len);
+}
+
+/*
+ * The section of header h with its key lines replaced: e's keys where its
+ * first key line was (with that line's indent and ending), the other key
+ * lines gone, comments and blank lines kept.
+ */
+static int rewrite_expose(const struct doc *d, size_t h, const struct expose_config *e, char **out,
+			  size_t *out_len)
+{
+	size_t end = section_end(d, h), first = h;
+	struct buf b = {0};
+
+	for (size_t i = h + 1; i < end && first == h; i++)
+		if (d->lines[i].kind == LINE_KEY)
+			first = i;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct line *l = &d->lines[i];
+
+		if (i == first) {
+			put_expose_keys(&b, d->text + l->off, l->indent, e,
+					l->eol == 2   ? "\r\n"
+					: l->eol == 1 ? "\n"
+						      : d->eol);
+		} else if (i <= h || i >= end || l->kind != LINE_KEY) {
+			put_line(&b, d, i);
+			if (i == h && first == h) {
+				if (!l->eol)
+					puts_(&b, d->eol);
+				put_expose_keys(&b, "", 0, e, d->eol);
+			}
+		}
+	}
+	return finish(&b, out, out_len);
+}
+
+int config_edit_put_expose(const char *text, size_t len, const struct expose_config *e, char **out,
+			   size_t *out_len)
+{
+	struct doc d;
+	size_t h;
+	int rc;
+
+	if (!expose_values_ok(e))
+		return -EINVAL;
+	rc = doc_parse(&d, text, len);
+	if (rc != 0)
+		return rc;
+	if (find_expose(&d, e->name, &h) == 0)
+		rc = rewrite_expose(&d, h, e, out, out_len);
+	else
+		rc = append_expose(&d, e, out, out_len);
+	free(d.lines);
+	return rc;
+}
+
+int config_edit_remove_expose(const char *text, size_t len, const char *name, char **out,
+			      size_t *out_len)
+{
+	return remove_one(text, len, NULL, name, out, out_len);
 }
 
 /* ---- Comparing peers ---- */
@@ -656,7 +827,7 @@ static int cmp_peer_key(const void *a, const void *b)
 	return memcmp(x->public_key, y->public_key, KEY_LEN);
 }
 
-/* cfg's peers but key's, sorted by public key (public keys: memcmp will do). */
+/* cfg's peers but key's (all when key is NULL), sorted by public key (memcmp will do). */
 static const struct peer_config **sorted_others(const struct iface_config *cfg,
 						const uint8_t key[KEY_LEN], size_t *n)
 {
@@ -666,14 +837,14 @@ static const struct peer_config **sorted_others(const struct iface_config *cfg,
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (memcmp(cfg->peers[i].public_key, key, KEY_LEN) != 0)
+		if (!key || memcmp(cfg->peers[i].public_key, key, KEY_LEN) != 0)
 			v[(*n)++] = &cfg->peers[i];
 	qsort(v, *n, sizeof(*v), cmp_peer_key);
 	return v;
 }
 
 /*
- * Whether a and b have the same peers apart from key's; *line is the line in
+ * Whether a and b have the same peers apart from key's (NULL: all); *line is the line in
  * a (or b) of the first that differs. Sorted, so that a file of thousands of
  * peers is checked in n log n. -ENOMEM when out of memory.
  */
@@ -719,6 +890,42 @@ static void first_error(const struct diag_list *diags, char *buf, size_t len)
 	}
 }
 
+/* Load the edited text; -EINVAL with why set to its first error when it does not load. */
+static int load_after(const char *path, const char *after, size_t after_len,
+		      struct iface_config **cfg, char *why, size_t why_len)
+{
+	struct diag_list diags = {0};
+	char msg[512];
+	int rc;
+
+	rc = config_load_string(path, after, after_len, cfg, &diags);
+	if (rc != 0) {
+		first_error(&diags, msg, sizeof(msg));
+		diag_list_clear(&diags);
+		if (rc == -ENOMEM)
+			return -ENOMEM;
+		return because(why, why_len, "the edited file would not load: %s",
+			       msg[0] ? msg : strerror(-rc));
+	}
+	diag_list_clear(&diags);
+	return 0;
+}
+
+/*
+ * Every [Interface] setting alike, those that a reload applies in place too
+ * (which iface_config_same_interface() leaves out).
+ */
+static bool interface_same(const struct iface_config *a, const struct iface_config *b)
+{
+	return iface_config_same_interface(a, b) && a->has_listen_port == b->has_listen_port &&
+	       a->listen_port == b->listen_port && a->expose_control_port == b->expose_control_port &&
+	       a->has_expose_bind_address == b->has_expose_bind_address &&
+	       (!a->has_expose_bind_address || sockaddr_equal(&a->expose_bind, &b->expose_bind)) &&
+	       a->has_expose_grace == b->has_expose_grace && a->expose_grace_s == b->expose_grace_s &&
+	       a->expose_max_connections == b->expose_max_connections &&
+	       redirect_ports_same(a->redirects, a->n_redirects, b->redirects, b->n_redirects);
+}
+
 /* The checks of config_edit_verify() on the loaded result. */
 static int check_edit(const struct iface_config *before, const struct iface_config *after,
 		      const uint8_t key[KEY_LEN], const struct peer_config *pc, char *why,
@@ -728,9 +935,7 @@ static int check_edit(const struct iface_config *before, const struct iface_conf
 	unsigned int line = 0;
 	int rc;
 
-	if (!iface_config_same_interface(before, after) ||
-	    before->has_listen_port != after->has_listen_port ||
-	    before->listen_port != after->listen_port)
+	if (!interface_same(before, after))
 		return because(why, why_len, "the edit would change [Interface]");
 	rc = others_same(before, after, key, &line);
 	if (rc == -EINVAL)
@@ -752,22 +957,69 @@ int config_edit_verify(const char *path, const struct iface_config *before, cons
 		       size_t after_len, const uint8_t key[static KEY_LEN],
 		       const struct peer_config *pc, char *why, size_t why_len)
 {
-	struct diag_list diags = {0};
 	struct iface_config *cfg;
-	char msg[512];
+	int rc = load_after(path, after, after_len, &cfg, why, why_len);
+
+	if (rc != 0)
+		return rc;
+	rc = check_edit(before, cfg, key, pc, why, why_len);
+	iface_config_free(cfg);
+	return rc;
+}
+
+/* The checks of config_edit_verify_expose() on the loaded result. */
+static int check_expose_edit(const struct iface_config *before, const struct iface_config *after,
+			     const char *name, const struct expose_config *e, char *why,
+			     size_t why_len)
+{
+	const struct expose_config *q = iface_config_find_expose(after, name);
+	unsigned int line = 0;
+	size_t kept = 0;
 	int rc;
 
-	rc = config_load_string(path, after, after_len, &cfg, &diags);
-	if (rc != 0) {
-		first_error(&diags, msg, sizeof(msg));
-		diag_list_clear(&diags);
-		if (rc == -ENOMEM)
-			return -ENOMEM;
-		return because(why, why_len, "the edited file would not load: %s",
-			       msg[0] ? msg : strerror(-rc));
+	if (!interface_same(before, after))
+		return because(why, why_len, "the edit would change [Interface]");
+	rc = others_same(before, after, NULL, &line);
+	if (rc == -EINVAL)
+		return because(why, why_len, "the edit would change the [Peer] at line %u", line);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < before->n_exposes; i++) {
+		const struct expose_config *o = &before->exposes[i], *p;
+
+		if (strcmp(o->name, name) == 0)
+			continue;
+		p = iface_config_find_expose(after, o->name);
+		if (!p || !expose_config_same(o, p))
+			return because(why, why_len,
+				       "the edit would change the [Expose %s] at line %u", o->name,
+				       o->line);
+		kept++;
 	}
-	diag_list_clear(&diags);
-	rc = check_edit(before, cfg, key, pc, why, why_len);
+	if (after->n_exposes != kept + (q ? 1 : 0))
+		return because(why, why_len, "the edit would add another [Expose] section");
+	if (e && !q)
+		return because(why, why_len, "the edited file would not have [Expose %s]", name);
+	if (e && !expose_config_same(q, e))
+		return because(why, why_len, "[Expose %s] would not read back as it runs (line %u)",
+			       name, q->line);
+	if (!e && q)
+		return because(why, why_len,
+			       "the edited file would still have [Expose %s] (line %u)", name,
+			       q->line);
+	return 0;
+}
+
+int config_edit_verify_expose(const char *path, const struct iface_config *before,
+			      const char *after, size_t after_len, const char *name,
+			      const struct expose_config *e, char *why, size_t why_len)
+{
+	struct iface_config *cfg;
+	int rc = load_after(path, after, after_len, &cfg, why, why_len);
+
+	if (rc != 0)
+		return rc;
+	rc = check_expose_edit(before, cfg, name, e, why, why_len);
 	iface_config_free(cfg);
 	return rc;
 }
@@ -894,45 +1146,70 @@ static int read_file(const char *path, char **text, size_t *len)
 	return rc;
 }
 
+/*
+ * The start of every save: out->path, the file's text as it is on disk (it
+ * must be what cfg was loaded from) and *before, that text loaded. 0, or
+ * -errno with why set.
+ */
+static int save_begin(const struct iface_config *cfg, struct config_save *out, char **text,
+		      size_t *len, struct iface_config **before, char *why, size_t why_len)
+{
+	struct diag_list diags = {0};
+	uint8_t digest[CONFIG_DIGEST_LEN];
+	char msg[512];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->path = realpath(cfg->path, NULL);
+	if (!out->path)
+		return failed_to(why, why_len, errno, "read %s", cfg->path);
+	rc = read_file(out->path, text, len);
+	if (rc != 0)
+		return failed_to(why, why_len, -rc, "read %s", out->path);
+	blake2s_hash(digest, *text, *len, NULL, 0);
+	if (!crypto_memeq(digest, cfg->text_digest, sizeof(digest))) {
+		snprintf(why, why_len,
+			 "%s changed on disk since it was loaded; run tunctl reload first",
+			 cfg->path);
+		return -ESTALE;
+	}
+	rc = config_load_string(cfg->path, *text, *len, before, &diags);
+	if (rc != 0) {
+		first_error(&diags, msg, sizeof(msg));
+		snprintf(why, why_len, "%s does not load as it is now: %s", cfg->path,
+			 msg[0] ? msg : strerror(-rc));
+	}
+	diag_list_clear(&diags);
+	return rc;
+}
+
+/* The end of every save: *rc from the edit; on success the digest of the new text. */
+static int save_end(int rc, struct config_save *out, struct iface_config *before, char *text,
+		    size_t len)
+{
+	if (rc == 0 && out->text)
+		blake2s_hash(out->digest, out->text, out->len, NULL, 0);
+	if (rc != 0)
+		config_save_clear(out);
+	iface_config_free(before);
+	config_edit_free(text, len);
+	return rc;
+}
+
 int config_save_prepare(const struct iface_config *cfg, const uint8_t key[static KEY_LEN],
 			const struct peer_config *pc, const char *psk_file, struct config_save *out,
 			char *why, size_t why_len)
 {
 	struct iface_config *before = NULL;
-	struct diag_list diags = {0};
 	const struct peer_config *fp;
-	uint8_t digest[CONFIG_DIGEST_LEN];
-	char *text = NULL, msg[512];
+	char *text = NULL;
 	size_t len = 0;
 	unsigned int which;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	out->path = realpath(cfg->path, NULL);
-	if (!out->path) {
-		rc = failed_to(why, why_len, errno, "read %s", cfg->path);
+	rc = save_begin(cfg, out, &text, &len, &before, why, why_len);
+	if (rc != 0)
 		goto out;
-	}
-	rc = read_file(out->path, &text, &len);
-	if (rc != 0) {
-		failed_to(why, why_len, -rc, "read %s", out->path);
-		goto out;
-	}
-	blake2s_hash(digest, text, len, NULL, 0);
-	if (!crypto_memeq(digest, cfg->text_digest, sizeof(digest))) {
-		snprintf(why, why_len,
-			 "%s changed on disk since it was loaded; run tunctl reload first",
-			 cfg->path);
-		rc = -ESTALE;
-		goto out;
-	}
-	rc = config_load_string(cfg->path, text, len, &before, &diags);
-	if (rc != 0) {
-		first_error(&diags, msg, sizeof(msg));
-		snprintf(why, why_len, "%s does not load as it is now: %s", cfg->path,
-			 msg[0] ? msg : strerror(-rc));
-		goto out;
-	}
 	if (pc && pc->has_preshared_key && psk_file && !psk_file_ok(psk_file)) {
 		snprintf(
 			why, why_len,
@@ -969,19 +1246,61 @@ int config_save_prepare(const struct iface_config *cfg, const uint8_t key[static
 		failed_to(why, why_len, -rc, "edit %s", cfg->path);
 		goto out;
 	}
-	if (!out->text)
-		goto out; /* the file says it already */
-	rc = config_edit_verify(cfg->path, before, out->text, out->len, key, pc, why, why_len);
+	if (out->text) /* else the file says it already */
+		rc = config_edit_verify(cfg->path, before, out->text, out->len, key, pc, why,
+					why_len);
+out:
+	return save_end(rc, out, before, text, len);
+}
+
+int config_save_prepare_expose(const struct iface_config *cfg, const char *name,
+			       const struct expose_config *e, struct config_save *out, char *why,
+			       size_t why_len)
+{
+	struct iface_config *before = NULL;
+	const struct expose_config *fe;
+	const struct peer_config *pc;
+	struct expose_config want = {0};
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = save_begin(cfg, out, &text, &len, &before, why, why_len);
 	if (rc != 0)
 		goto out;
-	blake2s_hash(out->digest, out->text, out->len, NULL, 0);
+	fe = iface_config_find_expose(before, name);
+	if (e) {
+		/* Its peer as the file names it: one added without --save is not there. */
+		pc = e->peer ? iface_config_find_peer(before, e->peer) : NULL;
+		if (!pc) {
+			snprintf(why, why_len, "%s has no peer \"%s\" (one added without --save?)",
+				 cfg->path, e->peer ? e->peer : "");
+			rc = -ENOENT;
+			goto out;
+		}
+		rc = expose_config_copy(&want, e);
+		if (rc != 0)
+			goto out;
+		memcpy(want.peer_key, pc->public_key, KEY_LEN);
+		if (!fe || !expose_config_same(fe, &want))
+			rc = config_edit_put_expose(text, len, &want, &out->text, &out->len);
+	} else if (fe) {
+		rc = config_edit_remove_expose(text, len, name, &out->text, &out->len);
+	}
+	if (rc == -EINVAL) {
+		snprintf(why, why_len, "a value of the service cannot be written into the file");
+		goto out;
+	}
+	if (rc != 0) {
+		failed_to(why, why_len, -rc, "edit %s", cfg->path);
+		goto out;
+	}
+	if (out->text) /* else the file says it already */
+		rc = config_edit_verify_expose(cfg->path, before, out->text, out->len, name,
+					       e ? &want : NULL, why, why_len);
 out:
-	if (rc != 0)
-		config_save_clear(out);
-	diag_list_clear(&diags);
-	iface_config_free(before);
-	config_edit_free(text, len);
-	return rc;
+	expose_config_clear(&want);
+	return save_end(rc, out, before, text, len);
 }
 
 int config_save_commit(const struct config_save *s, struct iface_config *cfg, char *why,

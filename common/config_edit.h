@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Writing a peer change back into its interface file (tunctl add-peer,
- * set-peer, remove-peer --save): text edits that touch only the lines of one
- * [Peer] section, a check that the result loads back as intended, and an
+ * set-peer, remove-peer --save), or a published service (tunctl expose,
+ * unexpose --save): text edits that touch only the lines of one [Peer] or
+ * [Expose NAME] section, a check that the result loads back as intended, and an
  * atomic replacement of the file. Parsing is config_ini.c's; the edits read
  * lines the way it does: '#' starts a comment anywhere, ';' only at the start
  * of a line, keys and section names in any case, blanks around them (and CRs
@@ -76,6 +77,21 @@ int config_edit_set_peer(const char *text, size_t len, const struct peer_config 
 			 unsigned int fields, const char *psk_file, char **out, size_t *out_len);
 int config_edit_remove_peer(const char *text, size_t len, const uint8_t key[static KEY_LEN],
 			    char **out, size_t *out_len);
+/*
+ * [Expose NAME] sections (tunctl expose/unexpose --save). put writes e's
+ * settings into the [Expose] of e's name: appended at the end of the file,
+ * after a blank line, when there is none; else its key lines are replaced, the
+ * new ones where its first key line was, comments and blank lines kept.
+ * Settings at their defaults are left out. e->peer is written as it is.
+ * remove takes away the [Expose] of that name and the lines it owns, as for a
+ * [Peer]. Returns 0; -ENOENT (remove: no such section); -EINVAL when e->peer
+ * cannot be written (config_edit_value_ok()); -ENOMEM.
+ */
+int config_edit_put_expose(const char *text, size_t len, const struct expose_config *e, char **out,
+			   size_t *out_len);
+int config_edit_remove_expose(const char *text, size_t len, const char *name, char **out,
+			      size_t *out_len);
+
 /* Wipe and free a text from the functions above; NULL is a no-op. */
 void config_edit_free(char *text, size_t len);
 
@@ -89,6 +105,15 @@ void config_edit_free(char *text, size_t len);
 int config_edit_verify(const char *path, const struct iface_config *before, const char *after,
 		       size_t after_len, const uint8_t key[static KEY_LEN],
 		       const struct peer_config *pc, char *why, size_t why_len);
+
+/*
+ * The same for an edit of the [Expose] named name: now equal to *e (its
+ * peer_key set), or gone when e is NULL; the interface, every peer and every
+ * other [Expose] as in before.
+ */
+int config_edit_verify_expose(const char *path, const struct iface_config *before,
+			      const char *after, size_t after_len, const char *name,
+			      const struct expose_config *e, char *why, size_t why_len);
 
 /*
  * Replace the file at path by text, atomically: a temporary file in the same
@@ -121,6 +146,13 @@ struct config_save {
 int config_save_prepare(const struct iface_config *cfg, const uint8_t key[static KEY_LEN],
 			const struct peer_config *pc, const char *psk_file, struct config_save *out,
 			char *why, size_t why_len);
+/*
+ * The same for the [Expose] named name being e (NULL: removed). e->peer must
+ * name a peer of the file as it is on disk (-ENOENT with why set otherwise).
+ */
+int config_save_prepare_expose(const struct iface_config *cfg, const char *name,
+			       const struct expose_config *e, struct config_save *out, char *why,
+			       size_t why_len);
 /* Write what prepare made and record its digest in cfg. 0, or -errno with why set. */
 int config_save_commit(const struct config_save *s, struct iface_config *cfg, char *why,
 		       size_t why_len);

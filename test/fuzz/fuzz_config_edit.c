@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz target for config_edit.c, the text-preserving editor behind tunctl
- * add-peer/set-peer/remove-peer --save. The input is a fixed header of
+ * add-peer/set-peer/remove-peer --save (and, for texts that load,
+ * expose/unexpose --save: exercise_exposes()). The input is a fixed header of
  * sizeof(struct op_bytes) bytes that describes one edit (add, set with a
  * field mask, or remove; a peer key taken from the file or a fixed one; the
  * values), then the text of wg0.conf. Besides crashes, leaks and UB it
@@ -447,9 +448,11 @@ static bool ends_blank(const char *t, const struct text_lines *ls)
 }
 
 /* add: the text as it was, the line ending it lacked, a blank line, then the new section. */
-static void check_add_bytes(const char *t, size_t len, const struct text_lines *ls, const char *out,
-			    size_t out_len)
+static void check_add_bytes(const char *t, size_t len, const struct text_lines *ls,
+			    const char *header, const char *out, size_t out_len)
 {
+	size_t hl = strlen(header);
+
 	const char *eol = eol_of(t, len);
 	size_t at = len, n_lines = 0;
 
@@ -462,10 +465,10 @@ static void check_add_bytes(const char *t, size_t len, const struct text_lines *
 		check(out_len - at >= strlen(eol) && memcmp(out + at, eol, strlen(eol)) == 0);
 		at += strlen(eol);
 	}
-	check(out_len - at >= 6 + strlen(eol) && memcmp(out + at, "[Peer]", 6) == 0 &&
-	      memcmp(out + at + 6, eol, strlen(eol)) == 0);
-	/* Then "Key = value" lines, each with the file's ending: PublicKey at least. */
-	for (at += 6 + strlen(eol); at < out_len; n_lines++) {
+	check(out_len - at >= hl + strlen(eol) && memcmp(out + at, header, hl) == 0 &&
+	      memcmp(out + at + hl, eol, strlen(eol)) == 0);
+	/* Then "Key = value" lines, each with the file's ending: PublicKey or Peer at least. */
+	for (at += hl + strlen(eol); at < out_len; n_lines++) {
 		const char *nl = memchr(out + at, '\n', out_len - at);
 
 		check(nl && memchr(out + at, '=', (size_t)(nl - (out + at))));
@@ -603,6 +606,20 @@ static void check_loaded(const struct iface_config *before, const struct iface_c
 	check(e->op == OP_ADD ? ia == after->n_peers - 1 : ia == ib);
 }
 
+/* Load an edited text into *after; it must load when must is set. Returns the loader's code. */
+static int load_edited(const char *out, size_t out_len, bool must, struct iface_config **after)
+{
+	struct diag_list diags = {0};
+	int rc = config_load_string(conf_path, out, out_len, after, &diags);
+
+	if (rc != 0 && rc != -ENOMEM && must) {
+		diag_print(&diags, stderr);
+		check(!"the edited text does not load");
+	}
+	diag_list_clear(&diags);
+	return rc;
+}
+
 /* Whether the edit, done right, must load: no duplicate, no [Expose] that depends on the peer. */
 static bool must_load(const struct iface_config *before, const struct edit *e)
 {
@@ -637,17 +654,12 @@ static void check_result(const struct iface_config *before, const struct edit *e
 			 size_t out_len)
 {
 	const struct peer_config *old = iface_config_find_peer_key(before, e->key);
-	struct diag_list diags = {0};
 	struct iface_config *after = NULL;
-	int rc = config_load_string(conf_path, out, out_len, &after, &diags), vrc;
+	int rc = load_edited(out, out_len, must_load(before, e), &after), vrc;
 	char why[512];
 
 	if (rc == -ENOMEM)
 		goto out;
-	if (rc != 0 && must_load(before, e)) {
-		diag_print(&diags, stderr);
-		check(!"the edited text does not load");
-	}
 	if (rc == 0)
 		check_loaded(before, after, e);
 	vrc = config_edit_verify(conf_path, before, out, out_len, e->key,
@@ -658,7 +670,6 @@ static void check_result(const struct iface_config *before, const struct edit *e
 		      config_edit_peer_diff(&e->pc, &e->pc) == 0);
 out:
 	iface_config_free(after);
-	diag_list_clear(&diags);
 }
 
 /* add then remove of a key the text does not have gives the text back. */
@@ -680,6 +691,161 @@ static void check_round_trip(const char *t, size_t len, const struct text_lines 
 	check(back_len == len + (lacks_eol ? strlen(eol) : 0) && memcmp(back, t, len) == 0);
 	check(!lacks_eol || memcmp(back + len, eol, strlen(eol)) == 0);
 	config_edit_free(back, back_len);
+}
+
+/* ---- [Expose NAME] edits (tunctl expose/unexpose --save) ---- */
+
+/* after is before with the [Expose] of name gone, or now e, and nothing else changed. */
+static void check_expose_loaded(const struct iface_config *before, const struct iface_config *after,
+				const char *name, const struct expose_config *e)
+{
+	const struct expose_config *q = iface_config_find_expose(after, name);
+	size_t kept = 0;
+
+	check(iface_config_same_interface(before, after) &&
+	      before->listen_port == after->listen_port && before->n_peers == after->n_peers);
+	for (size_t i = 0; i < before->n_peers; i++)
+		check(peer_config_same(&before->peers[i], &after->peers[i]));
+	for (size_t i = 0; i < before->n_exposes; i++) {
+		const struct expose_config *o = &before->exposes[i];
+
+		if (strcmp(o->name, name) == 0)
+			continue;
+		check(iface_config_find_expose(after, o->name) &&
+		      expose_config_same(o, iface_config_find_expose(after, o->name)));
+		kept++;
+	}
+	check(e ? q && expose_config_same(q, e) : !q);
+	check(after->n_exposes == kept + (e ? 1 : 0));
+}
+
+/* The edited text loads when it must, says what was asked, and verify agrees. */
+static void check_expose_result(const struct iface_config *before, const char *name,
+				const struct expose_config *e, bool must, const char *out,
+				size_t out_len)
+{
+	struct iface_config *after = NULL;
+	int rc = load_edited(out, out_len, must, &after), vrc;
+	char why[512];
+
+	if (rc == -ENOMEM)
+		goto out;
+	if (rc == 0)
+		check_expose_loaded(before, after, name, e);
+	vrc = config_edit_verify_expose(conf_path, before, out, out_len, name, e, why, sizeof(why));
+	check(vrc == -ENOMEM || vrc == (rc == 0 ? 0 : -EINVAL));
+out:
+	iface_config_free(after);
+}
+
+/* The service the header describes, for a text that loads and has a peer. */
+static void make_expose(const struct op_bytes *o, const struct iface_config *before,
+			struct expose_config *e)
+{
+	const struct peer_config *pc = &before->peers[o->key % before->n_peers];
+	uint16_t port = (uint16_t)(o->port[0] << 8 | o->port[1]);
+	uint16_t pub = (uint16_t)(o->keepalive[0] << 8 | o->keepalive[1]);
+	char b64[KEY_BASE64_LEN + 1], *name = make_name(o);
+
+	memset(e, 0, sizeof(*e));
+	if (o->name_mode % 4 == 0 && before->n_exposes)
+		snprintf(e->name, sizeof(e->name), "%s",
+			 before->exposes[o->n_ips % before->n_exposes].name);
+	else
+		snprintf(e->name, sizeof(e->name), "%s", expose_name_valid(name) ? name : "fz");
+	free(name);
+	key_to_base64(b64, pc->public_key);
+	e->peer = strdup(pc->name && (o->fields & 0x20) ? pc->name : b64);
+	if (!e->peer)
+		abort();
+	memcpy(e->peer_key, pc->public_key, KEY_LEN);
+	port = port ? port : 1;
+	if (o->endpoint_mode % 4 == 2) {
+		e->local.in6.sin6_family = AF_INET6;
+		e->local.in6.sin6_addr = in6addr_loopback;
+		e->local.in6.sin6_port = htons(port);
+	} else {
+		e->local.in.sin_family = AF_INET;
+		e->local.in.sin_addr.s_addr =
+			htonl(o->endpoint_mode % 4 == 1 ? 0x7f000002 : 0x7f000001);
+		e->local.in.sin_port = htons(port);
+	}
+	e->public_port = pub ? pub : port;
+	e->proxy_protocol = o->fields & 0x40;
+}
+
+/* Whether the text with e put in must load: its peer has a server address, its port is free. */
+static bool expose_must_load(const struct iface_config *before, const struct expose_config *e)
+{
+	const struct peer_config *pc = iface_config_find_peer_key(before, e->peer_key);
+
+	if (!expose_config_default_server(before, pc))
+		return false;
+	for (size_t i = 0; i < before->n_exposes; i++)
+		if (strcmp(before->exposes[i].name, e->name) != 0 &&
+		    before->exposes[i].public_port == e->public_port &&
+		    memcmp(before->exposes[i].peer_key, e->peer_key, KEY_LEN) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * For a text that loads: remove one of its services (always loads, takes
+ * only the section's lines), then put the header's service (new: appended,
+ * and removing it again gives the text back; there: only its section changes).
+ */
+static void exercise_exposes(const struct op_bytes *o, const char *t, size_t len,
+			     const struct text_lines *ls, const struct iface_config *before)
+{
+	const struct expose_config *old;
+	struct expose_config e;
+	char *out = NULL, *back = NULL;
+	size_t out_len = 0, back_len = 0;
+	int rc;
+
+	if (before->n_exposes) {
+		old = &before->exposes[o->key % before->n_exposes];
+		rc = config_edit_remove_expose(t, len, old->name, &out, &out_len);
+		if (rc == -ENOMEM)
+			return;
+		check(rc == 0);
+		check_remove_bytes(t, len, ls, old->line - 1, out, out_len);
+		check_expose_result(before, old->name, NULL, true, out, out_len);
+		config_edit_free(out, out_len);
+		out = NULL;
+	}
+	if (!before->n_peers)
+		return;
+	make_expose(o, before, &e);
+	old = iface_config_find_expose(before, e.name);
+	rc = config_edit_put_expose(t, len, &e, &out, &out_len);
+	check(rc == 0 || rc == -ENOMEM);
+	if (rc != 0)
+		goto out;
+	if (old) {
+		size_t h = old->line - 1, nx = next_header(t, ls, h);
+
+		check(out_len >= ls->off[h + 1] + len - ls->off[nx]);
+		check(memcmp(out, t, ls->off[h + 1]) == 0);
+		check(memcmp(out + out_len - (len - ls->off[nx]), t + ls->off[nx],
+			     len - ls->off[nx]) == 0);
+	} else {
+		char header[EXPOSE_NAME_MAX + 16];
+
+		snprintf(header, sizeof(header), "[Expose %s]", e.name);
+		check_add_bytes(t, len, ls, header, out, out_len);
+	}
+	check_expose_result(before, e.name, &e, expose_must_load(before, &e), out, out_len);
+	if (!old && !(len > 0 && ends_blank(t, ls))) {
+		rc = config_edit_remove_expose(out, out_len, e.name, &back, &back_len);
+		check(rc == 0 || rc == -ENOMEM);
+		check(rc != 0 ||
+		      (back_len >= len && memcmp(back, t, len) == 0 && back_len - len <= 2));
+		config_edit_free(back, back_len);
+	}
+out:
+	config_edit_free(out, out_len);
+	expose_config_clear(&e);
 }
 
 /* ---- The edit ---- */
@@ -760,6 +926,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		before = NULL;
 	split(t, len, &ls);
 	make_edit(&o, t, &ls, before, &e);
+	if (before)
+		exercise_exposes(&o, t, len, &ls, before);
 
 	rc = run_edit(t, len, &e, &out, &out_len);
 	if (rc == -ENOMEM)
@@ -769,7 +937,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0)
 		goto out;
 	if (e.op == OP_ADD) {
-		check_add_bytes(t, len, &ls, out, out_len);
+		check_add_bytes(t, len, &ls, "[Peer]", out, out_len);
 		check_round_trip(t, len, &ls, &e, out, out_len);
 	}
 	if (before && e.op != OP_ADD) {

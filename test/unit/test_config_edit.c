@@ -8,7 +8,9 @@
  * of the file must come through untouched, and the result must load back
  * (config_edit_verify) as the peer asked for with everything else alike.
  * Then add-then-remove round trips, verify's refusals, the atomic write, and
- * a whole save with a file changed on disk.
+ * a whole save with a file changed on disk. The same for [Expose NAME]
+ * sections (tunctl expose/unexpose --save): a table of put and remove edits,
+ * round trips, verify's refusals and a save.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -503,6 +505,112 @@ static const struct edit_case cases[] = {
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
+/* ---- [Expose NAME] sections ---- */
+
+/* FX: a server peer and two services, comments inside and above them, LF. */
+#define FX_HEAD                   \
+	"[Interface]\n"           \
+	"PrivateKey = " PRIV "\n" \
+	"Address = 10.0.0.2/24\n" \
+	"\n"
+#define FX_PEER                        \
+	"[Peer]\n"                     \
+	"Name = server\n"              \
+	"PublicKey = " KA "\n"         \
+	"AllowedIPs = 10.0.0.1/32\n"   \
+	"Endpoint = 192.0.2.1:51820\n" \
+	"\n"
+#define FX_WEB_BODY                    \
+	"# the web app\n"              \
+	"[Expose web]\n"               \
+	"Peer = server # the office\n" \
+	"LocalPort = 8000\n"           \
+	"; public on 8080\n"           \
+	"PublicPort = 8080\n"
+#define FX_WEB FX_WEB_BODY "\n"
+#define FX_GRAFANA           \
+	"# grafana\n"        \
+	"[Expose grafana]\n" \
+	"Peer = " KA "\n"    \
+	"LocalPort = 3000\n" \
+	"ProxyProtocol = yes\n"
+#define FX FX_HEAD FX_PEER FX_WEB FX_GRAFANA
+
+/* FXC: CRLF, IPv6, indented keys in other spellings, no final newline. */
+#define FXC_HEAD                       \
+	"[Interface]\r\n"              \
+	"PrivateKey = " PRIV "\r\n"    \
+	"Address = fd00::2/64\r\n"     \
+	"\r\n"                         \
+	"[Peer]\r\n"                   \
+	"PublicKey = " KA "\r\n"       \
+	"AllowedIPs = fd00::1/128\r\n" \
+	"\r\n"                         \
+	"[ EXPOSE  api ]\r\n"
+#define FXC FXC_HEAD "\tpeer = " KA "\r\n\tlocalport = 9000"
+
+struct expose_case {
+	const char *name;
+	bool remove;
+	const char *before;
+	const char *service; /* put: the service's name */
+	const char *spec; /* put: its key lines, as they must read back */
+	int rc;
+	const char *after; /* exactly */
+};
+
+static const struct expose_case expose_cases[] = {
+	{.name = "a new service is appended after a blank line, defaults left out",
+	 .before = FX,
+	 .service = "db",
+	 .spec = "Peer = server\nLocalPort = 5432\nLocalAddress = ::1\nPublicPort = 15432\n"
+		 "ServerAddress = 10.0.0.1\nProxyProtocol = no\n",
+	 .after = FX "\n[Expose db]\nPeer = server\nLocalPort = 5432\nLocalAddress = ::1\n"
+		     "PublicPort = 15432\nServerAddress = 10.0.0.1\n"},
+	{.name = "a service that is there gets new key lines where its first one was",
+	 .before = FX,
+	 .service = "web",
+	 .spec = "Peer = server\nLocalPort = 8000\nPublicPort = 8081\nProxyProtocol = yes\n",
+	 .after = FX_HEAD FX_PEER
+	 "# the web app\n[Expose web]\nPeer = server\nLocalPort = 8000\n"
+	 "PublicPort = 8081\nProxyProtocol = yes\n; public on 8080\n\n" FX_GRAFANA},
+	{.name = "the last service, a key set to its default goes",
+	 .before = FX,
+	 .service = "grafana",
+	 .spec = "Peer = " KA "\nLocalPort = 3000\n",
+	 .after = FX_HEAD FX_PEER FX_WEB "# grafana\n[Expose grafana]\nPeer = " KA
+					 "\nLocalPort = 3000\n"},
+	{.name = "CRLF, indent and no final newline: kept in the rewritten lines",
+	 .before = FXC,
+	 .service = "api",
+	 .spec = "Peer = " KA "\nLocalPort = 9001\nLocalAddress = 192.0.2.9\n",
+	 .after = FXC_HEAD "\tPeer = " KA
+			   "\r\n\tLocalPort = 9001\r\n\tLocalAddress = 192.0.2.9\r\n"},
+	{.name = "CRLF and no final newline: a new section gets both",
+	 .before = FXC,
+	 .service = "ssh",
+	 .spec = "Peer = " KA "\nLocalPort = 22\nPublicPort = 2222\n",
+	 .after = FXC "\r\n\r\n[Expose ssh]\r\nPeer = " KA
+		      "\r\nLocalPort = 22\r\nPublicPort = 2222\r\n"},
+	{.name = "remove a service with the comment above it; the next one's comment stays",
+	 .remove = true,
+	 .before = FX,
+	 .service = "web",
+	 .after = FX_HEAD FX_PEER FX_GRAFANA},
+	{.name = "remove the last service and the blank line before it",
+	 .remove = true,
+	 .before = FX,
+	 .service = "grafana",
+	 .after = FX_HEAD FX_PEER FX_WEB_BODY},
+	{.name = "remove a service that is not there",
+	 .remove = true,
+	 .before = FX,
+	 .service = "Web",
+	 .rc = -ENOENT},
+};
+
+#define N_EXPOSE_CASES (sizeof(expose_cases) / sizeof(expose_cases[0]))
+
 static char tmpdir[64];
 static char conf_path[128]; /* $tmpdir/wg0.conf: names files and resolves key files */
 static char psk_path[128]; /* $tmpdir/peer.psk holds PSK2, mode 0600 */
@@ -651,6 +759,142 @@ static void run_case(void **state)
 	peer_config_clear(&pc);
 }
 
+/* The [Expose name] of spec, loaded as the loader would (its peer is KA, "server"). */
+static void expose_from(const char *name, const char *spec, struct expose_config *e)
+{
+	struct diag_list d = {0};
+	struct iface_config *cfg;
+	char *text;
+
+	assert_true(asprintf(&text,
+			     "[Interface]\nPrivateKey = %s\nAddress = 10.0.0.2/24, fd00::2/64\n"
+			     "[Peer]\nName = server\nPublicKey = %s\n"
+			     "AllowedIPs = 10.0.0.1/32, fd00::1/128\n[Expose %s]\n%s",
+			     PRIV, KA, name, spec) > 0);
+	if (config_load_string(conf_path, text, strlen(text), &cfg, &d) != 0) {
+		diag_print(&d, stderr);
+		fail_msg("the service spec does not load");
+	}
+	assert_int_equal(cfg->n_exposes, 1);
+	assert_int_equal(expose_config_copy(e, &cfg->exposes[0]), 0);
+	iface_config_free(cfg);
+	diag_list_clear(&d);
+	free(text);
+}
+
+static void run_expose_case(void **state)
+{
+	const struct expose_case *c = *state;
+	struct expose_config e = {0};
+	struct diag_list d = {0};
+	struct iface_config *before;
+	char *out = NULL, why[512] = "";
+	size_t out_len = 0;
+	int rc;
+
+	if (c->remove) {
+		rc = config_edit_remove_expose(c->before, strlen(c->before), c->service, &out,
+					       &out_len);
+	} else {
+		expose_from(c->service, c->spec, &e);
+		rc = config_edit_put_expose(c->before, strlen(c->before), &e, &out, &out_len);
+	}
+	assert_int_equal(rc, c->rc);
+	if (rc != 0) {
+		assert_null(out);
+		expose_config_clear(&e);
+		return;
+	}
+	if (strcmp(out, c->after) != 0)
+		fail_msg("got:\n%s\n---- expected:\n%s\n----", out, c->after);
+	assert_int_equal(out_len, strlen(c->after));
+	assert_int_equal(config_load_string(conf_path, c->before, strlen(c->before), &before, &d),
+			 0);
+	rc = config_edit_verify_expose(conf_path, before, out, out_len, c->service,
+				       c->remove ? NULL : &e, why, sizeof(why));
+	if (rc != 0)
+		fail_msg("the edit does not verify: %s", why);
+	iface_config_free(before);
+	diag_list_clear(&d);
+	config_edit_free(out, out_len);
+	expose_config_clear(&e);
+}
+
+/* put then remove gives the file back (with a final newline); verify's refusals. */
+static void test_expose_round_trip_and_refusals(void **state)
+{
+	static const struct {
+		const char *text, *back;
+	} files[] = {{FX, FX}, {F1, F1}, {FXC, FXC "\r\n"}};
+	static const struct {
+		const char *after, *why;
+	} bad[] = {
+		{FX_HEAD FX_PEER FX_WEB "# grafana\n[Expose grafana]\nPeer = " KA
+					"\nLocalPort = 3001\n",
+		 "the edit would change the [Expose grafana] at line 19"},
+		{FX_HEAD FX_PEER FX_GRAFANA, "the edited file would not have [Expose web]"},
+		{FX "\n[Expose db]\nPeer = server\nLocalPort = 5432\n",
+		 "the edit would add another [Expose] section"},
+		{FX_HEAD "[Peer]\nName = server\nPublicKey = " KA
+			 "\nAllowedIPs = 10.0.0.1/32\n\n" FX_WEB FX_GRAFANA,
+		 "the edit would change the [Peer] at line 5"},
+		{FX_HEAD FX_PEER FX_WEB_BODY "ProxyProtocol = yes\n\n" FX_GRAFANA,
+		 "[Expose web] would not read back as it runs (line 12)"},
+	};
+	struct expose_config e = {0};
+	struct diag_list d = {0};
+	struct iface_config *before;
+	char *out = NULL, why[512];
+	size_t len = 0;
+
+	(void)state;
+	expose_from("n", "Peer = server\nLocalPort = 1234\n", &e);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *added, *back;
+		size_t added_len, back_len;
+
+		assert_int_equal(config_edit_put_expose(files[i].text, strlen(files[i].text), &e,
+							&added, &added_len),
+				 0);
+		assert_int_equal(config_edit_remove_expose(added, added_len, "n", &back, &back_len),
+				 0);
+		assert_string_equal(back, files[i].back);
+		config_edit_free(added, added_len);
+		config_edit_free(back, back_len);
+	}
+	expose_config_clear(&e);
+
+	/* A Peer value that cannot be written is refused before anything. */
+	expose_from("x", "Peer = server\nLocalPort = 1\n", &e);
+	free(e.peer);
+	e.peer = strdup("server # x");
+	assert_int_equal(config_edit_put_expose(FX, strlen(FX), &e, &out, &len), -EINVAL);
+	assert_null(out);
+	expose_config_clear(&e);
+
+	assert_int_equal(config_load_string(conf_path, FX, strlen(FX), &before, &d), 0);
+	expose_from("web", "Peer = server\nLocalPort = 8000\nPublicPort = 8080\n", &e);
+	assert_int_equal(config_edit_verify_expose(conf_path, before, FX, strlen(FX), "web", &e,
+						   why, sizeof(why)),
+			 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(config_edit_verify_expose(conf_path, before, bad[i].after,
+							   strlen(bad[i].after), "web", &e, why,
+							   sizeof(why)),
+				 -EINVAL);
+		if (strcmp(why, bad[i].why) != 0)
+			fail_msg("case %zu: \"%s\", expected \"%s\"", i, why, bad[i].why);
+	}
+	assert_int_equal(config_edit_verify_expose(conf_path, before, FX, strlen(FX), "web", NULL,
+						   why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "the edited file would still have [Expose web] (line 12)");
+	iface_config_free(before);
+	diag_list_clear(&d);
+	expose_config_clear(&e);
+}
+
 /* add then remove gives the file back (with a final newline). */
 static void test_add_remove_round_trip(void **state)
 {
@@ -715,6 +959,9 @@ static void test_verify_refuses(void **state)
 		 "the edit would change the [Peer] at line 16"},
 		{"# wg0: the office\n[Interface]\nPrivateKey = " PRIV
 		 "\nListenPort = 51821\nAddress = 10.0.0.1/24\n\n" F1_A F1_B F1_C,
+		 "the edit would change [Interface]"},
+		{"# wg0: the office\n[Interface]\nPrivateKey = " PRIV
+		 "\nListenPort = 51820\nAddress = 10.0.0.1/24\nExposeGracePeriod = 5\n\n" F1_A F1_B F1_C,
 		 "the edit would change [Interface]"},
 		{F1 "Colour = blue\n", "the edited file would not load: "},
 		{F1_HEAD F1_B F1_C, "the edited file would not have the peer"},
@@ -905,6 +1152,62 @@ static void test_save(void **state)
 	assert_int_equal(unlink(conf_path), 0);
 }
 
+/* tunctl expose/unexpose --save: prepare + commit on a real file. */
+static void test_save_expose(void **state)
+{
+	struct diag_list d = {0};
+	struct iface_config *cfg, *again;
+	struct expose_config e = {0};
+	struct config_save s;
+	char why[512], *text;
+
+	(void)state;
+	write_file(conf_path, FX, 0600);
+	assert_int_equal(config_load_file(conf_path, &cfg, &d), 0);
+	expose_from("db", "Peer = server\nLocalPort = 5432\n", &e);
+	assert_int_equal(config_save_prepare_expose(cfg, "db", &e, &s, why, sizeof(why)), 0);
+	text = slurp(conf_path);
+	assert_string_equal(text, FX); /* nothing written yet */
+	free(text);
+	assert_int_equal(config_save_commit(&s, cfg, why, sizeof(why)), 0);
+	config_save_clear(&s);
+	text = slurp(conf_path);
+	assert_string_equal(text, FX "\n[Expose db]\nPeer = server\nLocalPort = 5432\n");
+	free(text);
+	assert_int_equal(config_load_file(conf_path, &again, &d), 0);
+	assert_true(expose_config_same(iface_config_find_expose(again, "db"), &e));
+	assert_memory_equal(again->text_digest, cfg->text_digest, CONFIG_DIGEST_LEN);
+	iface_config_free(again);
+
+	/* The same again: the file says it already. */
+	assert_int_equal(config_save_prepare_expose(cfg, "db", &e, &s, why, sizeof(why)), 0);
+	assert_null(s.text);
+	config_save_clear(&s);
+
+	/* A peer the file does not have (one added without --save). */
+	free(e.peer);
+	e.peer = strdup("laptop");
+	assert_int_equal(config_save_prepare_expose(cfg, "db", &e, &s, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "wg0.conf has no peer \"laptop\" (one added without --save?)"));
+	assert_null(s.path);
+
+	/* Removed: the file is as it was. */
+	assert_int_equal(config_save_prepare_expose(cfg, "db", NULL, &s, why, sizeof(why)), 0);
+	assert_int_equal(config_save_commit(&s, cfg, why, sizeof(why)), 0);
+	config_save_clear(&s);
+	text = slurp(conf_path);
+	assert_string_equal(text, FX);
+	free(text);
+	assert_int_equal(config_save_prepare_expose(cfg, "db", NULL, &s, why, sizeof(why)), 0);
+	assert_null(s.text);
+	config_save_clear(&s);
+
+	iface_config_free(cfg);
+	diag_list_clear(&d);
+	expose_config_clear(&e);
+	assert_int_equal(unlink(conf_path), 0);
+}
+
 static int setup(void **state)
 {
 	FILE *f;
@@ -930,27 +1233,40 @@ static int teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[N_CASES + 5];
-	char *names[N_CASES];
+	enum {
+		N_OTHERS = 7,
+		N_ALL = N_CASES + N_EXPOSE_CASES + N_OTHERS
+	};
+	struct CMUnitTest tests[N_ALL];
+	char *names[N_CASES + N_EXPOSE_CASES];
+	size_t n = 0;
 	int failed;
 
 	if (crypto_init() != 0)
 		return 1;
-	for (size_t i = 0; i < N_CASES; i++) {
-		if (asprintf(&names[i], "edit %zu: %s", i + 1, cases[i].name) < 0)
+	for (size_t i = 0; i < N_CASES; i++, n++) {
+		if (asprintf(&names[n], "edit %zu: %s", i + 1, cases[i].name) < 0)
 			return 1;
-		tests[i] = (struct CMUnitTest){.name = names[i],
+		tests[n] = (struct CMUnitTest){.name = names[n],
 					       .test_func = run_case,
 					       .initial_state = (void *)&cases[i]};
 	}
-	tests[N_CASES] = (struct CMUnitTest)cmocka_unit_test(test_add_remove_round_trip);
-	tests[N_CASES + 1] =
-		(struct CMUnitTest)cmocka_unit_test(test_values_that_cannot_be_written);
-	tests[N_CASES + 2] = (struct CMUnitTest)cmocka_unit_test(test_verify_refuses);
-	tests[N_CASES + 3] = (struct CMUnitTest)cmocka_unit_test(test_write_atomic);
-	tests[N_CASES + 4] = (struct CMUnitTest)cmocka_unit_test(test_save);
-	failed = _cmocka_run_group_tests("config_edit", tests, N_CASES + 5, setup, teardown);
-	for (size_t i = 0; i < N_CASES; i++)
+	for (size_t i = 0; i < N_EXPOSE_CASES; i++, n++) {
+		if (asprintf(&names[n], "expose %zu: %s", i + 1, expose_cases[i].name) < 0)
+			return 1;
+		tests[n] = (struct CMUnitTest){.name = names[n],
+					       .test_func = run_expose_case,
+					       .initial_state = (void *)&expose_cases[i]};
+	}
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_add_remove_round_trip);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_values_that_cannot_be_written);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_verify_refuses);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_expose_round_trip_and_refusals);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_write_atomic);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_expose);
+	failed = _cmocka_run_group_tests("config_edit", tests, n, setup, teardown);
+	for (size_t i = 0; i < N_CASES + N_EXPOSE_CASES; i++)
 		free(names[i]);
 	crypto_cleanup();
 	return failed ? 1 : 0;
