@@ -413,32 +413,16 @@ out:
 
 int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"save", no_argument, NULL, 'S'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	json_t *args, *result;
 	bool save = false;
-	int c, rc;
+	int first = 0, rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			save = true;
-			break;
-		default:
-			rc = tunctl_common_option(t, tunctl_find_command(argv[0]), c, argv);
-			if (rc >= 0)
-				return rc;
-		}
-	}
-	if (argc - optind != 2)
+	rc = tunctl_parse_save(t, tunctl_find_command(argv[0]), argc, argv, &save, &first);
+	if (rc >= 0)
+		return rc;
+	if (argc - first != 2)
 		return tunctl_usage_error(argv[0], "expects an interface and a peer (name or public key)");
-	args = json_pack("{s:s,s:s}", "interface", argv[optind], "peer", argv[optind + 1]);
+	args = json_pack("{s:s,s:s}", "interface", argv[first], "peer", argv[first + 1]);
 	if (save)
 		json_object_set_new(args, "save", json_true());
 	rc = tunctl_call(t, "remove-peer", args, &result);

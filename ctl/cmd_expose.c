@@ -101,6 +101,7 @@ static int expose_options(struct tunctl *t, int argc, char **argv, json_t *args,
 		{"local-address", required_argument, NULL, 'l'},
 		{"server-address", required_argument, NULL, 'S'},
 		{"wait", required_argument, NULL, 'w'},
+		{"save", no_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -132,6 +133,9 @@ static int expose_options(struct tunctl *t, int argc, char **argv, json_t *args,
 			break;
 		case 'S':
 			json_object_set_new(args, "server_address", json_string(optarg));
+			break;
+		case 's':
+			json_object_set_new(args, "save", json_true());
 			break;
 		case 'w':
 			o->wait_s = strtol(optarg, &end, 10);
@@ -209,26 +213,38 @@ static void print_active(json_t *s)
 	printf("\n");
 }
 
+/*
+ * Nothing stays behind a refusal, unless it was there before: the new service
+ * is withdrawn, and taken out of the file again when --save wrote it there.
+ */
+static void undo_refused(struct tunctl *t, const char *iface, const char *name, const char *saved)
+{
+	json_t *args = json_pack("{s:s,s:s}", "interface", iface, "name", name), *r = NULL;
+
+	if (saved)
+		json_object_set_new(args, "save", json_true());
+	if (tunctl_call(t, "unexpose", args, &r) == TUNCTL_EXIT_OK)
+		json_decref(r);
+	else if (saved)
+		fprintf(stderr, "tunctl: expose: %s: [Expose %s] stays in %s\n", name, name, saved);
+}
+
 /* The outcome, once the server answered or the wait is over. Returns the exit code. */
-static int report(struct tunctl *t, const char *iface, json_t *s, bool is_new, long wait_s)
+static int report(struct tunctl *t, const char *iface, json_t *s, bool is_new, const char *saved,
+		  long wait_s)
 {
 	const char *state = str(s, "state") ? str(s, "state") : "",
 		   *name = str(s, "name") ? str(s, "name") : "?";
 	int rc = TUNCTL_EXIT_OK;
 
 	json_object_set_new(s, "interface", json_string(iface));
+	if (saved)
+		json_object_set_new(s, "saved", json_string(saved));
 	if (strcmp(state, "refused") == 0) {
 		fprintf(stderr, "tunctl: expose: %s: refused by %s: %s\n", name, str(s, "peer"),
 			str(s, "message") ? str(s, "message") : "no reason given");
-		/* Nothing stays behind a refusal, unless it was there before. */
-		if (is_new) {
-			json_t *r = NULL;
-
-			if (tunctl_call(t, "unexpose",
-					json_pack("{s:s,s:s}", "interface", iface, "name", name),
-					&r) == TUNCTL_EXIT_OK)
-				json_decref(r);
-		}
+		if (is_new)
+			undo_refused(t, iface, name, saved);
 		rc = TUNCTL_EXIT_FAILURE;
 	} else if (strcmp(state, "pending") == 0 && wait_s > 0) {
 		fprintf(stderr,
@@ -247,6 +263,8 @@ static int report(struct tunctl *t, const char *iface, json_t *s, bool is_new, l
 	else if (rc == TUNCTL_EXIT_OK)
 		printf("%s: %s registered, waiting for %s\n", name, str(s, "local"),
 		       str(s, "peer"));
+	if (saved && rc == TUNCTL_EXIT_OK)
+		printf("saved to %s\n", saved);
 	return rc;
 }
 
@@ -255,7 +273,7 @@ int cmd_expose(struct tunctl *t, int argc, char **argv)
 	struct expose_opts o = {.wait_s = DEFAULT_WAIT_S};
 	json_t *args = json_object(), *result = NULL, *svc = NULL;
 	json_int_t port = 0;
-	char name[64];
+	char name[64], *saved = NULL;
 	bool is_new;
 	int first = 0, rc;
 
@@ -280,12 +298,17 @@ int cmd_expose(struct tunctl *t, int argc, char **argv)
 		goto out;
 	snprintf(name, sizeof(name), "%s", str(result, "name") ? str(result, "name") : "");
 	is_new = json_is_true(json_object_get(result, "new"));
+	if (str(result, "saved") && !(saved = strdup(str(result, "saved")))) {
+		rc = TUNCTL_EXIT_FAILURE;
+		goto out;
+	}
 	svc = json_incref(result);
 	if (o.wait_s > 0)
 		rc = wait_answer(t, argv[first], name, o.wait_s, &svc);
 	if (rc == TUNCTL_EXIT_OK)
-		rc = report(t, argv[first], svc, is_new, o.wait_s);
+		rc = report(t, argv[first], svc, is_new, saved, o.wait_s);
 out:
+	free(saved);
 	json_decref(svc);
 	json_decref(result);
 	json_decref(args);
@@ -296,23 +319,27 @@ out:
 
 int cmd_unexpose(struct tunctl *t, int argc, char **argv)
 {
-	json_t *result;
+	json_t *args, *result;
+	bool save = false;
 	int first = 0, rc;
 
-	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	rc = tunctl_parse_save(t, tunctl_find_command(argv[0]), argc, argv, &save, &first);
 	if (rc >= 0)
 		return rc;
 	if (argc - first != 2)
 		return tunctl_usage_error(
 			argv[0], "expects an interface and a service (name or local port)");
-	rc = tunctl_call(t, "unexpose",
-			 json_pack("{s:s,s:s}", "interface", argv[first], "name", argv[first + 1]),
-			 &result);
+	args = json_pack("{s:s,s:s}", "interface", argv[first], "name", argv[first + 1]);
+	if (save)
+		json_object_set_new(args, "save", json_true());
+	rc = tunctl_call(t, "unexpose", args, &result);
 	if (rc != TUNCTL_EXIT_OK)
 		return rc;
 	if (t->json)
 		return output_json(result);
 	printf("%s: %s no longer published\n", str(result, "interface"), str(result, "name"));
+	if (str(result, "saved"))
+		printf("saved to %s\n", str(result, "saved"));
 	json_decref(result);
 	return TUNCTL_EXIT_OK;
 }

@@ -90,13 +90,16 @@ static const struct tunctl_command commands[] = {
 	 "                             have no single address (/32 or /128)\n"
 	 "  --wait SECONDS             how long to wait for the answer (default 5;\n"
 	 "                             0: do not wait)\n"
-	 "Exits 1 when the server refuses (nothing stays published) or does not\n"
-	 "answer in time (tund keeps trying). It lasts until tund stops or\n"
-	 "reloads; an [Expose NAME] section in the interface's file makes it stay.\n",
+	 "  --save                     also write it into the interface's file, as\n"
+	 "                             an [Expose NAME] section\n"
+	 "Exits 1 when the server refuses (nothing stays published, or saved) or\n"
+	 "does not answer in time (tund keeps trying). Without --save it lasts\n"
+	 "until tund stops or reloads.\n",
 	 cmd_expose},
-	{"unexpose", "IFACE NAME|LOCALPORT", "stop publishing a local port",
+	{"unexpose", "IFACE NAME|LOCALPORT [--save]", "stop publishing a local port",
 	 "Stops the service named NAME, or else the one of local port LOCALPORT:\n"
-	 "the server closes its public port. Connections under way go on.\n",
+	 "the server closes its public port. Connections under way go on. --save\n"
+	 "also takes its [Expose NAME] section out of the interface's file.\n",
 	 cmd_unexpose},
 	{"help", "[COMMAND]", "show the commands, or one command's help", NULL, cmd_help},
 	{"version", "", "print tunctl's version", NULL, cmd_version},
@@ -146,7 +149,14 @@ void tunctl_command_help(const struct tunctl_command *cmd, FILE *out)
 int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int argc, char **argv,
 			int *first)
 {
+	return tunctl_parse_save(t, cmd, argc, argv, NULL, first);
+}
+
+int tunctl_parse_save(struct tunctl *t, const struct tunctl_command *cmd, int argc, char **argv,
+		      bool *save, int *first)
+{
 	static const struct option longopts[] = {
+		{"save", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -155,9 +165,12 @@ int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int 
 
 	optind = 0; /* glibc: start a fresh scan of this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1)
-		if ((rc = tunctl_common_option(t, cmd, c, argv)) >= 0)
+	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		if (c == 'S' && save)
+			*save = true;
+		else if ((rc = tunctl_common_option(t, cmd, c == 'S' ? '?' : c, argv)) >= 0)
 			return rc;
+	}
 	*first = optind;
 	return -1;
 }

@@ -64,6 +64,9 @@ int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **re
  */
 int tunctl_parse_common(struct tunctl *t, const struct tunctl_command *cmd, int argc, char **argv,
 			int *first);
+/* The same, and --save when save is not NULL (then *save is set when given). */
+int tunctl_parse_save(struct tunctl *t, const struct tunctl_command *cmd, int argc, char **argv,
+		      bool *save, int *first);
 /*
  * The options every command has, for the default branch of a command's own
  * getopt loop: c is -j (JSON output) or -h (cmd's help printed), anything

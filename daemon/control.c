@@ -341,6 +341,18 @@ static int commit_peer(struct iface *iface, const struct peer_config *pc, struct
 	return 0;
 }
 
+/* Whether args ask for --save: 1, 0, or -1 when "save" is not a boolean. */
+static int save_wanted(json_t *args, struct cmd_error *err)
+{
+	json_t *save = json_object_get(args, "save");
+
+	if (!save || json_is_false(save))
+		return 0;
+	if (!json_is_true(save))
+		return fail(err, "invalid_argument", "\"save\" must be true or false");
+	return 1;
+}
+
 /*
  * --save, before anything changes: with "save": true in args, prepare the
  * interface file's text for the peer of key becoming pc (NULL: removed), or
@@ -349,15 +361,14 @@ static int commit_peer(struct iface *iface, const struct peer_config *pc, struct
 static int save_prepare(struct iface *iface, json_t *args, const uint8_t key[static KEY_LEN],
 			const struct peer_config *pc, struct config_save *s, struct cmd_error *err)
 {
-	json_t *save = json_object_get(args, "save"), *v;
 	const char *psk_file = NULL;
 	char why[480];
+	json_t *v;
+	int want;
 
 	memset(s, 0, sizeof(*s));
-	if (!save || json_is_false(save))
-		return 0;
-	if (!json_is_true(save))
-		return fail(err, "invalid_argument", "\"save\" must be true or false");
+	if ((want = save_wanted(args, err)) <= 0)
+		return want;
 	v = json_object_get(args, "preshared_key_file");
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || json_string_value(v)[0] != '/')
@@ -648,13 +659,41 @@ static int expose_args(json_t *args, struct expose_config *e, struct cmd_error *
 	return 0;
 }
 
-static int cmd_expose(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+/* expose_check()'s and expose_add()'s errors as control errors. */
+static int expose_fail(int rc, const char *why, struct cmd_error *err)
 {
 	static const struct {
 		int rc;
 		const char *code;
 	} codes[] = {{-ENOENT, "not_found"}, {-EEXIST, "exists"}, {-EINVAL, "invalid_argument"}};
+	const char *code = "failed";
+
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (codes[i].rc == rc)
+			code = codes[i].code;
+	return fail(err, code, "%s", why);
+}
+
+/* As save_prepare(), for the [Expose] named name becoming e (NULL: removed). */
+static int save_prepare_expose(struct iface *iface, json_t *args, const char *name,
+			       const struct expose_config *e, struct config_save *s,
+			       struct cmd_error *err)
+{
+	char why[480];
+	int want;
+
+	memset(s, 0, sizeof(*s));
+	if ((want = save_wanted(args, err)) <= 0)
+		return want;
+	if (config_save_prepare_expose(iface->cfg, name, e, s, why, sizeof(why)) != 0)
+		return fail(err, "save_refused", "%s; nothing was changed", why);
+	return 0;
+}
+
+static int cmd_expose(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
+{
 	struct expose_config e = {0};
+	struct config_save save = {0};
 	struct iface *iface;
 	char why[400];
 	bool is_new;
@@ -668,14 +707,16 @@ static int cmd_expose(struct control *ctl, json_t *args, json_t **result, struct
 		fail(err, "failed", "%s is not running", iface->name);
 		goto out;
 	}
+	rc = expose_check(iface->expose, &e, why, sizeof(why));
+	if (rc != 0) {
+		rc = expose_fail(rc, why, err);
+		goto out;
+	}
+	if ((rc = save_prepare_expose(iface, args, e.name, &e, &save, err)) != 0)
+		goto out;
 	rc = expose_add(iface->expose, &e, why, sizeof(why));
 	if (rc != 0) {
-		const char *code = "failed";
-
-		for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
-			if (codes[i].rc == rc)
-				code = codes[i].code;
-		rc = fail(err, code, "%s", why);
+		rc = expose_fail(rc, why, err);
 		goto out;
 	}
 	log_info("%s: expose %s: added by tunctl", iface->name, e.name);
@@ -684,7 +725,9 @@ static int cmd_expose(struct control *ctl, json_t *args, json_t **result, struct
 		*result = json_object();
 	json_object_set_new(*result, "interface", json_string(iface->name));
 	json_object_set_new(*result, "new", json_boolean(is_new));
+	rc = save_commit(iface, &save, result, err);
 out:
+	config_save_clear(&save);
 	expose_config_clear(&e);
 	return rc;
 }
@@ -692,19 +735,28 @@ out:
 static int cmd_unexpose(struct control *ctl, json_t *args, json_t **result,
 			struct cmd_error *err)
 {
-	const char *what = NULL;
+	struct config_save save;
+	const char *what = NULL, *found;
 	struct iface *iface;
 	char name[EXPOSE_NAME_MAX + 1];
+	int rc;
 
 	iface = need_iface(ctl, args, err);
 	if (!iface || need_string(args, "name", &what, err) != 0)
 		return -1;
-	if (!iface->expose || expose_remove(iface->expose, what, name, sizeof(name)) != 0)
+	found = iface->expose ? expose_find(iface->expose, what) : NULL;
+	if (!found)
 		return fail(err, "not_found", "%s publishes no service \"%.32s\"", iface->name,
 			    what);
+	snprintf(name, sizeof(name), "%s", found);
+	if (save_prepare_expose(iface, args, name, NULL, &save, err) != 0)
+		return -1;
+	(void)expose_remove(iface->expose, name);
 	log_info("%s: expose %s: removed by tunctl", iface->name, name);
 	*result = json_pack("{s:s,s:s}", "interface", iface->name, "name", name);
-	return 0;
+	rc = save_commit(iface, &save, result, err);
+	config_save_clear(&save);
+	return rc;
 }
 
 static const struct {

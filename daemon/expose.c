@@ -567,7 +567,7 @@ void expose_destroy(struct expose *ex)
 
 /* ---- tunctl expose / unexpose ---- */
 
-static int check_new(const struct expose *ex, struct expose_config *e, char *why, size_t len)
+int expose_check(const struct expose *ex, struct expose_config *e, char *why, size_t len)
 {
 	const struct iface_config *cfg = ex->iface->cfg;
 	const struct peer_config *pc = iface_config_find_peer(cfg, e->peer);
@@ -606,7 +606,7 @@ static int check_new(const struct expose *ex, struct expose_config *e, char *why
 
 int expose_add(struct expose *ex, struct expose_config *e, char *why, size_t len)
 {
-	int rc = check_new(ex, e, why, len);
+	int rc = expose_check(ex, e, why, len);
 
 	if (rc != 0)
 		return rc;
@@ -618,9 +618,9 @@ int expose_add(struct expose *ex, struct expose_config *e, char *why, size_t len
 	return 0;
 }
 
-int expose_remove(struct expose *ex, const char *what, char *name, size_t len)
+const char *expose_find(const struct expose *ex, const char *what)
 {
-	struct iface_config *cfg = ex->iface->cfg;
+	const struct iface_config *cfg = ex->iface->cfg;
 	const struct expose_config *found = iface_config_find_expose(cfg, what);
 	char *end;
 	unsigned long port = strtoul(what, &end, 10);
@@ -631,10 +631,13 @@ int expose_remove(struct expose *ex, const char *what, char *name, size_t len)
 		if (ntohs(l->sa.sa_family == AF_INET ? l->in.sin_port : l->in6.sin6_port) == port)
 			found = &cfg->exposes[i];
 	}
-	if (!found)
+	return found ? found->name : NULL;
+}
+
+int expose_remove(struct expose *ex, const char *name)
+{
+	if (iface_config_drop_expose(ex->iface->cfg, name) != 0)
 		return -ENOENT;
-	snprintf(name, len, "%s", found->name);
-	iface_config_drop_expose(cfg, found->name);
 	expose_apply(ex, NULL);
 	return 0;
 }

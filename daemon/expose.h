@@ -40,17 +40,20 @@ void expose_apply(struct expose *ex, json_t *changes);
 void expose_peers_changed(struct expose *ex);
 
 /*
- * tunctl expose: put e into iface->cfg (replacing the service of that name)
- * and publish it. Checks the peer, the server address and the public port
- * first: -ENOENT (no such peer), -EINVAL, -EEXIST (the public port is asked
- * for by another service), with why; -ENOMEM.
+ * tunctl expose: whether e can be published: its peer, the server address
+ * and the public port. Sets e->peer_key. 0, or -ENOENT (no such peer),
+ * -EINVAL, -EEXIST (the public port is asked for by another service), with why.
+ */
+int expose_check(const struct expose *ex, struct expose_config *e, char *why, size_t len);
+/*
+ * Then put e into iface->cfg (replacing the service of that name) and
+ * publish it. Checks as expose_check() first; -ENOMEM.
  */
 int expose_add(struct expose *ex, struct expose_config *e, char *why, size_t len);
-/*
- * tunctl unexpose: stop publishing the service named what, or else the one
- * service of local port what. Its name goes to name. 0 or -ENOENT.
- */
-int expose_remove(struct expose *ex, const char *what, char *name, size_t len);
+/* tunctl unexpose: the name of the service named what, or else of the one of local port what. */
+const char *expose_find(const struct expose *ex, const char *what);
+/* Stop publishing the service named name. 0 or -ENOENT. */
+int expose_remove(struct expose *ex, const char *name);
 
 /* The client-side service's state for tunctl (a new reference), or NULL. */
 json_t *expose_service_json(const struct expose *ex, const char *name);

@@ -41,6 +41,13 @@ grep -q "genkey: takes no arguments" "$tmp/err" || fail "extra argument message"
 expect 2 pubkey --frobnicate
 grep -q "unknown option '--frobnicate'" "$tmp/err" || fail "unknown option message"
 expect 2 help frobnicate
+# --save belongs to the commands that change a file; elsewhere it is unknown.
+expect 2 status --save
+grep -q "status: unknown option '--save'" "$tmp/err" || fail "status --save: $(cat "$tmp/err")"
+expect 2 unexpose wg0 --save
+grep -q "unexpose: expects an interface and a service" "$tmp/err" || fail "unexpose --save: $(cat "$tmp/err")"
+expect 2 remove-peer --save --frobnicate wg0 x
+grep -q "remove-peer: unknown option '--frobnicate'" "$tmp/err" || fail "remove-peer: $(cat "$tmp/err")"
 
 # check-config: a good file, a broken one, a directory with both.
 k=$("$TUNCTL" genkey)

@@ -7,7 +7,9 @@
 # tunctl expose/unexpose live, with a PROXY v2 header carrying the user's
 # address; reload adds and removes [Expose] sections and narrows AllowExpose
 # in place, without restarting the interface; a reload that gives the
-# client's address to another peer ends its session; the client restarting and the
+# client's address to another peer ends its session; tunctl expose/unexpose
+# --save write and take away an [Expose] section (a refused one leaves the
+# file alone); the client restarting (with the saved service) and the
 # server restarting both bring the service back by themselves; a client that
 # goes away loses its port after the grace period. IPv6 too: a user over
 # IPv6, a service on ::1, a control connection over the tunnel's IPv6, and
@@ -193,12 +195,42 @@ wait_until 30 "web published after the address came back" eval "listening '$srv'
 	fail "web: $(C show tund0)"
 wait_until 10 "fetch after the address came back" fetch 8080 /hello.txt || fail "no fetch after the address came back"
 
-log "=== the client restarts: the service comes back by itself"
+log "=== tunctl expose --save writes [Expose NAME]; a refusal leaves the file as it was"
+conf=$(realpath "$dcli")/tund0.conf
+cp "$conf" "$E2E_TMP/cli.conf.before"
+C expose tund0 8000 --peer server --public-port 8086 --name saved --save >"$E2E_TMP/out" 2>"$E2E_TMP/err" ||
+	fail "expose --save: $(cat "$E2E_TMP/err")"
+grep -qx "saved to $conf" "$E2E_TMP/out" || fail "expose --save said: $(cat "$E2E_TMP/out")"
+# Appended after a blank line (the file ends in one already: no second one).
+python3 - "$E2E_TMP/cli.conf.before" "$E2E_TMP/cli.conf.saved" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+sep = "" if text.endswith("\n\n") else "\n"
+open(sys.argv[2], "w").write(text + sep + "[Expose saved]\nPeer = server\nLocalPort = 8000\nPublicPort = 8086\n")
+PY
+cmp -s "$conf" "$E2E_TMP/cli.conf.saved" || fail "the saved file: $(diff "$E2E_TMP/cli.conf.saved" "$conf")"
+[ "$(C reload)" = "no change" ] || fail "reload after expose --save changed something"
+rc=0
+C expose tund0 8000 --peer server --public-port 7001 --name nope --save >/dev/null 2>"$E2E_TMP/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "refused by server: port 7001 is not allowed" "$E2E_TMP/err" ||
+	fail "refused expose --save: exit $rc: $(cat "$E2E_TMP/err")"
+cmp -s "$conf" "$E2E_TMP/cli.conf.saved" || fail "a refused --save changed the file: $(diff "$E2E_TMP/cli.conf.saved" "$conf")"
+
+log "=== the client restarts: the services come back by themselves, the saved one too"
 tund_stop cli
 tund_start "$cli" cli "$dcli"
 tund_wait_iface "$cli" tund0 || fail "client interface"
 wait_until 30 "web published after the client restart" expose_is web active || fail "web: $(C show tund0)"
 wait_until 10 "fetch after the client restart" fetch 8080 /hello.txt || fail "no fetch after the client restart"
+wait_until 10 "the saved service after the client restart" eval 'expose_is saved active && fetch 8086 /hello.txt' ||
+	fail "saved: $(C show tund0)"
+C unexpose tund0 saved --save >"$E2E_TMP/out" || fail "unexpose --save"
+grep -qx "saved to $conf" "$E2E_TMP/out" || fail "unexpose --save said: $(cat "$E2E_TMP/out")"
+# The file as it was, but for the blank lines it ended in: they went with the last section.
+python3 -c 'import sys; t = open(sys.argv[1]).read(); open(sys.argv[2], "w").write(t.rstrip("\n") + "\n")' \
+	"$E2E_TMP/cli.conf.before" "$E2E_TMP/cli.conf.back"
+cmp -s "$conf" "$E2E_TMP/cli.conf.back" || fail "unexpose --save: $(diff "$E2E_TMP/cli.conf.back" "$conf")"
+wait_until 5 "8086 closed on the server" eval "! listening '$srv' 8086" || fail "8086 still open"
 grep -q "replaced by a new connection from the peer" "$E2E_TMP/srv.log" || fail "the old session was not replaced"
 
 log "=== the server restarts: the client publishes again by itself"
