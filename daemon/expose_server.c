@@ -609,20 +609,22 @@ static void rebind(struct expose_listener *l, json_t *changes)
 		fd = bind_public(l->ex, l->port, &bound);
 	}
 	if (fd < 0) {
-		expose_format_listen(buf, sizeof(buf), &want);
-		log_error("%s: %s: cannot listen on %s: %s", l->ex->iface->name, what, buf,
-			  strerror(-fd));
-		if (l->fd >= 0)
-			return;
-		/* The old port is closed too: the client must not go on showing it active. */
-		if (l->session) {
-			char why[ADDR_STR_LEN + 100];
+		char why[ADDR_STR_LEN + 100], old[ADDR_STR_LEN];
 
-			snprintf(why, sizeof(why), "cannot listen on %s: %s", buf, strerror(-fd));
+		snprintf(why, sizeof(why), "cannot listen on %s: %s",
+			 expose_format_listen(buf, sizeof(buf), &want), strerror(-fd));
+		log_error("%s: %s: %s", l->ex->iface->name, what, why);
+		if (l->fd >= 0) {
+			note_change(changes, true, "%s: %s: stays on %s (%s)", l->ex->iface->name,
+				    what, expose_format_listen(old, sizeof(old), &l->bound), why);
+			return;
+		}
+		/* The old port is closed too: the client must not go on showing it active. */
+		if (l->session)
 			(void)jsonline_send(l->session->conn,
 					    json_pack("{s:s,s:s,s:s,s:s}", "op", "closed", "name",
 						      l->name, "code", "failed", "message", why));
-		}
+		note_change(changes, true, "%s: %s: closed (%s)", l->ex->iface->name, what, why);
 		listener_destroy(l);
 		return;
 	}

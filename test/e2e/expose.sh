@@ -6,8 +6,10 @@
 # refused with the server's message on the client (tunctl expose exits 1);
 # tunctl expose/unexpose live, with a PROXY v2 header carrying the user's
 # address; reload adds and removes [Expose] sections and narrows AllowExpose
-# in place, without restarting the interface; a reload that gives the
-# client's address to another peer ends its session; tunctl expose/unexpose
+# in place, without restarting the interface; a new ExposeBindAddress moves
+# the public port (one the server cannot listen on leaves it where it was,
+# and the reload says why); a reload that gives the client's address to
+# another peer ends its session; tunctl expose/unexpose
 # --save write and take away an [Expose] section (a refused one leaves the
 # file alone); the client restarting (with the saved service) and the
 # server restarting both bring the service back by themselves; a client that
@@ -175,6 +177,23 @@ t0=$(date +%s.%N)
 wait_until 10 "web published again" expose_is web active || fail "web: $(C show tund0)"
 log "web published again $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}") s after the server's reload"
 [ "$(fetch 8080 /hello.txt)" = "hello through the tunnel" ] || fail "wrong content after the reload"
+
+log "=== a reload asks for an ExposeBindAddress the server does not have: the port stays where it was"
+SERVER_EXTRA="ExposeBindAddress = 198.51.100.77" expose_write_server "8000-8099, 9000"
+S reload >"$E2E_TMP/out" || fail "server reload: $(cat "$E2E_TMP/out")"
+grep -qF "public port 8080 (peer laptop, web): stays on *:8080 (cannot listen on 198.51.100.77:8080: Cannot assign requested address)" \
+	"$E2E_TMP/out" || fail "server reload: $(cat "$E2E_TMP/out")"
+[ "$(fetch 8080 /hello.txt)" = "hello through the tunnel" ] && expose_is web active ||
+	fail "web after the failed move: $(C show tund0)"
+SERVER_EXTRA="ExposeBindAddress = 198.51.100.1" expose_write_server "8000-8099, 9000"
+S reload >"$E2E_TMP/out" || fail "server reload: $(cat "$E2E_TMP/out")"
+grep -qF "public port 8080 (peer laptop, web): now on 198.51.100.1:8080" "$E2E_TMP/out" ||
+	fail "server reload: $(cat "$E2E_TMP/out")"
+[ "$(fetch 8080 /hello.txt)" = "hello through the tunnel" ] || fail "fetch on 198.51.100.1"
+! ip netns exec "$user" curl -s -g --max-time 2 "http://[2001:db8:1::1]:8080/" >/dev/null ||
+	fail "8080 still answers on the server's IPv6 address"
+expose_write_server "8000-8099, 9000"
+S reload >/dev/null || fail "server reload"
 
 log "=== a reload gives the client's address to another peer: its session ends"
 # Users' connections must not be relayed to whoever holds that address now.
