@@ -46,6 +46,16 @@ int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **
 	return 0;
 }
 
+bool daemon_close_localhost_tunnels(struct daemon *d)
+{
+	struct iface *iface;
+	bool busy = false;
+
+	list_for_each(iface, &d->ifaces, node)
+		busy = iface_close_localhost_tunnels(iface) || busy;
+	return busy;
+}
+
 void daemon_destroy(struct daemon *d)
 {
 	struct iface *iface, *tmp;

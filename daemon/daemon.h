@@ -35,6 +35,12 @@ struct daemon {
 int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **out);
 /* Take every interface down and free. NULL is a no-op. */
 void daemon_destroy(struct daemon *d);
+/*
+ * The first step of stopping: close every interface's localhost-tunnel
+ * connections (iface_close_localhost_tunnels()). True when one was open:
+ * the loop should then run a moment longer to send what that closing wrote.
+ */
+bool daemon_close_localhost_tunnels(struct daemon *d);
 
 /*
  * Load the config directory and bring up every interface that loads. Errors

@@ -565,6 +565,20 @@ void expose_destroy(struct expose *ex)
 	free(ex);
 }
 
+bool expose_busy(const struct expose *ex)
+{
+	struct expose_link *k;
+
+	if (!ex)
+		return false;
+	if (!list_empty(&ex->relays) || !list_empty(&ex->sessions))
+		return true;
+	list_for_each(k, &ex->links, node)
+		if (k->conn)
+			return true;
+	return false;
+}
+
 /* ---- tunctl expose / unexpose ---- */
 
 int expose_check(const struct expose *ex, struct expose_config *e, char *why, size_t len)

@@ -29,6 +29,8 @@ struct iface;
 int expose_create(struct iface *iface, struct expose **out);
 /* Close every connection and listener and free. NULL is a no-op. */
 void expose_destroy(struct expose *ex);
+/* Whether ex has a connection open through the tunnel: a relay, a session or a control link. */
+bool expose_busy(const struct expose *ex);
 
 /*
  * iface->cfg changed (reload, tunctl expose or unexpose): apply it in place,

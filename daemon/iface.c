@@ -449,6 +449,15 @@ static void stop_watchers(struct iface *iface)
 	ev_timer_stop(iface->loop, &iface->housekeeping);
 }
 
+bool iface_close_localhost_tunnels(struct iface *iface)
+{
+	bool busy = expose_busy(iface->expose);
+
+	expose_destroy(iface->expose);
+	iface->expose = NULL;
+	return busy;
+}
+
 /* Everything but the hooks and the netconf state; safe on a half-built iface. */
 static void teardown(struct iface *iface)
 {

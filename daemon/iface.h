@@ -116,6 +116,12 @@ int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 	      uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out);
 /* Run PreDown, undo routes, rules and DNS, close the device, run PostDown. */
 void iface_destroy(struct iface *iface);
+/*
+ * tund is stopping: close the interface's localhost-tunnel connections and
+ * listeners now, while the tunnel still carries their FINs and resets to the
+ * peers. True when a connection was open.
+ */
+bool iface_close_localhost_tunnels(struct iface *iface);
 
 /*
  * Add the peer of pc, or update the peer with the same public key in place

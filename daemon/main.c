@@ -147,17 +147,49 @@ static void raise_nofile_limit(void)
 	log_info("open files limit: %llu", (unsigned long long)rl.rlim_cur);
 }
 
-static void main_on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
-{
-	(void)revents;
-	log_info("received signal %d, shutting down", w->signum);
-	ev_break(loop, EVBREAK_ALL);
-}
+/* How long the loop runs on after a stop signal, when localhost-tunnel connections were closed. */
+#define MAIN_DRAIN_S 0.3
 
 struct main_ctx {
 	struct daemon *daemon;
 	struct service *service;
+	ev_signal sighup;
+	ev_timer drain;
+	bool stopping;
 };
+
+static void main_on_drained(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * Stop. Localhost-tunnel connections are closed first, and the loop runs a
+ * moment longer so that their FINs and resets go through the tunnel: the
+ * peers learn at once that the services and sessions are gone, instead of
+ * after 30 s without pings. A second signal stops at once.
+ */
+static void main_on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct main_ctx *ctx = w->data;
+
+	(void)revents;
+	if (ctx->stopping) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	log_info("received signal %d, shutting down", w->signum);
+	ctx->stopping = true;
+	ev_signal_stop(loop, &ctx->sighup);
+	if (!daemon_close_localhost_tunnels(ctx->daemon)) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&ctx->drain, main_on_drained, MAIN_DRAIN_S, 0.);
+	ev_timer_start(loop, &ctx->drain);
+}
 
 static void main_on_reload_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -187,8 +219,8 @@ int main(int argc, char **argv)
 	struct service service;
 	struct control_options ctl_opts;
 	struct control *ctl = NULL;
-	ev_signal sigterm, sigint, sighup;
-	struct main_ctx ctx;
+	ev_signal sigterm, sigint;
+	struct main_ctx ctx = {0};
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
@@ -226,14 +258,16 @@ int main(int argc, char **argv)
 	/* Ready once every interface that could come up is up (failures are logged). */
 	service_ready(&service, d);
 
+	ctx.daemon = d;
+	ctx.service = &service;
 	ev_signal_init(&sigterm, main_on_stop_signal, SIGTERM);
 	ev_signal_init(&sigint, main_on_stop_signal, SIGINT);
+	sigterm.data = sigint.data = &ctx;
 	ev_signal_start(loop, &sigterm);
 	ev_signal_start(loop, &sigint);
-	ctx = (struct main_ctx){d, &service};
-	ev_signal_init(&sighup, main_on_reload_signal, SIGHUP);
-	sighup.data = &ctx;
-	ev_signal_start(loop, &sighup);
+	ev_signal_init(&ctx.sighup, main_on_reload_signal, SIGHUP);
+	ctx.sighup.data = &ctx;
+	ev_signal_start(loop, &ctx.sighup);
 
 	ev_run(loop, 0);
 

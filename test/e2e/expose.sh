@@ -11,9 +11,10 @@
 # and the reload says why); a reload that gives the client's address to
 # another peer ends its session; tunctl expose/unexpose
 # --save write and take away an [Expose] section (a refused one leaves the
-# file alone); the client restarting (with the saved service) and the
-# server restarting both bring the service back by themselves; a client that
-# goes away loses its port after the grace period. IPv6 too: a user over
+# file alone); the client crashing and restarting (with the saved service)
+# and the server restarting both bring the service back by themselves; a
+# client that stops tells the server at once and loses its port after the
+# grace period. IPv6 too: a user over
 # IPv6, a service on ::1, a control connection over the tunnel's IPv6, and
 # one next to an IPv4 control connection to the same server peer.
 #
@@ -235,8 +236,11 @@ C expose tund0 8000 --peer server --public-port 7001 --name nope --save >/dev/nu
 	fail "refused expose --save: exit $rc: $(cat "$E2E_TMP/err")"
 cmp -s "$conf" "$E2E_TMP/cli.conf.saved" || fail "a refused --save changed the file: $(diff "$E2E_TMP/cli.conf.saved" "$conf")"
 
-log "=== the client restarts: the services come back by themselves, the saved one too"
-tund_stop cli
+log "=== the client crashes and restarts: the services come back by themselves, the saved one too"
+# SIGKILL: its TUN device goes with it, so no FIN reaches the server, whose
+# session must be replaced by the new connection.
+run kill -KILL "$TUND_PID_cli"
+wait "$TUND_PID_cli" 2>/dev/null || true
 tund_start "$cli" cli "$dcli"
 tund_wait_iface "$cli" tund0 || fail "client interface"
 wait_until 30 "web published after the client restart" expose_is web active || fail "web: $(C show tund0)"
@@ -260,11 +264,17 @@ wait_until 60 "listening again after the server restart" listening "$srv" 8080 |
 	fail "not published after the server restart: $(C show tund0)"
 wait_until 10 "fetch after the server restart" fetch 8080 /hello.txt || fail "no fetch after the server restart"
 
-log "=== the client goes away: the port closes after the grace period"
+log "=== the client stops: the server learns it at once, the port closes after the grace period"
+# tund closes its localhost-tunnel connections before its tunnel, so their
+# FINs reach the server: no 30 s wait for missing pings.
+eofs() { grep -c "laptop: localhost-tunnel control connection closed: closed by the peer" "$E2E_TMP/srv.log" || true; }
+eofs_before=$(eofs)
 tund_stop cli
-t0=$(date +%s)
-wait_until 60 "8080 closed after the client left" eval "! listening '$srv' 8080" || fail "8080 stays open"
-log "closed $(($(date +%s) - t0)) s after the client stopped (30 s without pings, then ExposeGracePeriod = 3)"
+t0=$(date +%s.%N)
+wait_until 2 "the server sees the client's control connection close" eval '[ "$(eofs)" -gt "$eofs_before" ]' ||
+	fail "the server did not see the client's control connection close"
+wait_until 20 "8080 closed after the client left" eval "! listening '$srv' 8080" || fail "8080 stays open"
+log "closed $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}") s after the client stopped (ExposeGracePeriod = 3)"
 grep -q "kept for 3 s for the peer to come back" "$E2E_TMP/srv.log" &&
 	grep -q "closed, the peer did not come back within the grace period" "$E2E_TMP/srv.log" ||
 	fail "no grace period in the server's log"
