@@ -6,7 +6,8 @@
 # nor the chain of sockets buffers without bound); garbage, an unknown
 # service name, an over-long line and connections from outside the tunnel
 # on the control port, while other relayed connections carry on (with
-# ip_nonlocal_bind set, so that bind() accepts any address);
+# ip_nonlocal_bind set, so that bind() accepts any address); one peer's
+# unanswered connections on the control port capped at 512 for 10 s;
 # ExposeMaxConnections refusing the connections over the limit; a server out
 # of file descriptors pausing instead of spinning. (The relay's throughput
 # beside the tunnel's is measured by test/bench/bench.sh, path "relay".)
@@ -145,6 +146,19 @@ out=$(n "$cli" python3 "$EXPOSE_TOOL" send 10.90.0.1 51821 "$(hex '{"op":"expose
 wait_until 20 "web published again" expose_is web active || fail "web: $(C show tund0)"
 wait_until 10 "downloads again" ip netns exec "$user" python3 "$EXPOSE_TOOL" burst 198.51.100.1 8080 1 \
 	/one.bin "$(sha256sum <"$www/one.bin" | cut -d' ' -f1)" || fail "no download after the session came back"
+
+log "=== one peer holds at most 512 unanswered connections on the control port, each for 10 s"
+# 600 connections from the server that never send a line: the client keeps
+# 512 and closes the rest at once, then closes those 512 after 10 s.
+n "$srv" python3 "$EXPOSE_TOOL" idle 10.90.0.2 51821 600 2 --again 10 >"$E2E_TMP/out" ||
+	fail "idle connections: $(cat "$E2E_TMP/out")"
+grep -qx "open 512 closed 88" "$E2E_TMP/out" && grep -qx "later open 0" "$E2E_TMP/out" ||
+	fail "unanswered connections: $(cat "$E2E_TMP/out")"
+tund_log_has cli "control port: refusing 10.90.0.1:[0-9]* (too many unanswered connections)" ||
+	fail "no log of the refusal"
+wait_until 10 "downloads after the idle connections" ip netns exec "$user" python3 "$EXPOSE_TOOL" burst \
+	198.51.100.1 8080 5 /one.bin "$(sha256sum <"$www/one.bin" | cut -d' ' -f1)" ||
+	fail "no download after the idle connections"
 
 log "=== ExposeMaxConnections refuses what is over the limit"
 SERVER_EXTRA="ExposeMaxConnections = 5" expose_write_server "8000-8099, 9000"

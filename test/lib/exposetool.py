@@ -21,6 +21,10 @@
   exposetool.py count HOST PORT N [--timeout S]
       Open N connections; print how many got a greeting (served) and how
       many were closed or reset without one (refused).
+  exposetool.py idle HOST PORT N WAIT [--again S] [--timeout S]
+      Open N connections and send nothing; after WAIT seconds print how many
+      the other side has left open ("open A closed B"); with --again, S
+      seconds later print "later open C".
   exposetool.py slowreader HOST PORT SECONDS
       Connect to a flooding service and read nothing for SECONDS.
   exposetool.py proxycheck HOST PORT
@@ -235,6 +239,41 @@ async def count(host, port, n, timeout):
     return 0
 
 
+async def idle(host, port, n, wait, again, timeout):
+    sem = asyncio.Semaphore(200)  # do not flood the listen queues all at once
+
+    async def one(i):
+        async with sem:
+            try:
+                return await asyncio.open_connection(host, port)
+            except OSError:
+                return None
+
+    async def is_open(c):
+        # Closed by the other side: an EOF or a reset is there to read at once.
+        try:
+            await asyncio.wait_for(c[0].read(1), 0.5)
+        except asyncio.TimeoutError:
+            return True
+        except OSError:
+            pass
+        return False
+
+    async def n_open(conns):
+        return sum(await asyncio.gather(*(is_open(c) for c in conns)))
+
+    conns = [c for c in await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout) if c]
+    await asyncio.sleep(wait)
+    still = await n_open(conns)
+    print(f"open {still} closed {n - still}", flush=True)
+    if again is not None:
+        await asyncio.sleep(again)
+        print(f"later open {await n_open(conns)}", flush=True)
+    for _, w in conns:
+        w.close()
+    return 0
+
+
 def slowreader(host, port, seconds):
     s = socket.create_connection((host, port), timeout=10)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -321,6 +360,10 @@ def main(argv):
         return asyncio.run(hold(args[1], int(args[2]), int(args[3]), timeout, ready, release))
     if cmd == "count":
         return asyncio.run(count(args[1], int(args[2]), int(args[3]), timeout))
+    if cmd == "idle":
+        again = opt(args, "--again")
+        return asyncio.run(idle(args[1], int(args[2]), int(args[3]), float(args[4]),
+                                float(again) if again else None, timeout))
     if cmd == "slowreader":
         return slowreader(args[1], int(args[2]), float(args[3]))
     if cmd == "proxycheck":
