@@ -618,12 +618,8 @@ int expose_check(const struct expose *ex, struct expose_config *e, char *why, si
 	return 0;
 }
 
-int expose_add(struct expose *ex, struct expose_config *e, char *why, size_t len)
+int expose_add(struct expose *ex, const struct expose_config *e, char *why, size_t len)
 {
-	int rc = expose_check(ex, e, why, len);
-
-	if (rc != 0)
-		return rc;
 	if (iface_config_put_expose(ex->iface->cfg, e) != 0) {
 		snprintf(why, len, "out of memory");
 		return -ENOMEM;

@@ -48,10 +48,10 @@ void expose_peers_changed(struct expose *ex);
  */
 int expose_check(const struct expose *ex, struct expose_config *e, char *why, size_t len);
 /*
- * Then put e into iface->cfg (replacing the service of that name) and
- * publish it. Checks as expose_check() first; -ENOMEM.
+ * Then put e, as expose_check() passed it, into iface->cfg (replacing the
+ * service of that name) and publish it. 0 or -ENOMEM (why set).
  */
-int expose_add(struct expose *ex, struct expose_config *e, char *why, size_t len);
+int expose_add(struct expose *ex, const struct expose_config *e, char *why, size_t len);
 /* tunctl unexpose: the name of the service named what, or else of the one of local port what. */
 const char *expose_find(const struct expose *ex, const char *what);
 /* Stop publishing the service named name. 0 or -ENOENT. */

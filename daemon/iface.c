@@ -463,8 +463,7 @@ static void teardown(struct iface *iface)
 {
 	struct peer *peer, *tmp;
 
-	expose_destroy(iface->expose);
-	iface->expose = NULL;
+	(void)iface_close_localhost_tunnels(iface);
 	stop_watchers(iface);
 	list_for_each_safe(peer, tmp, &iface->peers, node) {
 		allowedips_remove_peer(iface->allowedips, peer);
