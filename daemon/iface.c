@@ -234,11 +234,12 @@ static int rebind(struct iface *iface, uint16_t port)
 	struct udp fresh = {.fd = {-1, -1}};
 	int rc;
 
-	rc = udp_open(&fresh, port, iface->cfg->fwmark);
+	rc = udp_open(&fresh, port, iface->cfg->fwmark, iface->scratch->use_offloads);
 	if (rc != 0)
 		return rc;
 	for (int f = 0; f < 2; f++)
 		ev_io_stop(iface->loop, &iface->udp_watcher[f]);
+	iface->stats.tx_errors += udp_flush(iface->scratch);
 	udp_close(&iface->udp);
 	iface->udp = fresh;
 	start_udp_watchers(iface);
@@ -470,6 +471,8 @@ static void teardown(struct iface *iface)
 		unlink_peer(iface, peer);
 		peer_destroy(peer);
 	}
+	if (iface->scratch)
+		(void)udp_flush(iface->scratch);
 	udp_close(&iface->udp);
 	if (iface->tun_fd >= 0)
 		close(iface->tun_fd);
@@ -532,14 +535,15 @@ static int bring_up(struct iface *iface)
 	rc = netconf_run_hooks(iface->name, "PreUp", cfg->pre_up, cfg->n_pre_up);
 	if (rc != 0)
 		return rc;
-	rc = tun_open(iface->name);
+	rc = tun_open(iface->name, iface->scratch->use_offloads, &iface->tun_feat);
 	if (rc < 0) {
 		log_error("%s: cannot create TUN device: %s", iface->name, open_error(rc));
 		return rc;
 	}
 	iface->tun_fd = rc;
 	iface->ifindex = (int)if_nametoindex(iface->name);
-	rc = udp_open(&iface->udp, cfg->has_listen_port ? cfg->listen_port : 0, cfg->fwmark);
+	rc = udp_open(&iface->udp, cfg->has_listen_port ? cfg->listen_port : 0, cfg->fwmark,
+		      iface->scratch->use_offloads);
 	if (rc != 0) {
 		log_error("%s: cannot listen on UDP port %u: %s", iface->name,
 			  cfg->has_listen_port ? cfg->listen_port : 0, strerror(-rc));
@@ -555,9 +559,24 @@ static int bring_up(struct iface *iface)
 	return netconf_run_hooks(iface->name, "PostUp", cfg->post_up, cfg->n_post_up);
 }
 
+/* What the kernel granted, for the "up" line: the one place offloads are reported. */
+static const char *offload_summary(const struct iface *iface, char *buf, size_t len)
+{
+	const struct tun_features *t = &iface->tun_feat;
+	const struct udp *u = &iface->udp;
+
+	if (!t->vnet_hdr && !u->gso[0] && !u->gro[0])
+		return "none";
+	snprintf(buf, len, "tun %s%s%s, udp %s%s", t->vnet_hdr ? "vnet" : "plain",
+		 t->tso ? "+tso" : "", t->uso ? "+uso" : "", u->gso[0] ? "gso" : "no-gso",
+		 u->gro[0] ? "+gro" : "");
+	return buf;
+}
+
 int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out)
 {
+	char summary[64];
 	struct iface *iface;
 	struct peer *peer;
 	double now_s;
@@ -581,9 +600,10 @@ int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *
 	list_for_each(peer, &iface->peers, node)
 		if (peer->persistent_keepalive_s)
 			timers_persistent_keepalive_changed(peer, now_s);
-	udp_flush(&iface->udp, scratch);
-	log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u", iface->name,
-		 iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s", iface->mtu);
+	iface->stats.tx_errors += udp_flush(scratch);
+	log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u, offloads: %s", iface->name,
+		 iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s", iface->mtu,
+		 offload_summary(iface, summary, sizeof(summary)));
 	*out = iface;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "list.h"
 #include "log.h"
 #include "noise.h"
+#include "tun.h"
 #include "udp.h"
 
 struct allowedips;
@@ -49,6 +50,7 @@ struct iface_stats {
 	uint64_t tx_no_endpoint;   /* the peer has no known endpoint */
 	uint64_t tx_staged_dropped; /* staged queue overflow, or gave up the handshake */
 	uint64_t tx_errors;        /* the socket refused the datagram */
+	uint64_t tx_bad_offload;   /* a TUN super-packet offload.c could not cut */
 	uint64_t tun_errors;       /* the TUN device refused a packet */
 };
 
@@ -83,6 +85,7 @@ struct iface {
 	uint64_t *next_peer_id;    /* borrowed: the daemon's counter */
 
 	int tun_fd;
+	struct tun_features tun_feat; /* offloads the device was opened with */
 	ev_io tun_watcher;
 	struct udp udp;
 	ev_io udp_watcher[2]; /* IPv4, IPv6 */

@@ -16,6 +16,7 @@
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "udp.h"
 #include "log.h"
 #include "noise.h"
 #include "service.h"
@@ -29,7 +30,10 @@ struct options {
 	const char *control_group;
 	bool foreground;
 	enum log_level level;
+	bool no_offload;
 };
+
+#define OPT_NO_OFFLOAD 256
 
 static void usage(FILE *out)
 {
@@ -44,6 +48,7 @@ static void usage(FILE *out)
 		"                              control socket (default %s)\n"
 		"  -f, --foreground            stay attached and log to stderr\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
+		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  print this help and exit\n",
 		DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP);
@@ -57,6 +62,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"control-group", required_argument, NULL, 'g'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -64,7 +70,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP,
-			      false, LOG_LEVEL_INFO};
+			      false, LOG_LEVEL_INFO, false};
 	while ((c = getopt_long(argc, argv, "c:s:g:fl:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -78,6 +84,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			o->foreground = true;
+			break;
+		case OPT_NO_OFFLOAD:
+			o->no_offload = true;
 			break;
 		case 'l':
 			if (log_level_parse(optarg, &o->level) != 0) {
@@ -246,6 +255,7 @@ int main(int argc, char **argv)
 		log_error("cannot start: %s", strerror(-rc));
 		return 1;
 	}
+	d->scratch->use_offloads = !opts.no_offload;
 	log_info("tund %s starting, configuration from %s", TUND_VERSION, opts.config_dir);
 	service_init(&service, loop);
 	/* The socket first: a second tund on the same socket stops here, before any interface. */

@@ -79,8 +79,9 @@ static void on_resolved(void *ctx, int rc, const union sockaddr_inet *sa)
 	use_configured_endpoint(peer, sa);
 	peer_log(LOG_LEVEL_DEBUG, peer, "endpoint %s resolved to %s", peer->endpoint_host,
 		 sockaddr_format(buf, sizeof(buf), sa));
-	/* Packets that waited for an address. */
+	/* Packets that waited for an address, sent now by this interface's socket. */
 	send_staged_packets(peer, clock_now_s());
+	peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
 }
 
 /*
@@ -196,6 +197,9 @@ void peer_destroy(struct peer *peer)
 	if (!peer)
 		return;
 	resolve_cancel(peer->resolving);
+	/* The send queue may hold this peer's datagrams: send them while it exists. */
+	if (peer->iface && peer->iface->scratch)
+		peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
 	timers_stop(peer);
 	peer_purge_staged(peer);
 	noise_keypairs_clear(&peer->keypairs);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "allowedips.h"
+#include "offload.h"
 #include "clock.h"
 #include "iface.h"
 #include "peer.h"
@@ -202,6 +203,53 @@ static size_t inner_packet_len(const uint8_t *pkt, size_t plain_len, sa_family_t
 	return 0;
 }
 
+void receive_flush(struct scratch *s)
+{
+	struct iface *iface = s->gro_iface;
+	size_t n;
+
+	if (!iface)
+		return;
+	n = offload_gro_finish(&s->gro);
+	if (n && tun_write(iface->tun_fd, s->gro.buf, n) != 0)
+		iface->stats.tun_errors++;
+	offload_gro_reset(&s->gro);
+	s->gro_iface = NULL;
+	s->gro_owner = NULL;
+}
+
+/*
+ * Hand a decrypted packet to the TUN device. With a virtio-net header it
+ * goes through the coalescer, which glues consecutive segments of one flow
+ * from one keypair of one interface into a super-packet written at the
+ * flush; never across peers, keys or flows, and always in order.
+ */
+static void deliver(struct iface *iface, const struct noise_keypair *kp, const uint8_t *pkt,
+		    size_t len)
+{
+	struct scratch *s = iface->scratch;
+
+	if (!iface->tun_feat.vnet_hdr) {
+		if (tun_write(iface->tun_fd, pkt, len) != 0)
+			iface->stats.tun_errors++;
+		return;
+	}
+	if (s->gro_iface && (s->gro_iface != iface || s->gro_owner != kp))
+		receive_flush(s);
+	if (!s->gro_iface) {
+		s->gro.allow_udp = iface->tun_feat.uso;
+		s->gro_iface = iface;
+		s->gro_owner = kp;
+	}
+	if (offload_gro_add(&s->gro, pkt, len))
+		return;
+	receive_flush(s);
+	s->gro.allow_udp = iface->tun_feat.uso;
+	s->gro_iface = iface;
+	s->gro_owner = kp;
+	(void)offload_gro_add(&s->gro, pkt, len);
+}
+
 static void receive_data(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
 			 double now_s)
 {
@@ -275,8 +323,7 @@ static void receive_data(struct iface *iface, uint8_t *data, size_t len, struct 
 				 iface->name, (unsigned long long)peer->id);
 		return;
 	}
-	if (tun_write(iface->tun_fd, plain, ip_len) != 0)
-		iface->stats.tun_errors++;
+	deliver(iface, kp, plain, ip_len);
 }
 
 void receive_packet(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
@@ -316,15 +363,21 @@ void receive_on_udp_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 		for (int i = 0; i < n; i++) {
 			struct msghdr *mh = &s->in.msgs[i].msg_hdr;
+			uint8_t *data = s->in.bufs[i] + PKT_HEADROOM;
+			size_t len = s->in.msgs[i].msg_len;
+			size_t seg = s->in.gso[i] ? s->in.gso[i] : len;
 
 			if (mh->msg_flags & MSG_TRUNC) {
 				iface->stats.rx_malformed++;
 				continue;
 			}
-			receive_packet(iface, s->in.bufs[i] + PKT_HEADROOM, s->in.msgs[i].msg_len,
-				       &from[i], now_s);
+			/* UDP_GRO: datagrams of seg bytes back to back, the last maybe shorter. */
+			for (size_t off = 0; off < len; off += seg)
+				receive_packet(iface, data + off, len - off < seg ? len - off : seg,
+					       &from[i], now_s);
 		}
-		iface->stats.tx_errors += udp_flush(&iface->udp, s);
+		receive_flush(s);
+		iface->stats.tx_errors += udp_flush(s);
 		if (n < BATCH_SIZE)
 			break;
 	}

@@ -1,27 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
  * The sending direction (the driver's send.c): packets read from the TUN
- * device in batches are routed by destination through the allowed-IPs
- * table, padded, encrypted in place under the peer's current keypair and
- * queued for one sendmmsg per batch. A peer without a usable session gets
+ * device in batches (super-packets cut into MTU-sized ones by offload.c)
+ * are routed by destination through the allowed-IPs table, padded,
+ * encrypted in place under the peer's current keypair and queued; udp.c
+ * sends each run of equal-size datagrams to one endpoint as one GSO send. A peer without a usable session gets
  * its packets staged and a handshake started. Also the handshake, cookie
  * and keepalive messages.
  */
 #include "send.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allowedips.h"
+#include "offload.h"
 #include "clock.h"
 #include "iface.h"
 #include "peer.h"
 #include "tun.h"
 #include "udp.h"
 
-/* Rounds of BATCH_SIZE reads per callback before other watchers get a turn. */
-#define TUN_ROUNDS 4
+/* Reads per callback before other watchers get a turn. */
+#define TUN_READS (4 * BATCH_SIZE)
 
 void send_handshake_initiation(struct peer *peer, bool is_retry, double now_s)
 {
@@ -234,30 +237,88 @@ static void send_one_from_tun(struct iface *iface, uint8_t *payload, size_t len,
 	send_staged_packets(peer, now_s);
 }
 
+/* Send what is queued; every read buffer and the whole arena are free again. */
+static void flush_all(struct iface *iface, struct scratch *s, int *buf)
+{
+	iface->stats.tx_errors += udp_flush(s);
+	s->segs.n = 0;
+	s->segs.used = 0;
+	*buf = 0;
+}
+
+/*
+ * Room for one more TUN read: a read buffer, queue entries and arena bytes
+ * for the largest super-packet. When short, send first.
+ */
+static void make_room(struct iface *iface, struct scratch *s, int *buf)
+{
+	if (*buf >= BATCH_SIZE || udp_out_room(s) < UDP_OUT_MAX / 2 ||
+	    s->segs.cap - s->segs.used < s->segs.cap / 2)
+		flush_all(iface, s, buf);
+}
+
+/*
+ * One read from the TUN device into buffer *buf; its packets are encrypted
+ * and queued. False when the device has nothing more.
+ */
+static bool read_one(struct iface *iface, struct scratch *s, int *buf, double now_s)
+{
+	size_t hdr = iface->tun_feat.vnet_hdr ? OFFLOAD_VNET_HDR_LEN : 0;
+	uint8_t *pkt = s->tun_bufs[*buf] + PKT_HEADROOM;
+	struct virtio_net_hdr vh;
+	unsigned int first;
+	ssize_t n;
+	int rc;
+
+	n = tun_read(iface->tun_fd, pkt - hdr, PKT_MAX_PAYLOAD + hdr);
+	if (n <= (ssize_t)hdr)
+		return n > 0; /* a header alone: nothing to send, but read on */
+	if (!hdr) {
+		send_one_from_tun(iface, pkt, (size_t)n, now_s);
+		(*buf)++;
+		return true;
+	}
+	memcpy(&vh, pkt - hdr, sizeof(vh));
+	first = s->segs.n;
+	rc = offload_split(&vh, pkt, (size_t)n - hdr, &s->segs);
+	if (rc == -ENOSPC && s->segs.n) {
+		/*
+		 * Only super-packets take arena room, and this one is not
+		 * referenced by the queue: send the rest and cut it again.
+		 */
+		flush_all(iface, s, buf);
+		first = 0;
+		rc = offload_split(&vh, pkt, (size_t)n - hdr, &s->segs);
+	}
+	if (rc < 0) {
+		iface->stats.tx_bad_offload++;
+		return true;
+	}
+	if (rc == 0) {
+		send_one_from_tun(iface, pkt, (size_t)n - hdr, now_s);
+		(*buf)++;
+		return true;
+	}
+	for (unsigned int i = first; i < s->segs.n; i++)
+		send_one_from_tun(iface, s->segs.pkt[i], s->segs.len[i], now_s);
+	return true;
+}
+
 void send_on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct iface *iface = w->data;
 	struct scratch *s = iface->scratch;
 	double now_s = clock_now_s();
-	ssize_t lens[BATCH_SIZE];
+	int buf = 0;
 
 	(void)loop;
 	(void)revents;
-	for (int round = 0; round < TUN_ROUNDS; round++) {
-		int n = 0;
-
-		while (n < BATCH_SIZE) {
-			lens[n] = tun_read(iface->tun_fd, s->tun_bufs[n] + PKT_HEADROOM,
-					   PKT_MAX_PAYLOAD);
-			if (lens[n] <= 0)
-				break;
-			n++;
-		}
-		for (int i = 0; i < n; i++)
-			send_one_from_tun(iface, s->tun_bufs[i] + PKT_HEADROOM, (size_t)lens[i],
-					  now_s);
-		iface->stats.tx_errors += udp_flush(&iface->udp, s);
-		if (n < BATCH_SIZE)
+	/* Whatever another path queued goes first, by its own sockets. */
+	flush_all(iface, s, &buf);
+	for (int reads = 0; reads < TUN_READS; reads++) {
+		make_room(iface, s, &buf);
+		if (!read_one(iface, s, &buf, now_s))
 			break;
 	}
+	iface->stats.tx_errors += udp_flush(s);
 }

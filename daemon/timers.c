@@ -154,7 +154,7 @@ static void timers_on_expire(struct ev_loop *loop, ev_timer *w, int revents)
 		t->persistent_keepalive = 0;
 		expired_persistent_keepalive(peer, now_s);
 	}
-	udp_flush(&peer->iface->udp, peer->iface->scratch);
+	peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
 	rearm(peer, now_s);
 }
 
@@ -248,7 +248,10 @@ void timers_persistent_keepalive_changed(struct peer *peer, double now_s)
 		return;
 	}
 	/* Like `wg set ... persistent-keepalive`: send one now, then keep the interval. */
-	if (peer->has_endpoint)
+	if (peer->has_endpoint) {
 		send_keepalive(peer, now_s);
+		/* Called from reload and the control socket: send now, not at some later flush. */
+		peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
+	}
 	timers_any_authenticated_packet_traversal(peer, now_s);
 }

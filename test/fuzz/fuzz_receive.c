@@ -193,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	}
 	receive_packet(iface, buf + PKT_HEADROOM, len, &from, now_s);
-	udp_flush(&iface->udp, iface->scratch);
+	receive_flush(iface->scratch);
+	udp_flush(iface->scratch);
 	return 0;
 }
