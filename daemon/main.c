@@ -11,16 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
-#include "udp.h"
 #include "log.h"
 #include "noise.h"
 #include "service.h"
 #include "timers.h"
+#include "udp.h"
+#include "workers.h"
 
 #define DEFAULT_CONFIG_DIR     "/etc/tund"
 
@@ -31,6 +33,7 @@ struct options {
 	bool foreground;
 	enum log_level level;
 	bool no_offload;
+	unsigned int threads; /* 0: one per CPU */
 };
 
 #define OPT_NO_OFFLOAD 256
@@ -49,6 +52,8 @@ static void usage(FILE *out)
 		"  -f, --foreground            stay attached and log to stderr\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
 		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
+		"  -t, --threads N             threads that encrypt and decrypt, the event\n"
+		"                              loop's included (default one per CPU)\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  print this help and exit\n",
 		DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP);
@@ -63,6 +68,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+		{"threads", required_argument, NULL, 't'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -70,8 +76,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP,
-			      false, LOG_LEVEL_INFO, false};
-	while ((c = getopt_long(argc, argv, "c:s:g:fl:Vh", longopts, NULL)) != -1) {
+			      false, LOG_LEVEL_INFO, false, 0};
+	while ((c = getopt_long(argc, argv, "c:s:g:fl:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_dir = optarg;
@@ -88,6 +94,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
 			break;
+		case 't': {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > CRYPTO_MAX_LANES) {
+				fprintf(stderr, "tund: --threads: \"%s\": expected a number from 1 to %d\n",
+					optarg, CRYPTO_MAX_LANES);
+				return 2;
+			}
+			o->threads = (unsigned int)n;
+			break;
+		}
 		case 'l':
 			if (log_level_parse(optarg, &o->level) != 0) {
 				fprintf(stderr, "tund: --log-level: \"%s\": expected error, warn, info or debug\n",
@@ -112,6 +132,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return 2;
 	}
 	return 0;
+}
+
+/*
+ * The crypto threads, before any keypair exists (each keypair gets one
+ * cipher context per thread). n 0: one per online CPU.
+ */
+static int start_workers(struct scratch *s, unsigned int n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc;
+
+	if (!n)
+		n = cpus < 1 ? 1 : cpus > CRYPTO_MAX_LANES ? CRYPTO_MAX_LANES : (unsigned int)cpus;
+	rc = crypto_set_lanes(n);
+	if (rc == 0)
+		rc = workers_create(n, &s->workers);
+	if (rc == 0)
+		log_info("%u crypto thread%s", n, n == 1 ? "" : "s");
+	return rc;
 }
 
 /* Test-only knobs from the environment; loud, so nobody runs with them by accident. */
@@ -251,8 +290,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = daemon_create(loop, opts.config_dir, &d);
+	if (rc == 0)
+		rc = start_workers(d->scratch, opts.threads);
 	if (rc != 0) {
 		log_error("cannot start: %s", strerror(-rc));
+		daemon_destroy(d);
 		return 1;
 	}
 	d->scratch->use_offloads = !opts.no_offload;

@@ -98,26 +98,26 @@ static void keep_key_fresh(struct peer *peer, double now_s)
 }
 
 /*
- * Turn the IP packet of len bytes at payload (with PKT_HEADROOM before and
- * PKT_TAILROOM after it) into a data message in place. Returns the message
- * start; *msg_len gets its length.
+ * Frame the IP packet of len bytes at payload (with PKT_HEADROOM before and
+ * PKT_TAILROOM after it) as a data message in place: header and padding,
+ * ready to be sealed. Returns the message start; *padded gets the length to
+ * seal, *msg_len the message's.
  */
-static uint8_t *encrypt_in_place(struct noise_keypair *kp, uint64_t counter, uint8_t *payload,
-				 size_t len, uint32_t mtu, size_t *msg_len)
+static uint8_t *frame_in_place(struct noise_keypair *kp, uint64_t counter, uint8_t *payload,
+			       size_t len, uint32_t mtu, size_t *padded, size_t *msg_len)
 {
 	struct message_data *hdr = (struct message_data *)(payload - sizeof(struct message_data));
-	size_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
+	size_t p = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
 
 	/* Section 5.4.6: pad to 16, but never past the MTU (keepalives stay empty). */
-	if (mtu && len <= mtu && padded > mtu)
-		padded = mtu;
-	memset(payload + len, 0, padded - len);
+	if (mtu && len <= mtu && p > mtu)
+		p = mtu;
+	memset(payload + len, 0, p - len);
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->key_idx = htole32(kp->remote_index);
 	hdr->counter = htole64(counter);
-	if (!aead_ctx_seal(kp->sending.ctx, counter, payload, payload, padded))
-		return NULL;
-	*msg_len = message_data_len(padded);
+	*padded = p;
+	*msg_len = message_data_len(p);
 	return (uint8_t *)hdr;
 }
 
@@ -136,20 +136,36 @@ static struct noise_keypair *usable_keypair(struct peer *peer, unsigned int n, d
 	return kp;
 }
 
-/* Encrypt one packet (in its buffer) and queue it; owned is freed after the send. */
+/*
+ * Encrypt one packet (in its buffer) and queue it; owned is freed after the
+ * send. With defer, the flush seals it together with the rest of the batch
+ * on every core (only for the TUN path: see udp_queue_unsealed()).
+ */
 static bool encrypt_and_queue(struct peer *peer, struct noise_keypair *kp, uint8_t *payload,
-			      size_t len, void *owned, double now_s)
+			      size_t len, void *owned, bool defer, double now_s)
 {
 	struct iface *iface = peer->iface;
+	uint64_t counter = kp->sending_counter++;
+	size_t msg_len, padded;
 	uint8_t *msg;
-	size_t msg_len;
 
-	msg = encrypt_in_place(kp, kp->sending_counter++, payload, len, iface->mtu, &msg_len);
-	if (!msg) {
-		free(owned);
-		return false;
+	msg = frame_in_place(kp, counter, payload, len, iface->mtu, &padded, &msg_len);
+	if (defer && !owned) {
+		struct crypt_task t = {.ctx = kp->sending.ctx,
+				       .counter = counter,
+				       .data = payload,
+				       .len = padded,
+				       .is_seal = true};
+
+		udp_queue_unsealed(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len,
+				   &t);
+	} else {
+		if (!aead_ctx_seal(kp->sending.ctx, 0, counter, payload, payload, padded)) {
+			free(owned);
+			return false;
+		}
+		udp_queue(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len, owned);
 	}
-	udp_queue(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len, owned);
 	peer->tx_bytes += msg_len;
 	timers_any_authenticated_packet_traversal(peer, now_s);
 	timers_any_authenticated_packet_sent(peer, now_s);
@@ -175,7 +191,7 @@ void send_staged_packets(struct peer *peer, double now_s)
 		if (!peer->staged.head)
 			peer->staged.tail = NULL;
 		peer->staged.count--;
-		encrypt_and_queue(peer, kp, p->buf + PKT_HEADROOM, p->len, p, now_s);
+		encrypt_and_queue(peer, kp, p->buf + PKT_HEADROOM, p->len, p, false, now_s);
 	}
 	keep_key_fresh(peer, now_s);
 }
@@ -229,7 +245,7 @@ static void send_one_from_tun(struct iface *iface, uint8_t *payload, size_t len,
 	}
 	/* Fast path: a session and nothing queued ahead of this packet. */
 	if (!peer->staged.count && (kp = usable_keypair(peer, 1, now_s))) {
-		if (encrypt_and_queue(peer, kp, payload, len, NULL, now_s))
+		if (encrypt_and_queue(peer, kp, payload, len, NULL, true, now_s))
 			keep_key_fresh(peer, now_s);
 		return;
 	}

@@ -77,6 +77,8 @@ void scratch_destroy(struct scratch *s)
 		free(s->out.owned[i]);
 	free(s->segs.arena);
 	free(s->gro.buf);
+	free(s->rx);
+	workers_destroy(s->workers);
 	free(s);
 }
 
@@ -268,6 +270,53 @@ void udp_queue(struct udp *u, struct scratch *s, struct peer *peer, const struct
 	out->owned[i] = owned;
 }
 
+void udp_queue_unsealed(struct udp *u, struct scratch *s, struct peer *peer,
+			const struct endpoint *ep, uint8_t *data, size_t len,
+			const struct crypt_task *task)
+{
+	struct udp_out *out = &s->out;
+
+	if (u->fd[family_slot(ep->addr.sa.sa_family)] < 0)
+		return;
+	if (out->n == UDP_OUT_MAX)
+		udp_flush(s);
+	out->seal[out->n_seal] = *task;
+	out->seal_at[out->n_seal++] = out->n;
+	udp_queue(u, s, peer, ep, data, len, NULL);
+}
+
+/* Seal what waits to be sealed; an entry that fails is taken out of the queue. */
+static unsigned int seal_pending(struct scratch *s)
+{
+	struct udp_out *out = &s->out;
+	unsigned int failed = 0, j = 0;
+
+	if (!out->n_seal)
+		return 0;
+	workers_run(s->workers, out->seal, out->n_seal);
+	for (unsigned int k = 0; k < out->n_seal; k++)
+		if (!out->seal[k].ok) {
+			out->iov[out->seal_at[k]].iov_len = 0;
+			failed++;
+		}
+	out->n_seal = 0;
+	if (!failed)
+		return 0;
+	for (unsigned int i = 0; i < out->n; i++) {
+		if (!out->iov[i].iov_len) {
+			free(out->owned[i]);
+			continue;
+		}
+		out->iov[j] = out->iov[i];
+		out->u[j] = out->u[i];
+		out->peer[j] = out->peer[i];
+		out->ep[j] = out->ep[i];
+		out->owned[j++] = out->owned[i];
+	}
+	out->n = j;
+	return failed;
+}
+
 static bool same_route(const struct udp_out *out, unsigned int a, unsigned int b)
 {
 	const struct endpoint *x = &out->ep[a], *y = &out->ep[b];
@@ -399,9 +448,10 @@ unsigned int udp_flush(struct scratch *s)
 	struct udp_out *out = &s->out;
 	unsigned int dropped;
 
+	dropped = seal_pending(s);
 	if (!out->n)
-		return 0;
-	dropped = send_messages(out, build_messages(out, 0, true));
+		return dropped;
+	dropped += send_messages(out, build_messages(out, 0, true));
 	for (unsigned int i = 0; i < out->n; i++) {
 		free(out->owned[i]);
 		out->owned[i] = NULL;

@@ -18,8 +18,10 @@
 
 #include "offload.h"
 #include "pkt.h"
+#include "workers.h"
 
 struct peer;
+struct rx_batch;
 
 /* pktinfo of either family, then the UDP_SEGMENT or UDP_GRO size. */
 #define UDP_CMSG_SPACE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
@@ -52,6 +54,10 @@ struct udp_out {
 	struct peer *peer[UDP_OUT_MAX];
 	struct endpoint ep[UDP_OUT_MAX];
 	void *owned[UDP_OUT_MAX]; /* freed after the send */
+	/* Entries still to be sealed, run by the flush on every core (workers.h). */
+	struct crypt_task seal[UDP_OUT_MAX];
+	unsigned int seal_at[UDP_OUT_MAX]; /* seal[k] belongs to entry seal_at[k] */
+	unsigned int n_seal;
 	/* Built by the flush: one message per run of datagrams. */
 	struct mmsghdr msgs[UDP_OUT_MAX];
 	unsigned int first[UDP_OUT_MAX]; /* msgs[k] starts at entry first[k] */
@@ -87,6 +93,8 @@ struct scratch {
 	struct iface *gro_iface;
 	struct udp_in in;
 	struct udp_out out;
+	struct rx_batch *rx;           /* receive.c's decryption batch */
+	struct workers *workers;       /* crypto threads (NULL: all on the loop's thread); owned */
 	bool use_offloads;             /* false: --no-offload, plain TUN and UDP */
 };
 
@@ -117,6 +125,15 @@ int udp_set_fwmark(struct udp *u, uint32_t fwmark);
  */
 void udp_queue(struct udp *u, struct scratch *s, struct peer *peer, const struct endpoint *ep,
 	       uint8_t *data, size_t len, void *owned);
+/*
+ * The same for a data message whose payload is not sealed yet: the flush
+ * seals it (task's ctx, counter, data, len) before sending, on all cores.
+ * The keypair behind ctx must live until that flush: only the TUN path,
+ * which frees no keypair before its own flush, queues these.
+ */
+void udp_queue_unsealed(struct udp *u, struct scratch *s, struct peer *peer,
+			const struct endpoint *ep, uint8_t *data, size_t len,
+			const struct crypt_task *task);
 /*
  * Send everything queued, by whichever interface it was queued for. Returns
  * the number of datagrams the kernel refused.
