@@ -32,23 +32,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define OPT_CONSISTENT 1
 #define OPT_IP_LEN     2
-#define OPT_UDP        4
+#define OPT_UDP	       4
 #define OPT_SMALL      8
 
 #define ARENA_CAP  (256 * 1024)
 #define SMALL_CAP  4096
-#define GUARD      64
+#define GUARD	   64
 #define MAX_SEGS   1024
 #define HEADROOM   16
 #define TAILROOM   32
-#define PKT_MAX    65535
-#define GRO_CAP    (OFFLOAD_VNET_HDR_LEN + PKT_MAX)
+#define PKT_MAX	   65535
+#define GRO_CAP	   (OFFLOAD_VNET_HDR_LEN + PKT_MAX)
 #define GUARD_BYTE 0x5a
 
-#define check(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
+#define check(cond)              \
+	do {                     \
+		if (!(cond))     \
+			abort(); \
 	} while (0)
 
 struct arena {
@@ -226,9 +226,9 @@ static void check_glued(const uint8_t *out, size_t len, unsigned from, unsigned 
 	check(vh.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && vh.csum_start == ip_len);
 	check(vh.csum_offset == (proto == IPPROTO_TCP ? 16 : 6) && vh.hdr_len == hdr_len);
 	check(vh.gso_size > 0 && len - hdr_len > vh.gso_size && len <= PKT_MAX);
-	check(vh.gso_type == (proto == IPPROTO_UDP	 ? VIRTIO_NET_HDR_GSO_UDP_L4
-			      : ip[0] >> 4 == 6 ? VIRTIO_NET_HDR_GSO_TCPV6
-						 : VIRTIO_NET_HDR_GSO_TCPV4));
+	check(vh.gso_type == (proto == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4
+			      : ip[0] >> 4 == 6	   ? VIRTIO_NET_HDR_GSO_TCPV6
+						   : VIRTIO_NET_HDR_GSO_TCPV4));
 	memcpy(copy, ip, len);
 	rc = offload_split(&vh, copy, len, &B->segs);
 	check(rc == (int)count);
