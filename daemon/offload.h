@@ -80,7 +80,8 @@ int offload_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len,
  * The coalescer: one super-packet under construction in a caller buffer of
  * cap bytes (OFFLOAD_VNET_HDR_LEN + 65535 is enough for anything). The
  * virtio-net header is written at buf[0] by offload_gro_finish(); the IP
- * packet starts at buf + OFFLOAD_VNET_HDR_LEN.
+ * packet starts at buf + OFFLOAD_VNET_HDR_LEN. Set buf, cap and allow_udp,
+ * then offload_gro_reset() (or zero the rest) before the first add.
  */
 struct offload_gro {
 	uint8_t *buf;
@@ -92,7 +93,7 @@ struct offload_gro {
 	uint16_t seg_payload; /* payload bytes of the first segment = gso_size */
 	uint8_t proto; /* IPPROTO_TCP/UDP of the flow, 0 = cannot grow */
 	uint8_t ip_hdr_len, l4_hdr_len;
-	bool closed; /* a short or PSH/FIN segment ended the flow */
+	bool closed; /* a short or PSH segment ended the flow (FIN is never glued) */
 	uint32_t next_seq; /* TCP: the sequence number the next segment must carry */
 };
 
@@ -121,7 +122,7 @@ bool offload_gro_add(struct offload_gro *g, const uint8_t *pkt, size_t len);
  * gso_size, NEEDS_CSUM, csum_start/offset and the pseudo-header sum in the
  * checksum field for a glued one, and fix the IP header (length, IPv4
  * header checksum). Returns the bytes to write from g->buf, or 0 when g is
- * empty.
+ * empty. g keeps its packet until offload_gro_reset().
  */
 size_t offload_gro_finish(struct offload_gro *g);
 void offload_gro_reset(struct offload_gro *g);
