@@ -34,7 +34,7 @@ int __wrap_crypto_random(void *buf, size_t len)
 
 struct fixture {
 	struct cookie_checker checker; /* ours */
-	struct cookie theirs;          /* the sender's MAC state for messages to us */
+	struct cookie theirs; /* the sender's MAC state for messages to us */
 	union sockaddr_inet src;
 	struct message_handshake_initiation msg;
 };
