@@ -144,7 +144,9 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 			return 0;
 		}
 	}
-	np = realloc(cfg->peers, (cfg->n_peers + 1) * sizeof(*np));
+	/* Peers hold preshared keys: the old array is wiped, not just freed. */
+	np = crypto_realloc_wiped(cfg->peers, cfg->n_peers * sizeof(*np),
+				  (cfg->n_peers + 1) * sizeof(*np));
 	if (!np) {
 		peer_config_clear(&copy);
 		return -ENOMEM;
@@ -163,6 +165,8 @@ int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KE
 		memmove(&cfg->peers[i], &cfg->peers[i + 1],
 			(cfg->n_peers - i - 1) * sizeof(*cfg->peers));
 		cfg->n_peers--;
+		/* The last entry moved down; its old place still holds its preshared key. */
+		crypto_wipe(&cfg->peers[cfg->n_peers], sizeof(*cfg->peers));
 		return 0;
 	}
 	return -ENOENT;

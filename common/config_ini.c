@@ -858,9 +858,13 @@ static void start_section(struct loader *l, const char *name)
 		struct peer_config *peers;
 		unsigned int *lines;
 
-		peers = grow(l, l->cfg->peers, l->cfg->n_peers, sizeof(*peers));
+		/* Peers hold preshared keys: the old array is wiped, not just freed. */
+		peers = crypto_realloc_wiped(l->cfg->peers, l->cfg->n_peers * sizeof(*peers),
+					     (l->cfg->n_peers + 1) * sizeof(*peers));
 		if (peers)
 			l->cfg->peers = peers;
+		else
+			l->oom = true;
 		lines = grow(l, l->peer_key_line, l->cfg->n_peers, sizeof(*lines));
 		if (lines)
 			l->peer_key_line = lines;
