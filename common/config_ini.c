@@ -893,13 +893,12 @@ static void start_section(struct loader *l, const char *name)
 		struct peer_config *peers;
 		unsigned int *lines;
 
-		/* Peers hold preshared keys: the old array is wiped, not just freed. */
-		peers = crypto_realloc_wiped(l->cfg->peers, l->cfg->n_peers * sizeof(*peers),
-					     (l->cfg->n_peers + 1) * sizeof(*peers));
-		if (peers)
-			l->cfg->peers = peers;
-		else
+		if (iface_config_reserve_peer(l->cfg) == 0) {
+			peers = l->cfg->peers;
+		} else {
+			peers = NULL;
 			l->oom = true;
+		}
 		lines = grow(l, l->peer_key_line, l->cfg->n_peers, sizeof(*lines));
 		if (lines)
 			l->peer_key_line = lines;

@@ -101,25 +101,35 @@ static void keypair_b64(char priv_b64[KEY_BASE64_LEN + 1], char pub_b64[KEY_BASE
 	crypto_wipe(priv, sizeof(priv));
 }
 
+/*
+ * X (with a preshared key) and 15 more peers: the peers array grows while
+ * the file loads and again when add-peer makes a 17th, each time with X's
+ * key in the array it leaves.
+ */
 static struct iface_config *make_config(struct bench *b)
 {
 	char me[KEY_BASE64_LEN + 1], me_pub[KEY_BASE64_LEN + 1], other[KEY_BASE64_LEN + 1];
-	char text[1024];
+	char text[4096];
 	struct diag_list diags = {0};
 	struct iface_config *cfg = NULL;
 	int len;
 
 	keypair_b64(me, me_pub);
-	keypair_b64(NULL, other);
 	len = snprintf(text, sizeof(text),
 		       "[Interface]\nPrivateKey = %s\n"
-		       "[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = 10.0.0.2/32\n"
-		       "[Peer]\nPublicKey = %s\nAllowedIPs = 10.0.0.9/32\n",
-		       me, b->x_b64, psk_b64[PSK_FILE], other);
+		       "[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = 10.0.0.2/32\n",
+		       me, b->x_b64, psk_b64[PSK_FILE]);
+	for (int i = 0; i < 15; i++) {
+		keypair_b64(NULL, other);
+		len += snprintf(text + len, sizeof(text) - (size_t)len,
+				"[Peer]\nPublicKey = %s\nAllowedIPs = 10.0.1.%d/32\n", other, i);
+	}
+	assert_true((size_t)len < sizeof(text));
 	/* Loading a file with a preshared key leaves none behind either. */
 	watching = true;
 	assert_int_equal(config_load_string("ct0.conf", text, (size_t)len, &cfg, &diags), 0);
 	watching = false;
+	assert_int_equal(cfg->n_peers, 16);
 	diag_list_clear(&diags);
 	crypto_wipe(text, sizeof(text));
 	return cfg;
