@@ -10,6 +10,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,6 +69,20 @@ int crypto_random(void *buf, size_t len)
 void crypto_wipe(void *p, size_t len)
 {
 	OPENSSL_cleanse(p, len);
+}
+
+void *crypto_realloc_wiped(void *p, size_t old_len, size_t new_len)
+{
+	void *q = malloc(new_len ? new_len : 1);
+
+	if (!q)
+		return NULL;
+	if (p) {
+		memcpy(q, p, old_len < new_len ? old_len : new_len);
+		crypto_wipe(p, old_len);
+		free(p);
+	}
+	return q;
 }
 
 bool crypto_memeq(const void *a, const void *b, size_t len)

@@ -34,6 +34,12 @@ int crypto_random(void *buf, size_t len);
 
 /* Wipe a secret so the compiler cannot elide it (OPENSSL_cleanse). */
 void crypto_wipe(void *p, size_t len);
+/*
+ * realloc for arrays that hold secrets: the new block gets a copy and the
+ * old one is wiped before it is freed, where realloc would free it as it
+ * is. NULL on failure (p is then unchanged and still owned by the caller).
+ */
+void *crypto_realloc_wiped(void *p, size_t old_len, size_t new_len);
 /* Constant-time equality of two buffers of the same length. */
 bool crypto_memeq(const void *a, const void *b, size_t len);
 

@@ -148,10 +148,14 @@ void note_change(json_t *changes, bool logged, const char *fmt, ...)
  * Peers no longer in cfg are removed, new ones added, changed ones updated
  * (keeping their sessions), and a new ListenPort is bound. Each change is
  * logged and, when changes is not NULL, appended to it as a string.
- * Returns 0 and takes cfg; -EAGAIN (cfg not taken, nothing changed) when
- * settings that need the interface restarted differ (key, addresses, MTU,
- * DNS, Table, FwMark, hooks); or another -errno (cfg not taken) when a step
- * failed, after which the interface runs with what could be applied.
+ * Returns -EAGAIN (cfg not taken, nothing changed) when settings that
+ * need the interface restarted differ (key, addresses, MTU, DNS, Table,
+ * FwMark, hooks). Otherwise cfg is taken and becomes iface->cfg, and the
+ * return is 0, or the first -errno when a step failed (a peer that could
+ * not be applied, the new port, nftables refusing RedirectToLocalhost):
+ * those parts stay as they were, in the interface and in iface->cfg alike,
+ * so iface->cfg always describes what runs (AllowExpose, show, the control
+ * commands and the next reload's difference all read it).
  */
 int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes);
 /* Find by public key, or NULL. */

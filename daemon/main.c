@@ -17,6 +17,7 @@
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "detach.h"
 #include "log.h"
 #include "noise.h"
 #include "service.h"
@@ -49,7 +50,9 @@ static void usage(FILE *out)
 		"  -s, --control-socket PATH   control socket (default %s)\n"
 		"  -g, --control-group GROUP   group that may change state through the\n"
 		"                              control socket (default %s)\n"
-		"  -f, --foreground            stay attached and log to stderr\n"
+		"  -f, --foreground            stay attached and log to stderr; without it\n"
+		"                              tund goes to the background once ready,\n"
+		"                              unless a service manager started it\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
 		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
 		"  -t, --threads N             threads that encrypt and decrypt, the event\n"
@@ -151,6 +154,48 @@ static int start_workers(struct scratch *s, unsigned int n)
 	if (rc == 0)
 		log_info("%u crypto thread%s", n, n == 1 ? "" : "s");
 	return rc;
+}
+
+/* PATH, made absolute against the working directory: it must stay right after chdir("/"). */
+static char *absolute(const char *path)
+{
+	char *cwd, *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (cwd && asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	free(cwd);
+	return out;
+}
+
+/*
+ * Without --foreground, and not under a service manager (which wants its
+ * child to stay: Type=notify), go to the background as tradition expects.
+ * The paths kept for later (reload, removing the socket) become absolute.
+ * Returns 0, or 1 after logging why not.
+ */
+static int go_to_background(struct options *o, char **dir, char **sock)
+{
+	int rc;
+
+	if (o->foreground || detach_under_service_manager())
+		return 0;
+	*dir = absolute(o->config_dir);
+	*sock = absolute(o->control_socket);
+	if (!*dir || !*sock) {
+		log_error("cannot go to the background: %s", strerror(errno));
+		return 1;
+	}
+	o->config_dir = *dir;
+	o->control_socket = *sock;
+	rc = detach_begin();
+	if (rc != 0) {
+		log_error("cannot go to the background: %s", strerror(-rc));
+		return 1;
+	}
+	return 0;
 }
 
 /* Test-only knobs from the environment; loud, so nobody runs with them by accident. */
@@ -269,12 +314,16 @@ int main(int argc, char **argv)
 	struct control *ctl = NULL;
 	ev_signal sigterm, sigint;
 	struct main_ctx ctx = {0};
+	static char *abs_dir, *abs_sock; /* static: still reachable on an early return */
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
 	if (rc != 0)
 		return rc;
 	log_init(opts.level);
+	/* Before the loop and any thread: only the forked daemon returns. */
+	if (go_to_background(&opts, &abs_dir, &abs_sock) != 0)
+		return 1;
 	apply_test_knobs();
 	if (crypto_init() != 0) {
 		log_error("the cryptographic library lacks an algorithm tund needs");
@@ -309,6 +358,7 @@ int main(int argc, char **argv)
 	(void)daemon_start(d);
 	/* Ready once every interface that could come up is up (failures are logged). */
 	service_ready(&service, d);
+	detach_ready();
 
 	ctx.daemon = d;
 	ctx.service = &service;
@@ -328,5 +378,7 @@ int main(int argc, char **argv)
 	daemon_destroy(d);
 	crypto_cleanup();
 	log_info("stopped");
+	free(abs_dir);
+	free(abs_sock);
 	return 0;
 }

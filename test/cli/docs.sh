@@ -111,7 +111,7 @@ for e in entries:
 PY
 }
 # tags FILE SECTION: the first words of that section's tags.
-tags() { awk -F'\t' -v s="$2" '$1 == s {split($2, w, " "); print w[1]}' "$1"; }
+tags() { awk -F'\t' -v s="$2" '$1 == s {split($2, w, " "); sub(/,$/, "", w[1]); print w[1]}' "$1"; }
 # same_set NAME A B: the word lists A and B hold the same words.
 same_set() {
 	local a b
