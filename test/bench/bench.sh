@@ -210,7 +210,8 @@ unavailable() {
 }
 PATHS=()
 SKIPPED=()
-for p in "${asked[@]}"; do
+for p in "${ALL_PATHS[@]}"; do # in the report's order, whatever the order asked
+	[[ " ${asked[*]} " == *" $p "* ]] || continue
 	why=$(unavailable "$p")
 	if [ -n "$why" ]; then
 		SKIPPED+=("$p: $why")
@@ -238,8 +239,10 @@ MISSED=()
 # missed WHAT: a measurement that gave no figure; the run goes on, the report
 # lists it and the script ends with status 1.
 missed() {
-	MISSED+=("$*")
-	log "WARNING: $*"
+	local what
+	what=$(printf '%s' "$*" | tr -s '\n' ' ')
+	MISSED+=("$what")
+	log "WARNING: $what"
 }
 
 # Per path: the two daemons' PIDs, the addresses of b inside the tunnel, and
@@ -372,7 +375,7 @@ wggo_conf() {
 # setup_wggo PATH BINARY PREFIX PORT NET: a pair of wireguard-go BINARY on
 # interfaces PREFIX{a,b}PID, UDP PORT, 10.NET.0.x and fd00:NET::x inside.
 setup_wggo() {
-	local path=$1 bin=$2 ifa="${3}a$$" ifb="${3}b$$" port=$4 net=$5 pa pb
+	local path=$1 bin=$2 ifa="${3}a$$" ifb="${3}b$$" port=$4 net=$5 pa pb comm
 	ifa=${ifa:0:15}
 	ifb=${ifb:0:15}
 	log "--- $path pair ($bin, udp $port)"
@@ -385,7 +388,8 @@ setup_wggo() {
 		"$E2E_TMP/$ifb.key" "192.0.2.2:$port" "10.$net.0.2/32,fd00:$net::2/128"
 	wggo_conf "$b" "$ifb" "$E2E_TMP/$ifb.key" "$port" "10.$net.0.2/24" "fd00:$net::2/64" \
 		"$E2E_TMP/$ifa.key" "192.0.2.1:$port" "10.$net.0.1/32,fd00:$net::1/128"
-	PIDS[$path]="$(real_pid "$pa" "$(basename "$bin" | cut -c1-15)") $(real_pid "$pb" "$(basename "$bin" | cut -c1-15)")"
+	comm=$(basename "$bin" | cut -c1-15)
+	PIDS[$path]="$(real_pid "$pa" "$comm") $(real_pid "$pb" "$comm")"
 	DST4[$path]=10.$net.0.2
 	DST6[$path]=fd00:$net::2
 	IFACES[$path]="$a:$ifa $b:$ifb"
@@ -470,9 +474,12 @@ setup_tinc() {
 		printf 'Address = 192.0.2.%s\nPort = 51824\nSubnet = 10.205.0.%s/32\nSubnet = fd00:205::%s/128\n' \
 			"$me" "$me" "$me" >"$d/hosts/$s"
 		printf 'Cipher = aes-256-cbc\nDigest = sha256\nPMTUDiscovery = no\n' >>"$d/hosts/$s"
-		# shellcheck disable=SC2016 # $INTERFACE is for sh, set by tincd
-		printf '#!/bin/sh\nip addr add 10.205.0.%s/24 dev "$INTERFACE"\nip addr add fd00:205::%s/64 dev "$INTERFACE" nodad\nip link set "$INTERFACE" mtu 1420 up\n' \
-			"$me" "$me" >"$d/tinc-up"
+		cat >"$d/tinc-up" <<UP
+#!/bin/sh
+ip addr add 10.205.0.$me/24 dev "\$INTERFACE"
+ip addr add fd00:205::$me/64 dev "\$INTERFACE" nodad
+ip link set "\$INTERFACE" mtu 1420 up
+UP
 		chmod 755 "$d/tinc-up"
 		tincd -c "$d" -K2048 </dev/null >"$E2E_TMP/tinc-keygen-$s.log" 2>&1 ||
 			fail "tincd cannot generate keys: $(tail -n 3 "$E2E_TMP/tinc-keygen-$s.log")"
@@ -594,13 +601,15 @@ iperf_run() {
 	iperf_server "$path" "$dst" "$p" || return 0
 	c0=$(cpu_ticks "${pids[@]}")
 	t0=$(date +%s.%N)
-	n "$a" timeout --foreground -k 5 $((secs + 30)) iperf3 -c "$dst" -p "$p" -t "$secs" "$@" -J \
-		>"$out" || rc=$?
+	log "+ [a] iperf3 -c $dst -p $p -t $secs $* -J"
+	ip netns exec "$a" timeout --foreground -k 5 $((secs + 30)) \
+		iperf3 -c "$dst" -p "$p" -t "$secs" "$@" -J >"$out" 2>"$out.err" || rc=$?
 	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "${pids[@]}")
 	reap "$srv_pid" 5
 	if [ "$rc" -ne 0 ]; then
-		missed "$path $key (repetition $rep): iperf3 failed: $(head -c 300 "$out" | tr '\n' ' ')"
+		missed "$path $key (repetition $rep): iperf3 failed:" \
+			"$(grep -h '"error"' "$out" | head -n 1) $(head -c 200 "$out.err")"
 		return 0
 	fi
 	python3 - "$out" "$path" "$key" "$rep" "$((c1 - c0))" "$clk_tck" "$t0" "$t1" "${#pids[@]}" \
@@ -626,7 +635,7 @@ else:
 if int(ndaemons):
     put("cpu_pct", 100 * cpu_s / (float(t1) - float(t0)))
 PY
-	log "$path $key: $(grep -P "^$path\t${key}_(mbps|kpps)\t.*\t$rep\$" "$RESULTS" | cut -f2,3 | tr '\t' ' ')"
+	log "$path $key: $(grep -P "^$path\t${key}_(mbps|kpps)\t.*\t$rep\$" "$RESULTS" | cut -f2,3 | tr '\t' =)"
 }
 
 # ping_record PATH KEY DST: PINGS pings 10 ms apart from a, ping's own summary
@@ -678,6 +687,9 @@ ping_loaded() {
 	reap "$srv_pid" 5
 }
 
+# status_kib PID FIELD: a Vm* field of /proc/PID/status, in KiB.
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
 # memory WHEN: VmRSS (and after the runs VmHWM) of every daemon, in KiB.
 memory() {
 	local path k pids
@@ -686,8 +698,8 @@ memory() {
 		read -r -a pids <<<"${PIDS[$path]}"
 		for k in VmRSS VmHWM; do
 			[ "$1" = after ] || [ "$k" = VmRSS ] || continue
-			put "$path" "mem_a_$1_${k}_kib" "$(awk -v k="$k:" '$1 == k { print $2 }' "/proc/${pids[0]}/status")"
-			put "$path" "mem_b_$1_${k}_kib" "$(awk -v k="$k:" '$1 == k { print $2 }' "/proc/${pids[1]}/status")"
+			put "$path" "mem_a_$1_${k}_kib" "$(status_kib "${pids[0]}" "$k")"
+			put "$path" "mem_b_$1_${k}_kib" "$(status_kib "${pids[1]}" "$k")"
 		done
 	done
 }
