@@ -13,17 +13,7 @@
 . "$(dirname "$0")/../lib/netns.sh"
 e2e_init socat ping ss
 
-ns_pair a b
-addr "$a" v0 2001:db8::1/64
-addr "$b" v0 2001:db8::2/64
-
-ka=$(genkey); kb=$(genkey)
-pa=$(pubkey "$ka"); pb=$(pubkey "$kb")
-da=$(confdir a); db=$(confdir b)
-tunnel_conf "$da/wgt4.conf" "$ka" "10.4.0.1/24, fd00:4::1/64" 51820 "$pb" 192.0.2.2:51820 "10.4.0.2/32, fd00:4::2/128"
-tunnel_conf "$da/wgt6.conf" "$ka" "10.6.0.1/24, fd00:6::1/64" 51821 "$pb" "[2001:db8::2]:51821" "10.6.0.2/32, fd00:6::2/128"
-tunnel_conf "$db/wgt4.conf" "$kb" "10.4.0.2/24, fd00:4::2/64" 51820 "$pa" 192.0.2.1:51820 "10.4.0.1/32, fd00:4::1/128"
-tunnel_conf "$db/wgt6.conf" "$kb" "10.6.0.2/24, fd00:6::2/64" 51821 "$pa" "[2001:db8::1]:51821" "10.6.0.1/32, fd00:6::1/128"
+dual_stack_pair
 
 tund_start "$a" a "$da"
 tund_start "$b" b "$db"

@@ -267,6 +267,23 @@ ns_pair() {
 	addr "${!2}" v0 192.0.2.2/24
 }
 
+# dual_stack_pair: ns_pair a b with IPv6 too (2001:db8::1 and ::2 on v0), keys
+# ka/kb (public pa/pb), config dirs da/db, and in each two interfaces carrying
+# IPv4 and IPv6 inside: wgt4 over the IPv4 underlay (10.4.0.x, fd00:4::x, UDP
+# 51820) and wgt6 over the IPv6 one (10.6.0.x, fd00:6::x, UDP 51821); a is .1.
+dual_stack_pair() {
+	ns_pair a b
+	addr "$a" v0 2001:db8::1/64
+	addr "$b" v0 2001:db8::2/64
+	ka=$(genkey) kb=$(genkey)
+	pa=$(pubkey "$ka") pb=$(pubkey "$kb")
+	da=$(confdir a) db=$(confdir b)
+	tunnel_conf "$da/wgt4.conf" "$ka" "10.4.0.1/24, fd00:4::1/64" 51820 "$pb" 192.0.2.2:51820 "10.4.0.2/32, fd00:4::2/128"
+	tunnel_conf "$da/wgt6.conf" "$ka" "10.6.0.1/24, fd00:6::1/64" 51821 "$pb" "[2001:db8::2]:51821" "10.6.0.2/32, fd00:6::2/128"
+	tunnel_conf "$db/wgt4.conf" "$kb" "10.4.0.2/24, fd00:4::2/64" 51820 "$pa" 192.0.2.1:51820 "10.4.0.1/32, fd00:4::1/128"
+	tunnel_conf "$db/wgt6.conf" "$kb" "10.6.0.2/24, fd00:6::2/64" 51821 "$pa" "[2001:db8::1]:51821" "10.6.0.1/32, fd00:6::1/128"
+}
+
 # tunnel_conf FILE KEY ADDRESS LISTENPORT PEER_PUBKEY ENDPOINT ALLOWEDIPS [LINE...] [-- LINE...]:
 # write (as write_conf) an interface file with one [Peer]. An empty ADDRESS,
 # LISTENPORT or ENDPOINT leaves its line out. Extra "Key = value" LINEs go into
