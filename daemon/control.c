@@ -1021,8 +1021,13 @@ static void client_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	(void)revents;
-	if (c->closing || c->out_len - c->out_off >= OUTPUT_HIGH_WATER) {
-		/* Backpressure: no new requests until the replies are read. */
+	if (c->closing || c->out_len - c->out_off >= OUTPUT_HIGH_WATER ||
+	    c->in_len == sizeof(c->in)) {
+		/*
+		 * Backpressure: no new requests until the replies are read. A full
+		 * buffer holds whole lines waiting behind a show reply (a read into
+		 * no room would return 0 and look like EOF); the write side restarts us.
+		 */
 		ev_io_stop(loop, w);
 		return;
 	}
