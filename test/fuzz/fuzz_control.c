@@ -4,7 +4,7 @@
  * writes to tund's control socket, JSON request lines or anything else, and
  * it reaches the real server (control.c) through a real Unix socket, with
  * no seam: framing, dispatch, every command, show's streaming. Behind it
- * are two real interfaces built as start-up builds them (config_load_file(),
+ * are two real interfaces built as start-up builds them (config load,
  * iface_new(), expose_create()) from files in a private directory, a client
  * with [Expose web] and its server with AllowExpose; only the device, its
  * sockets and netconf are missing. Everything is rebuilt for each input.
@@ -275,29 +275,44 @@ static void init_once(void)
 	atexit(remove_files);
 }
 
-static void write_file(const char *path, const char *text)
+/*
+ * The fixture's file as it was written, unless a save replaced it since
+ * (a save renames a new file over it: another inode), so that the file is
+ * written only after a save.
+ */
+static void restore_file(const char *path, const char *text, ino_t *ino)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	size_t len = strlen(text);
+	struct stat st;
+	int fd;
 
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+	if (*ino && stat(path, &st) == 0 && st.st_ino == *ino && (size_t)st.st_size == len)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fstat(fd, &st) != 0)
 		abort();
 	close(fd);
+	*ino = st.st_ino;
 }
 
-/* The interfaces as start-up brings them up, minus device, sockets and routes. */
+/*
+ * The interfaces as start-up brings them up, minus device, sockets and
+ * routes. The file is loaded from the text, which is the file's.
+ */
 static void bring_up(void)
 {
+	static ino_t inodes[sizeof(fixtures) / sizeof(fixtures[0])];
 	char path[sizeof(dir) + 32];
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		const char *text = fixtures[i].text;
 		struct diag_list diags = {0};
 		struct iface_config *cfg;
 		struct iface *iface;
 
 		path_of(path, sizeof(path), fixtures[i].name);
-		write_file(path, fixtures[i].text);
-		if (config_load_file(path, &cfg, &diags) != 0 ||
+		restore_file(path, text, &inodes[i]);
+		if (config_load_string(path, text, strlen(text), &cfg, &diags) != 0 ||
 		    iface_new(daemon_.loop, scratch, NULL, &daemon_.next_peer_id, cfg, &iface) !=
 			    0 ||
 		    expose_create(iface, &iface->expose) != 0)
