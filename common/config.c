@@ -344,7 +344,8 @@ static int list_conf_files(const char *dir, char ***out, size_t *n_out)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), compare_names);
+	if (n > 0) /* with no file, names is NULL: not for qsort() */
+		qsort(names, n, sizeof(*names), compare_names);
 	*out = names;
 	*n_out = n;
 	return 0;

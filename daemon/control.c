@@ -65,7 +65,7 @@ struct client {
 	ev_io read_watcher, write_watcher;
 	ev_timer timeout;
 	bool may_write; /* root or the control group */
-	bool closing;   /* close once the output is written */
+	bool closing; /* EOF or a line too long: close once the lines before are answered */
 	char in[CONTROL_MAX_REQUEST];
 	size_t in_len;
 	char *out;
@@ -1001,7 +1001,7 @@ static bool client_process(struct client *c)
 {
 	char *nl;
 
-	while (!c->closing && !c->show.active && c->out_len - c->out_off < OUTPUT_HIGH_WATER &&
+	while (!c->show.active && c->out_len - c->out_off < OUTPUT_HIGH_WATER &&
 	       (nl = memchr(c->in, '\n', c->in_len))) {
 		size_t len = (size_t)(nl - c->in);
 
@@ -1027,8 +1027,13 @@ static void client_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	(void)revents;
-	if (c->closing || c->out_len - c->out_off >= OUTPUT_HIGH_WATER) {
-		/* Backpressure: no new requests until the replies are read. */
+	if (c->closing || c->out_len - c->out_off >= OUTPUT_HIGH_WATER ||
+	    c->in_len == sizeof(c->in)) {
+		/*
+		 * Backpressure: no new requests until the replies are read. A full
+		 * buffer holds whole lines waiting behind a show reply (a read into
+		 * no room would return 0 and look like EOF); the write side restarts us.
+		 */
 		ev_io_stop(loop, w);
 		return;
 	}
@@ -1077,14 +1082,13 @@ static void client_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 		show_continue(c);
 		return;
 	}
-	if (c->closing) {
-		client_close(c);
-		return;
-	}
-	/* Requests that waited for the output to drain. */
+	/* Requests that waited for the output to drain, those before an EOF too. */
 	if (!client_process(c))
 		return;
-	ev_io_start(loop, &c->read_watcher);
+	if (!c->closing)
+		ev_io_start(loop, &c->read_watcher);
+	else if (c->out_len == c->out_off)
+		client_close(c);
 }
 
 static void client_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)

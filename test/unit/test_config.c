@@ -1706,6 +1706,25 @@ static void test_load_dir(void **state)
 	diag_list_clear(&d);
 }
 
+/* No interface file at all (every file removed, then reload): an empty set, no error. */
+static void test_load_dir_empty(void **state)
+{
+	char dir[] = "/tmp/tund-test-config.XXXXXX";
+	struct config_set set;
+	struct diag_list d = {0};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "notes.txt", "x", 1, 0600);
+	assert_int_equal(config_load_dir(dir, &set, &d), 0);
+	assert_int_equal(set.n, 0);
+	assert_int_equal(set.n_failed, 0);
+	assert_int_equal(d.n, 0);
+	config_set_clear(&set);
+	remove_in(dir, "notes.txt", false);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_iface_name_valid(void **state)
 {
 	static const struct {
@@ -1858,6 +1877,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_key_file_fifo_does_not_block),
 		cmocka_unit_test(test_load_dir),
+		cmocka_unit_test(test_load_dir_empty),
 		cmocka_unit_test(test_iface_name_valid),
 		cmocka_unit_test(test_diag_format),
 		cmocka_unit_test(test_expose_same_interface),
