@@ -29,9 +29,10 @@
       Connect to a flooding service and read nothing for SECONDS.
   exposetool.py proxycheck HOST PORT
       Connect and print the greeting's source and destination.
-  exposetool.py send HOST PORT HEXDATA [--bind ADDR] [--device DEV]
-      Connect (from ADDR, through DEV), send the bytes, print what comes
-      back before the close.
+  exposetool.py send HOST PORT HEXDATA [--bind ADDR] [--device DEV] [--shutdown] [--wait S]
+      Connect (from ADDR, through DEV), send the bytes (then half-close
+      with --shutdown), print what comes back before the close, or before
+      S seconds (default 15) pass without a close ("<timeout>" at the end).
 """
 import asyncio
 import hashlib
@@ -293,7 +294,7 @@ def proxycheck(host, port):
     return 0
 
 
-def send(host, port, data, bind, device):
+def send(host, port, data, bind, device, shut, wait):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(15)
@@ -306,7 +307,13 @@ def send(host, port, data, bind, device):
     except OSError as e:
         print(f"<connect failed: {e.strerror}>", flush=True)
         return 0
-    s.sendall(data)
+    try:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # reset already: what came back says why
+    s.settimeout(wait)
     got = b""
     try:
         while True:
@@ -369,8 +376,9 @@ def main(argv):
     if cmd == "proxycheck":
         return proxycheck(args[1], int(args[2]))
     if cmd == "send":
-        bind, device = opt(args, "--bind"), opt(args, "--device")
-        return send(args[1], int(args[2]), bytes.fromhex(args[3]), bind, device)
+        bind, device, shut = opt(args, "--bind"), opt(args, "--device"), flag(args, "--shutdown")
+        wait = float(opt(args, "--wait", "15"))
+        return send(args[1], int(args[2]), bytes.fromhex(args[3]), bind, device, shut, wait)
     print(__doc__)
     return 2
 
