@@ -34,6 +34,8 @@ struct expose_incoming {
 	struct jsonline *conn;
 	uint8_t peer_key[KEY_LEN];
 	union sockaddr_inet remote, local;
+	unsigned int from; /* enum expose_from: what its source may open */
+	int pool; /* its place in ex->n_incoming: 0 from a server, 1 from a client */
 	ev_timer timeout;
 };
 
@@ -71,6 +73,30 @@ double expose_grace_s(const struct expose *ex)
 	const struct iface_config *cfg = ex->iface->cfg;
 
 	return cfg->has_expose_grace ? cfg->expose_grace_s : EXPOSE_DEFAULT_GRACE_S;
+}
+
+size_t expose_max_per_source(const struct expose *ex)
+{
+	uint32_t n = ex->iface->cfg->expose_max_per_source;
+
+	return n ? n : EXPOSE_DEFAULT_MAX_PER_SOURCE;
+}
+
+double expose_idle_timeout_s(const struct expose *ex)
+{
+	const struct iface_config *cfg = ex->iface->cfg;
+
+	return cfg->has_expose_idle_timeout ? cfg->expose_idle_timeout_s
+					    : EXPOSE_DEFAULT_IDLE_TIMEOUT_S;
+}
+
+bool expose_same_address(const union sockaddr_inet *a, const union sockaddr_inet *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(a->in6.sin6_addr)) == 0;
 }
 
 static uint16_t control_port(const struct expose *ex)
@@ -169,21 +195,27 @@ fail:
 }
 
 int expose_relay(struct expose *ex, int fd_a, int fd_b, bool b_connecting, const void *pre,
-		 size_t len, void *owner, relay_done_fn done)
+		 size_t len, void *owner, relay_done_fn done, struct relay **out)
 {
 	struct relay *r;
 	int rc;
 
+	*out = NULL;
 	if (!ex->scratch && !(ex->scratch = malloc(RELAY_BUF_LEN))) {
-		close(fd_a);
-		close(fd_b);
+		relay_close_reset(fd_a);
+		relay_close_reset(fd_b);
+		expose_fds_put(2);
 		return -ENOMEM;
 	}
 	rc = relay_start(ex->loop, fd_a, fd_b, b_connecting, EXPOSE_CONNECT_TIMEOUT_S, pre, len,
 			 ex->scratch, done, owner, &r);
-	if (rc != 0)
+	if (rc != 0) {
+		expose_fds_put(2);
 		return rc;
+	}
+	relay_set_idle_timeout(r, expose_idle_timeout_s(ex));
 	list_add_tail(&r->node, &ex->relays);
+	*out = r;
 	return 0;
 }
 
@@ -198,10 +230,12 @@ void expose_relays_detach(struct expose *ex, const void *owner)
 
 /* ---- Incoming connections on the control port ---- */
 
+/* Its unit of the descriptor budget goes back in every case: a relay or session takes its own. */
 static void incoming_destroy(struct expose_incoming *in, bool close_conn)
 {
 	list_del(&in->node);
-	in->ex->n_incoming--;
+	in->ex->n_incoming[in->pool]--;
+	expose_fds_put(1);
 	ev_timer_stop(in->ex->loop, &in->timeout);
 	if (close_conn)
 		jsonline_destroy(in->conn);
@@ -215,24 +249,37 @@ static bool incoming_on_msg(struct jsonline *conn, json_t *msg)
 	struct expose *ex = in->ex;
 	const char *op = expose_str(msg, "op");
 	union sockaddr_inet remote = in->remote, local = in->local;
-	char label[KEY_BASE64_LEN + 1];
+	char label[KEY_BASE64_LEN + 1], addr[ADDR_STR_LEN];
+	unsigned int from = in->from;
 	uint8_t key[KEY_LEN];
+	bool is_session =
+		strcmp(op, "expose") == 0 || strcmp(op, "unexpose") == 0 || strcmp(op, "ping") == 0;
 
 	/* in goes first: conn passes to a relay or a session, which may end it at once. */
 	memcpy(key, in->peer_key, KEY_LEN);
-	if (strcmp(op, "connect") == 0) {
+	if (strcmp(op, "connect") == 0 && (from & EXPOSE_FROM_SERVER)) {
 		incoming_destroy(in, false);
-		expose_client_connect(ex, key, conn, msg);
+		expose_client_connect(ex, key, &remote, conn, msg);
 		return false;
 	}
-	if (strcmp(op, "expose") == 0 || strcmp(op, "unexpose") == 0 || strcmp(op, "ping") == 0) {
+	if (is_session && (from & EXPOSE_FROM_CLIENT)) {
 		incoming_destroy(in, false);
 		return expose_server_session(ex, key, &remote, &local, conn, msg);
 	}
-	incoming_destroy(in, true);
-	expose_log_remote(ex, LOG_LEVEL_WARN,
-			  "peer %s: control port: the first line is not a request; closed",
-			  expose_peer_label(ex, key, label, sizeof(label)));
+	incoming_destroy(in, false);
+	relay_close_reset(jsonline_release(conn, addr, 0, &(size_t){0}));
+	expose_peer_label(ex, key, label, sizeof(label));
+	sockaddr_format(addr, sizeof(addr), &remote);
+	if (strcmp(op, "connect") == 0 || is_session)
+		expose_log_remote(ex, LOG_LEVEL_WARN,
+				  "peer %s: control port: refusing a \"%s\" from %s: %s", label, op,
+				  addr,
+				  is_session ? "not its own tunnel address (AllowExposeFrom)"
+					     : "not the address of a server we publish through");
+	else
+		expose_log_remote(ex, LOG_LEVEL_WARN,
+				  "peer %s: control port: the first line from %s is not a request; reset",
+				  label, addr);
 	return false;
 }
 
@@ -303,15 +350,60 @@ static bool is_local(const union sockaddr_inet *addr)
 	return local;
 }
 
-/* Connections of peer_key accepted and not past their first line. */
-static size_t incoming_of(const struct expose *ex, const uint8_t peer_key[KEY_LEN])
+/* Connections of peer_key accepted into pool and not past their first line. */
+static size_t incoming_of(const struct expose *ex, const uint8_t peer_key[KEY_LEN], int pool)
 {
 	const struct expose_incoming *in;
 	size_t n = 0;
 
 	list_for_each(in, &ex->incoming, node)
-		n += memcmp(in->peer_key, peer_key, KEY_LEN) == 0;
+		n += in->pool == pool && memcmp(in->peer_key, peer_key, KEY_LEN) == 0;
 	return n;
+}
+
+/*
+ * What remote, an address of peer's, may open here. The allowed-IPs lookup
+ * says which peer a packet came through, not which host sent it: a hub,
+ * a site-to-site peer or a full-tunnel client routes many. So a data
+ * connection must come from the very address our control connection to
+ * that server reached, and a control session from the client peer's own
+ * tunnel address.
+ */
+static unsigned int may_open(const struct expose *ex, const struct peer *peer,
+			     const union sockaddr_inet *remote)
+{
+	const struct peer_config *pc = expose_peer_config(ex, peer->public_key);
+	unsigned int from = 0;
+
+	if (expose_client_is_server(ex, peer->public_key, remote))
+		from |= EXPOSE_FROM_SERVER;
+	if (pc && expose_server_is_client(pc, remote))
+		from |= EXPOSE_FROM_CLIENT;
+	return from;
+}
+
+/* Why remote gets no place on the control port, or NULL when it does; *from: what it may open. */
+static const char *refuse_why(struct expose *ex, const union sockaddr_inet *remote,
+			      struct peer **peer, unsigned int *from, int *pool)
+{
+	*peer = NULL;
+	*from = 0;
+	if (is_local(remote))
+		return "a local address, not through the tunnel";
+	*peer = expose_peer_of(ex, remote);
+	if (!*peer)
+		return "no peer has that address";
+	*from = may_open(ex, *peer, remote);
+	if (!*from)
+		return "neither the address of a server we publish through nor a client peer's own (AllowExposeFrom)";
+	/* Neither kind, nor one peer, may take every place: the others must still get in. */
+	*pool = (*from & EXPOSE_FROM_SERVER) ? 0 : 1;
+	if (ex->n_incoming[*pool] >= EXPOSE_MAX_INCOMING ||
+	    incoming_of(ex, (*peer)->public_key, *pool) >= EXPOSE_MAX_INCOMING_PER_PEER)
+		return "too many unanswered connections";
+	if (!expose_fds_take(1))
+		return "out of descriptors for localhost tunnels";
+	return NULL;
 }
 
 static void accept_one(struct expose *ex, int fd)
@@ -320,7 +412,10 @@ static void accept_one(struct expose *ex, int fd)
 	socklen_t len = sizeof(union sockaddr_inet);
 	union sockaddr_inet remote, local;
 	struct peer *peer;
-	char buf[ADDR_STR_LEN];
+	char buf[ADDR_STR_LEN], label[KEY_BASE64_LEN + 1];
+	unsigned int from;
+	const char *why;
+	int pool = 0;
 
 	if (getpeername(fd, &remote.sa, &len) != 0 ||
 	    (len = sizeof(local), getsockname(fd, &local.sa, &len)) != 0) {
@@ -329,23 +424,16 @@ static void accept_one(struct expose *ex, int fd)
 	}
 	expose_unmap(&remote);
 	expose_unmap(&local);
-	if (is_local(&remote)) {
+	why = refuse_why(ex, &remote, &peer, &from, &pool);
+	if (why) {
+		/* Those over a limit are many and expected under load: only in the debug log. */
 		expose_log_remote(
-			ex, LOG_LEVEL_WARN,
-			"control port: refusing %s: a local address, not through the tunnel",
-			sockaddr_format(buf, sizeof(buf), &remote));
-		close(fd);
-		return;
-	}
-	peer = expose_peer_of(ex, &remote);
-	/* One peer may not take every place: others' sessions and data must still get in. */
-	if (!peer || ex->n_incoming >= EXPOSE_MAX_INCOMING ||
-	    incoming_of(ex, peer->public_key) >= EXPOSE_MAX_INCOMING_PER_PEER) {
-		expose_log_remote(ex, LOG_LEVEL_DEBUG, "control port: refusing %s (%s)",
-				  sockaddr_format(buf, sizeof(buf), &remote),
-				  peer ? "too many unanswered connections"
-				       : "no peer has that address");
-		close(fd);
+			ex, from ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+			"control port: refusing %s%s%s%s: %s",
+			sockaddr_format(buf, sizeof(buf), &remote), peer ? " (peer " : "",
+			peer ? expose_peer_label(ex, peer->public_key, label, sizeof(label)) : "",
+			peer ? ")" : "", why);
+		relay_close_reset(fd);
 		return;
 	}
 	in = calloc(1, sizeof(*in));
@@ -354,17 +442,20 @@ static void accept_one(struct expose *ex, int fd)
 		if (!in)
 			close(fd);
 		free(in);
+		expose_fds_put(1);
 		return;
 	}
 	in->ex = ex;
 	memcpy(in->peer_key, peer->public_key, KEY_LEN);
 	in->remote = remote;
 	in->local = local;
+	in->from = from;
+	in->pool = pool;
 	ev_timer_init(&in->timeout, expose_on_incoming_timeout, EXPOSE_FIRST_LINE_TIMEOUT_S, 0);
 	in->timeout.data = in;
 	ev_timer_start(ex->loop, &in->timeout);
 	list_add_tail(&in->node, &ex->incoming);
-	ex->n_incoming++;
+	ex->n_incoming[pool]++;
 }
 
 static void expose_on_control_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -444,6 +535,7 @@ static void close_control(struct expose *ex)
 /* The sockets of the control port: one per tunnel address, or [::] when there is none. */
 static void open_control(struct expose *ex, json_t *changes)
 {
+	static bool is_logged; /* the budget, once per process */
 	const struct iface_config *cfg = ex->iface->cfg;
 	uint16_t port = control_port(ex);
 	union sockaddr_inet addrs[EXPOSE_MAX_CTL_SOCKETS];
@@ -486,6 +578,11 @@ static void open_control(struct expose *ex, json_t *changes)
 	}
 	/* Not open at all: the next apply (a reload, a peer change) tries again. */
 	ex->control_port = ex->n_ctl ? port : 0;
+	if (ex->n_ctl && !is_logged) {
+		is_logged = true;
+		log_info("localhost tunnels: at most %zu relayed connections (%zu descriptors: the open files limit less those kept for the daemon)",
+			 expose_fd_budget() / 2, expose_fd_budget());
+	}
 	if (ex->n_ctl)
 		note_change(changes, false,
 			    "%s: localhost tunnels: control port %u on %zu address%s",
@@ -496,6 +593,7 @@ static void open_control(struct expose *ex, json_t *changes)
 
 void expose_apply(struct expose *ex, json_t *changes)
 {
+	struct relay *r;
 	bool wanted;
 
 	if (!ex)
@@ -507,6 +605,9 @@ void expose_apply(struct expose *ex, json_t *changes)
 		open_control(ex, changes);
 	expose_server_sync(ex, changes);
 	expose_client_sync(ex, changes);
+	/* Cheap, and a new ExposeIdleTimeout holds for the connections already there too. */
+	list_for_each(r, &ex->relays, node)
+		relay_set_idle_timeout(r, expose_idle_timeout_s(ex));
 }
 
 static void expose_on_sync(struct ev_loop *loop, ev_timer *w, int revents)
@@ -528,8 +629,11 @@ int expose_create(struct iface *iface, struct expose **out)
 
 	*out = NULL;
 	ex = calloc(1, sizeof(*ex));
-	if (!ex)
+	if (!ex || expose_sources_create(&ex->sources) != 0) {
+		free(ex);
 		return -ENOMEM;
+	}
+
 	ex->iface = iface;
 	ex->loop = iface->loop;
 	list_init(&ex->incoming);
@@ -560,7 +664,9 @@ void expose_destroy(struct expose *ex)
 
 		list_del(&r->node);
 		relay_destroy(r);
+		expose_fds_put(2);
 	}
+	expose_sources_destroy(ex->sources); /* the relays' entries too */
 	free(ex->scratch);
 	free(ex);
 }
@@ -584,7 +690,7 @@ bool expose_busy(const struct expose *ex)
 int expose_check(const struct expose *ex, struct expose_config *e, char *why, size_t len)
 {
 	const struct iface_config *cfg = ex->iface->cfg;
-	const struct peer_config *pc = iface_config_find_peer(cfg, e->peer);
+	const struct peer_config *pc = iface_config_find_peer(cfg, e->peer), *owner;
 	char buf[ADDR_STR_LEN];
 
 	if (!pc) {
@@ -592,9 +698,16 @@ int expose_check(const struct expose *ex, struct expose_config *e, char *why, si
 		return -ENOENT;
 	}
 	memcpy(e->peer_key, pc->public_key, KEY_LEN);
-	if (e->has_server_address && !expose_server_in_peer(pc, &e->server_address)) {
-		snprintf(why, len, "the server address %s is not in the AllowedIPs of peer %s",
-			 prefix_format_addr(buf, sizeof(buf), &e->server_address), e->peer);
+	owner = e->has_server_address ? iface_config_route_owner(cfg, &e->server_address) : pc;
+	if (owner != pc) {
+		prefix_format_addr(buf, sizeof(buf), &e->server_address);
+		if (owner)
+			snprintf(why, len,
+				 "the server address %s goes to another peer (a longer AllowedIPs entry), not to %s",
+				 buf, e->peer);
+		else
+			snprintf(why, len, "the server address %s is not in the AllowedIPs of peer %s",
+				 buf, e->peer);
 		return -EINVAL;
 	}
 	if (!e->has_server_address && !expose_config_default_server(cfg, pc)) {

@@ -263,7 +263,7 @@ forged=$(python3 -c 'import socket, struct
 h = b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11]) + struct.pack("!H", 12)
 h += socket.inet_aton("203.0.113.66") + socket.inet_aton("198.51.100.1") + struct.pack("!HH", 4444, 8080)
 print((h + b"after the header\n").hex())')
-out=$(n "$user" python3 "$EXPOSE_TOOL" send 198.51.100.1 8080 "$forged" --shutdown)
+out=$(n "$user" python3 "$EXPOSE_TOOL" send 198.51.100.1 8080 "$forged" --shutdown | tr -d '\0')
 log "got: $out"
 check "the service sees the user's own address first, the forged header as data" \
 	eval '[[ $out == "HELLO 198.51.100.2:"* && $out != *"HELLO 203.0.113.66"* && $out == *"after the header"* ]]'
