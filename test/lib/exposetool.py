@@ -21,8 +21,17 @@
   exposetool.py count HOST PORT N [--timeout S]
       Open N connections; print how many got a greeting (served) and how
       many were closed or reset without one (refused).
-  exposetool.py idle HOST PORT N WAIT [--again S] [--timeout S]
-      Open N connections and send nothing; after WAIT seconds print how many
+  exposetool.py grab HOST PORT N --ready FILE --release FILE [--bind ADDR] [--timeout S]
+      Open N connections to an echo service (from ADDR), 200 at a time;
+      write "served A refused B" to FILE (refused: reset, closed or no
+      greeting within 5 s), keep the served ones open until the file
+      RELEASE exists, then print how many still echo ("still C").
+  exposetool.py chatty HOST PORT SECONDS [--every S]
+      One connection that sends a line every S seconds (default 1) for
+      SECONDS and checks each echo; prints "alive" when all came back.
+  exposetool.py idle HOST PORT N WAIT [--again S] [--greeting] [--timeout S]
+      Open N connections and send nothing (with --greeting: read the
+      service's greeting line first); after WAIT seconds print how many
       the other side has left open ("open A closed B"); with --again, S
       seconds later print "later open C".
   exposetool.py slowreader HOST PORT SECONDS
@@ -240,13 +249,82 @@ async def count(host, port, n, timeout):
     return 0
 
 
-async def idle(host, port, n, wait, again, timeout):
+async def open_from(host, port, bind):
+    return await asyncio.open_connection(host, port, local_addr=(bind, 0) if bind else None)
+
+
+async def grab(host, port, n, ready, release, bind, timeout):
     sem = asyncio.Semaphore(200)  # do not flood the listen queues all at once
 
     async def one(i):
         async with sem:
             try:
-                return await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.wait_for(open_from(host, port, bind), 10)
+                line = await asyncio.wait_for(reader.readline(), 5)
+            except (OSError, asyncio.TimeoutError):
+                return None
+            if not line.startswith(b"HELLO "):
+                writer.close()
+                return None
+            return reader, writer
+
+    conns = [c for c in await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout) if c]
+    with open(ready + ".tmp", "w") as f:
+        f.write(f"served {len(conns)} refused {n - len(conns)}\n")
+    os.rename(ready + ".tmp", ready)
+    print(f"served {len(conns)} refused {n - len(conns)}", flush=True)
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(release):
+        if time.monotonic() > deadline:
+            raise RuntimeError("never released")
+        await asyncio.sleep(0.1)
+
+    async def echoes(i, rw):
+        reader, writer = rw
+        msg = f"again {i}\n".encode()
+        try:
+            writer.write(msg)
+            await writer.drain()
+            ok = await asyncio.wait_for(reader.readline(), 5) == msg
+        except (OSError, asyncio.TimeoutError):
+            ok = False
+        writer.close()
+        return ok
+
+    still = sum(await asyncio.gather(*(echoes(i, c) for i, c in enumerate(conns))))
+    print(f"still {still}", flush=True)
+    return 0
+
+
+async def chatty(host, port, seconds, every):
+    reader, writer = await asyncio.open_connection(host, port)
+    if not (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HELLO "):
+        raise RuntimeError("no greeting")
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        await asyncio.sleep(every)
+        msg = f"chat {i}\n".encode()
+        writer.write(msg)
+        await writer.drain()
+        if await asyncio.wait_for(reader.readline(), 5) != msg:
+            raise RuntimeError(f"no echo of line {i}")
+        i += 1
+    writer.close()
+    print("alive", flush=True)
+    return 0
+
+
+async def idle(host, port, n, wait, again, greeting, timeout):
+    sem = asyncio.Semaphore(200)  # do not flood the listen queues all at once
+
+    async def one(i):
+        async with sem:
+            try:
+                reader, writer = await asyncio.open_connection(host, port)
+                if greeting and not (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HELLO "):
+                    raise RuntimeError(f"connection {i}: no greeting")
+                return reader, writer
             except OSError:
                 return None
 
@@ -367,10 +445,16 @@ def main(argv):
         return asyncio.run(hold(args[1], int(args[2]), int(args[3]), timeout, ready, release))
     if cmd == "count":
         return asyncio.run(count(args[1], int(args[2]), int(args[3]), timeout))
+    if cmd == "grab":
+        ready, release, bind = opt(args, "--ready"), opt(args, "--release"), opt(args, "--bind")
+        return asyncio.run(grab(args[1], int(args[2]), int(args[3]), ready, release, bind, timeout))
+    if cmd == "chatty":
+        every = float(opt(args, "--every", "1"))
+        return asyncio.run(chatty(args[1], int(args[2]), float(args[3]), every))
     if cmd == "idle":
-        again = opt(args, "--again")
+        again, greeting = opt(args, "--again"), flag(args, "--greeting")
         return asyncio.run(idle(args[1], int(args[2]), int(args[3]), float(args[4]),
-                                float(again) if again else None, timeout))
+                                float(again) if again else None, greeting, timeout))
     if cmd == "slowreader":
         return slowreader(args[1], int(args[2]), float(args[3]))
     if cmd == "proxycheck":
