@@ -401,21 +401,15 @@ static const char *refuse_why(struct expose *ex, const union sockaddr_inet *remo
 	if (ex->n_incoming[*pool] >= EXPOSE_MAX_INCOMING ||
 	    incoming_of(ex, (*peer)->public_key, *pool) >= EXPOSE_MAX_INCOMING_PER_PEER)
 		return "too many unanswered connections";
-	if (!expose_fds_take(1))
+	if (!expose_fds_take_pending())
 		return "out of descriptors for localhost tunnels";
 	return NULL;
 }
 
 static void accept_one(struct expose *ex, int fd)
 {
-	struct expose_incoming *in;
 	socklen_t len = sizeof(union sockaddr_inet);
 	union sockaddr_inet remote, local;
-	struct peer *peer;
-	char buf[ADDR_STR_LEN], label[KEY_BASE64_LEN + 1];
-	unsigned int from;
-	const char *why;
-	int pool = 0;
 
 	if (getpeername(fd, &remote.sa, &len) != 0 ||
 	    (len = sizeof(local), getsockname(fd, &local.sa, &len)) != 0) {
@@ -424,6 +418,20 @@ static void accept_one(struct expose *ex, int fd)
 	}
 	expose_unmap(&remote);
 	expose_unmap(&local);
+	expose_accepted(ex, fd, &remote, &local);
+}
+
+void expose_accepted(struct expose *ex, int fd, const union sockaddr_inet *from_addr,
+		     const union sockaddr_inet *to_addr)
+{
+	union sockaddr_inet remote = *from_addr, local = *to_addr;
+	struct expose_incoming *in;
+	struct peer *peer;
+	char buf[ADDR_STR_LEN], label[KEY_BASE64_LEN + 1];
+	unsigned int from;
+	const char *why;
+	int pool = 0;
+
 	why = refuse_why(ex, &remote, &peer, &from, &pool);
 	if (why) {
 		/* Those over a limit are many and expected under load: only in the debug log. */
@@ -580,8 +588,8 @@ static void open_control(struct expose *ex, json_t *changes)
 	ex->control_port = ex->n_ctl ? port : 0;
 	if (ex->n_ctl && !is_logged) {
 		is_logged = true;
-		log_info("localhost tunnels: at most %zu relayed connections (%zu descriptors: the open files limit less those kept for the daemon)",
-			 expose_fd_budget() / 2, expose_fd_budget());
+		log_info("localhost tunnels: at most %zu relayed connections (of %zu descriptors: the open files limit less those kept for the daemon)",
+			 expose_relay_cap(), expose_fd_budget());
 	}
 	if (ex->n_ctl)
 		note_change(changes, false,

@@ -272,19 +272,12 @@ source_for(const struct expose *ex, const union sockaddr_inet *server, union soc
 	return NULL;
 }
 
-static void link_connect(struct expose_link *k)
+/* fd is the connection to the server (in_progress: still connecting): ask for every service. */
+static void link_start(struct expose_link *k, int fd, bool in_progress)
 {
 	struct expose *ex = k->ex;
-	union sockaddr_inet src_buf;
 	struct expose_service *s;
-	bool in_progress;
-	int fd;
 
-	fd = expose_connect(ex, source_for(ex, &k->server, &src_buf), &k->server, &in_progress);
-	if (fd < 0) {
-		link_fail(k, strerror(-fd));
-		return;
-	}
 	if (jsonline_create(ex->loop, fd, in_progress, link_on_msg, link_on_close, k, &k->conn) !=
 	    0) {
 		link_fail(k, "out of memory");
@@ -295,6 +288,37 @@ static void link_connect(struct expose_link *k)
 		if (s->link == k)
 			send_expose(k, s);
 	arm(k, EXPOSE_PING_INTERVAL_S);
+}
+
+static void link_connect(struct expose_link *k)
+{
+	union sockaddr_inet src_buf;
+	bool in_progress;
+	int fd;
+
+	fd = expose_connect(k->ex, source_for(k->ex, &k->server, &src_buf), &k->server,
+			    &in_progress);
+	if (fd < 0) {
+		link_fail(k, strerror(-fd));
+		return;
+	}
+	link_start(k, fd, in_progress);
+}
+
+int expose_client_adopt_link(struct expose *ex, const union sockaddr_inet *server, int fd)
+{
+	struct expose_link *k;
+
+	list_for_each(k, &ex->links, node) {
+		if (!sockaddr_equal(&k->server, server))
+			continue;
+		jsonline_destroy(k->conn);
+		k->conn = NULL;
+		link_start(k, fd, false);
+		return 0;
+	}
+	close(fd);
+	return -ENOENT;
 }
 
 /* One timer per link; what it means follows from the link's state. */
@@ -582,7 +606,7 @@ void expose_client_connect(struct expose *ex, const uint8_t peer_key[KEY_LEN],
 		relay_close_reset(jsonline_release(conn, pre, sizeof(pre), &rest));
 		return;
 	}
-	if (s->n_active >= expose_max_connections(ex) || !expose_fds_take(2)) {
+	if (s->n_active >= expose_max_connections(ex) || !expose_fds_take_relay()) {
 		s->n_refused++;
 		if (s->n_active >= expose_max_connections(ex))
 			expose_log_remote(

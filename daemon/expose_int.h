@@ -180,12 +180,19 @@ bool expose_same_address(const union sockaddr_inet *a, const union sockaddr_inet
 /* A remote party caused it: rate-limited. */
 void expose_log_remote(struct expose *ex, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A connection accepted on the control port, from remote to local (IPv4
+ * addresses unmapped): checked, then it waits for its first line. Takes fd.
+ * The accept loop's, and the fuzzers' way in.
+ */
+void expose_accepted(struct expose *ex, int fd, const union sockaddr_inet *remote,
+		     const union sockaddr_inet *local);
 /* A non-blocking TCP socket bound to the TUN device (and to src when given), connecting to dst. */
 int expose_connect(struct expose *ex, const union sockaddr_inet *src,
 		   const union sockaddr_inet *dst, bool *in_progress);
 /*
  * Start a relay owned by owner (a service or listener), holding two units
- * of the descriptor budget the caller took (expose_fds_take(2)); done must
+ * of the descriptor budget the caller took (expose_fds_take_relay()); done must
  * put them back. On failure both fds are closed and the units put back.
  * 0 or -ENOMEM.
  */
@@ -209,6 +216,12 @@ void expose_client_sync(struct expose *ex, json_t *changes);
  */
 void expose_client_connect(struct expose *ex, const uint8_t peer_key[KEY_LEN],
 			   const union sockaddr_inet *remote, struct jsonline *conn, json_t *msg);
+/*
+ * Take fd (connected, non-blocking) as the control connection to server,
+ * whose link exists (a service goes through it): the fuzzers' way to play
+ * the server. 0, or -ENOENT (fd closed).
+ */
+int expose_client_adopt_link(struct expose *ex, const union sockaddr_inet *server, int fd);
 /* Whether remote is the tunnel address of a server of peer we have a control connection for. */
 bool expose_client_is_server(const struct expose *ex, const uint8_t peer_key[KEY_LEN],
 			     const union sockaddr_inet *remote);
@@ -243,8 +256,15 @@ bool expose_server_is_client(const struct peer_config *pc, const union sockaddr_
  * for its first line one.
  */
 size_t expose_fd_budget(void);
-/* Take n units; false (nothing taken) when that would go over the budget. */
-bool expose_fds_take(size_t n);
+/* The relays the budget allows at most: three quarters of it, two units each. */
+size_t expose_relay_cap(void);
+/*
+ * Take two units for a relay, or one for a connection waiting for its first
+ * line; false (nothing taken) when over the budget, for a relay over its
+ * three quarters.
+ */
+bool expose_fds_take_relay(void);
+bool expose_fds_take_pending(void);
 void expose_fds_put(size_t n);
 size_t expose_fds_held(void);
 

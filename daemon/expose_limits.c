@@ -7,7 +7,10 @@
  *    interface, since the open files limit is the process's: the limit
  *    less a reserve that keeps the daemon's own sockets working (UDP, TUN,
  *    netlink, the control socket and its clients, the public listeners and
- *    the tunnels' control connections) when users take all the rest;
+ *    the tunnels' control connections) when users take all the rest.
+ *    Relays get three quarters of it at most: the last quarter lets a
+ *    client's new control session and a server's data connections in
+ *    (they wait for their first line) while users hold every relay;
  *  - per interface, the relayed connections of one source on the public
  *    ports: an IPv4 address, or an IPv6 /64 (one host usually owns a whole
  *    /64), in a hash table with a random key, so that sources cannot aim
@@ -44,12 +47,31 @@ size_t expose_fd_budget(void)
 	return limit > reserve ? (size_t)(limit - reserve) : 0;
 }
 
-bool expose_fds_take(size_t n)
+static bool take(size_t n, size_t max)
 {
-	if (fds_held + n > expose_fd_budget())
+	if (fds_held + n > max)
 		return false;
 	fds_held += n;
 	return true;
+}
+
+size_t expose_relay_cap(void)
+{
+	size_t budget = expose_fd_budget();
+
+	return (budget - budget / 4) / 2;
+}
+
+bool expose_fds_take_relay(void)
+{
+	size_t budget = expose_fd_budget();
+
+	return take(2, budget - budget / 4);
+}
+
+bool expose_fds_take_pending(void)
+{
+	return take(1, expose_fd_budget());
 }
 
 void expose_fds_put(size_t n)

@@ -157,7 +157,7 @@ static bool admit(struct expose_listener *l, const union sockaddr_inet *remote,
 			l->port, n, expose_source_format(addr, sizeof(addr), remote));
 		return false;
 	}
-	if (!expose_fds_take(2)) {
+	if (!expose_fds_take_relay()) {
 		expose_log_remote(
 			ex, LOG_LEVEL_WARN,
 			"public port %u: %zu relayed connections, all the open files limit allows; refusing one",

@@ -18,9 +18,11 @@
       answers its greeting and an echo), write "held N" to FILE, then wait
       until the file RELEASE exists and close them all, checking each still
       echoes. Prints "held N" and "released N".
-  exposetool.py count HOST PORT N [--timeout S]
+  exposetool.py count HOST PORT N [--why] [--timeout S]
       Open N connections; print how many got a greeting (served) and how
-      many were closed or reset without one (refused).
+      many were closed or reset without one (refused); with --why, how many
+      of those were turned away (reset or closed) and how many got nothing
+      for 5 s ("served A turned away B silent C").
   exposetool.py grab HOST PORT N --ready FILE --release FILE [--bind ADDR] [--timeout S]
       Open N connections to an echo service (from ADDR), 200 at a time;
       write "served A refused B" to FILE (refused: reset, closed or no
@@ -229,21 +231,27 @@ async def hold(host, port, n, timeout, ready, release):
     return 0
 
 
-async def count(host, port, n, timeout):
+async def count(host, port, n, why, timeout):
     async def one(i):
         try:
             reader, writer = await asyncio.open_connection(host, port)
         except OSError:
-            return None
+            return "away"
         try:
             line = await asyncio.wait_for(reader.readline(), 5)
-        except (OSError, asyncio.TimeoutError):
+        except asyncio.TimeoutError:
+            return "silent"
+        except OSError:
             line = b""
-        return (reader, writer) if line.startswith(b"HELLO ") else None
+        return (reader, writer) if line.startswith(b"HELLO ") else "away"
 
     conns = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout)
-    served = [c for c in conns if c]
-    print(f"served {len(served)} refused {n - len(served)}", flush=True)
+    served = [c for c in conns if isinstance(c, tuple)]
+    if why:
+        away = sum(1 for c in conns if c == "away")
+        print(f"served {len(served)} turned away {away} silent {n - len(served) - away}", flush=True)
+    else:
+        print(f"served {len(served)} refused {n - len(served)}", flush=True)
     for _, w in served:
         w.close()
     return 0
@@ -444,7 +452,8 @@ def main(argv):
         ready, release = opt(args, "--ready"), opt(args, "--release")
         return asyncio.run(hold(args[1], int(args[2]), int(args[3]), timeout, ready, release))
     if cmd == "count":
-        return asyncio.run(count(args[1], int(args[2]), int(args[3]), timeout))
+        why = flag(args, "--why")
+        return asyncio.run(count(args[1], int(args[2]), int(args[3]), why, timeout))
     if cmd == "grab":
         ready, release, bind = opt(args, "--ready"), opt(args, "--release"), opt(args, "--bind")
         return asyncio.run(grab(args[1], int(args[2]), int(args[3]), ready, release, bind, timeout))
