@@ -5,8 +5,9 @@
  * system, that is a server to peer "laptop" (10.0.0.2, fd00::2, AllowExpose
  * 47000-47009) and a client of peer "server" (10.0.0.3: services web,
  * px with PROXY v2, secret), beside a peer "hub" that routes 10.0.0.0/24 and
- * 192.168.0.0/16; for each input a fresh struct expose, and socketpairs that
- * stand for TCP connections through the tunnel. The daemon's event loop
+ * 192.168.0.0/16; for each input a struct expose at rest (fresh, or the
+ * last one when its connections all ended), and socketpairs that stand for
+ * TCP connections through the tunnel. The daemon's event loop
  * runs until the input is consumed. When it may, the harness moves into a
  * network namespace of its own (unshare), so that the public ports and the
  * local services it opens are private to it.
@@ -24,11 +25,11 @@ struct expose;
 
 /* Once per process. */
 void harness_init(void);
-/* A fresh struct expose of the interface; its link to the server has no connection yet. */
+/* A struct expose of the interface at rest: no session, listener, relay or pending connection. */
 struct expose *harness_expose(void);
 /*
- * Destroy ex and check what must hold afterwards: every unit of the
- * descriptor budget given back.
+ * Keep ex for the next input when it is at rest again, else destroy it; and
+ * check what must hold then: every unit of the descriptor budget given back.
  */
 void harness_expose_free(struct expose *ex);
 /*
