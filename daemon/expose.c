@@ -386,16 +386,23 @@ static unsigned int may_open(const struct expose *ex, const struct peer *peer,
 static const char *refuse_why(struct expose *ex, const union sockaddr_inet *remote,
 			      struct peer **peer, unsigned int *from, int *pool)
 {
-	*peer = NULL;
+	/*
+	 * is_local() asks the kernel for every address (a netlink dump): only
+	 * for what the tunnel cannot have sent (no peer's address), or would
+	 * be let in. A flood through the tunnel never gets that far.
+	 */
 	*from = 0;
-	if (is_local(remote))
-		return "a local address, not through the tunnel";
 	*peer = expose_peer_of(ex, remote);
 	if (!*peer)
-		return "no peer has that address";
+		return is_local(remote) ? "a local address, not through the tunnel"
+					: "no peer has that address";
 	*from = may_open(ex, *peer, remote);
 	if (!*from)
 		return "neither the address of a server we publish through nor a client peer's own (AllowExposeFrom)";
+	if (is_local(remote)) {
+		*from = 0; /* logged as a refusal, not as a limit */
+		return "a local address, not through the tunnel";
+	}
 	/* Neither kind, nor one peer, may take every place: the others must still get in. */
 	*pool = (*from & EXPOSE_FROM_SERVER) ? 0 : 1;
 	if (ex->n_incoming[*pool] >= EXPOSE_MAX_INCOMING ||
