@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,9 +141,29 @@ nomem:
 	return -ENOMEM;
 }
 
+int iface_config_reserve_peer(struct iface_config *cfg)
+{
+	size_t have = cfg->cap_peers > cfg->n_peers ? cfg->cap_peers : cfg->n_peers, want;
+	struct peer_config *np;
+
+	if (cfg->n_peers < cfg->cap_peers)
+		return 0;
+	want = have < 4 ? 8 : have * 2;
+	if (want > SIZE_MAX / sizeof(*np))
+		return -ENOMEM;
+	/* The entries hold preshared keys: the old array is wiped, not just freed. */
+	np = crypto_realloc_wiped(cfg->peers, have * sizeof(*np), want * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	memset(np + cfg->n_peers, 0, (want - cfg->n_peers) * sizeof(*np));
+	cfg->peers = np;
+	cfg->cap_peers = want;
+	return 0;
+}
+
 int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc)
 {
-	struct peer_config copy, *np;
+	struct peer_config copy;
 
 	if (peer_config_copy(&copy, pc) != 0)
 		return -ENOMEM;
@@ -153,12 +174,10 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 			return 0;
 		}
 	}
-	np = realloc(cfg->peers, (cfg->n_peers + 1) * sizeof(*np));
-	if (!np) {
+	if (iface_config_reserve_peer(cfg) != 0) {
 		peer_config_clear(&copy);
 		return -ENOMEM;
 	}
-	cfg->peers = np;
 	cfg->peers[cfg->n_peers++] = copy;
 	return 0;
 }
@@ -172,6 +191,8 @@ int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KE
 		memmove(&cfg->peers[i], &cfg->peers[i + 1],
 			(cfg->n_peers - i - 1) * sizeof(*cfg->peers));
 		cfg->n_peers--;
+		/* The last entry moved down; its old place still holds its preshared key. */
+		crypto_wipe(&cfg->peers[cfg->n_peers], sizeof(*cfg->peers));
 		return 0;
 	}
 	return -ENOENT;

@@ -98,6 +98,7 @@ struct iface_config {
 	size_t n_pre_up, n_post_up, n_pre_down, n_post_down;
 	struct peer_config *peers;
 	size_t n_peers;
+	size_t cap_peers; /* entries allocated in peers; 0: exactly n_peers */
 	/* Localhost tunnels (config_expose.h); none of these restart the interface. */
 	uint16_t expose_control_port;      /* ExposeControlPort; 0 = the default */
 	bool has_expose_bind_address;
@@ -174,6 +175,12 @@ const struct peer_config *iface_config_find_peer_key(const struct iface_config *
 void peer_config_clear(struct peer_config *pc);
 /* Deep copy; dst is overwritten. Returns 0 or -ENOMEM (dst cleared). */
 int peer_config_copy(struct peer_config *dst, const struct peer_config *src);
+/*
+ * Room in cfg->peers for one more peer (amortised: the array doubles). The
+ * entries hold preshared keys: an array that moves is wiped, not just
+ * freed. 0 or -ENOMEM (cfg unchanged).
+ */
+int iface_config_reserve_peer(struct iface_config *cfg);
 /* Put a copy of pc in cfg, replacing the peer with the same key. 0 or -ENOMEM. */
 int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc);
 /* Drop the peer with this key from cfg; -ENOENT when none. */

@@ -77,6 +77,8 @@ struct loader {
 	struct expose_lines *expose_lines; /* per [Expose]: where its keys were set */
 	unsigned int private_key_line;
 	bool private_key_from_file; /* where the key at private_key_line came from */
+	unsigned int psk_line;      /* the same for the current [Peer]'s preshared key */
+	bool psk_from_file;
 	bool has_inline_secret;
 	char **stash;
 	size_t n_stash, cap_stash;
@@ -356,6 +358,21 @@ static int parse_mtu(struct loader *l, const char *key, const char *value)
 	return 0;
 }
 
+/* A numeric address without a port or prefix: "127.0.0.1", "::1". */
+static bool parse_ip(const char *s, union sockaddr_inet *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, &out->in.sin_addr) == 1) {
+		out->in.sin_family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, &out->in6.sin6_addr) == 1) {
+		out->in6.sin6_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
 static bool is_search_domain(const char *s)
 {
 	size_t len = strlen(s);
@@ -364,12 +381,26 @@ static bool is_search_domain(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") == len;
 }
 
+/*
+ * What wg-quick takes for a server rather than a search domain: digits and
+ * dots, or anything with a colon. Such an entry must be an address: a typo
+ * like 10.0.0.256 is an error here, not a search domain nobody asked for.
+ */
+static bool looks_like_address(const char *s)
+{
+	return strspn(s, "0123456789.") == strlen(s) || strchr(s, ':');
+}
+
 static int add_dns(struct loader *l, const char *key, char *item)
 {
-	struct ip_prefix p;
+	union sockaddr_inet sa;
 
-	if ((prefix_parse(item, &p, NULL, NULL) != 0 || strchr(item, '/')) &&
-	    !is_search_domain(item)) {
+	if (looks_like_address(item) && !parse_ip(item, &sa)) {
+		err(l, "%s: \"%s\": not a valid IP address (and a search domain cannot look like one)",
+		    key, item);
+		return -1;
+	}
+	if (!looks_like_address(item) && !is_search_domain(item)) {
 		err(l, "%s: \"%s\": expected an IP address or a search domain", key, item);
 		return -1;
 	}
@@ -406,6 +437,11 @@ static int parse_hook(struct loader *l, const char *key, const char *value)
 {
 	struct iface_config *c = l->cfg;
 
+	/* wg-quick runs an empty hook as nothing: so does tund, but says so. */
+	if (!*value) {
+		warn(l, "%s: no command; the line is ignored", key);
+		return 0;
+	}
 	if (strcasecmp(key, "PreUp") == 0)
 		return push_string(l, &c->pre_up, &c->n_pre_up, value);
 	if (strcasecmp(key, "PostUp") == 0)
@@ -422,21 +458,6 @@ static int parse_save_config(struct loader *l, const char *key, const char *valu
 	     "%s is a wg-quick setting tund ignores; tund writes this file only for tunctl --save",
 	     key);
 	return 0;
-}
-
-/* A numeric address without a port or prefix: "127.0.0.1", "::1". */
-static bool parse_ip(const char *s, union sockaddr_inet *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, &out->in.sin_addr) == 1) {
-		out->in.sin_family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, &out->in6.sin6_addr) == 1) {
-		out->in6.sin6_family = AF_INET6;
-		return true;
-	}
-	return false;
 }
 
 static int parse_port_key(struct loader *l, const char *key, const char *value, uint16_t *out)
@@ -559,6 +580,12 @@ static int set_psk(struct loader *l, const char *key, const char *value, bool fr
 	struct peer_config *pc = cur_peer(l);
 	const char *why;
 
+	/* As for the private key: repeating one key warns, the last wins; mixing is an error. */
+	if (l->psk_line && l->psk_from_file != from_file) {
+		err(l, "%s: the preshared key is already set at line %u; use PresharedKey or PresharedKeyFile, not both",
+		    key, l->psk_line);
+		return -1;
+	}
 	if (from_file) {
 		if (read_key_file(l, key, value, pc->preshared_key) != 0)
 			return -1;
@@ -569,6 +596,8 @@ static int set_psk(struct loader *l, const char *key, const char *value, bool fr
 		l->has_inline_secret = true;
 	}
 	pc->has_preshared_key = true;
+	l->psk_line = l->line;
+	l->psk_from_file = from_file;
 	return 0;
 }
 
@@ -908,18 +937,27 @@ static void start_section(struct loader *l, const char *name)
 {
 	memset(l->seen, 0, sizeof(l->seen));
 	if (strcasecmp(name, "Interface") == 0) {
+		/* wg-quick would merge them; two are a mistake (two files pasted together?). */
+		if (l->interface_line) {
+			err(l, "a second [Interface]; the first is at line %u, and a file has one",
+			    l->interface_line);
+			l->section = SEC_UNKNOWN;
+			return;
+		}
 		l->section = SEC_INTERFACE;
-		if (!l->interface_line)
-			l->interface_line = l->line;
+		l->interface_line = l->line;
 		return;
 	}
 	if (strcasecmp(name, "Peer") == 0) {
 		struct peer_config *peers;
 		unsigned int *lines;
 
-		peers = grow(l, l->cfg->peers, l->cfg->n_peers, sizeof(*peers));
-		if (peers)
-			l->cfg->peers = peers;
+		if (iface_config_reserve_peer(l->cfg) == 0) {
+			peers = l->cfg->peers;
+		} else {
+			peers = NULL;
+			l->oom = true;
+		}
 		lines = grow(l, l->peer_key_line, l->cfg->n_peers, sizeof(*lines));
 		if (lines)
 			l->peer_key_line = lines;
@@ -932,6 +970,7 @@ static void start_section(struct loader *l, const char *name)
 		lines[l->cfg->n_peers] = 0;
 		l->cfg->n_peers++;
 		l->section = SEC_PEER;
+		l->psk_line = 0;
 		return;
 	}
 	if (strncasecmp(name, "Expose", 6) == 0 && (!name[6] || name[6] == ' ' || name[6] == '\t')) {
@@ -1022,6 +1061,11 @@ static char *reader(char *str, int num, void *stream)
 	if (n < 0)
 		return NULL;
 	l->line++;
+	/* Editors on some systems start a UTF-8 file with a byte-order mark. */
+	if (l->line == 1 && n >= 3 && memcmp(l->linebuf, "\xEF\xBB\xBF", 3) == 0) {
+		memmove(l->linebuf, l->linebuf + 3, (size_t)n - 2);
+		n -= 3;
+	}
 	if (memchr(l->linebuf, '\0', (size_t)n)) {
 		err(l, "line contains a NUL byte");
 		str[0] = '\0';

@@ -10,6 +10,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,6 +69,20 @@ int crypto_random(void *buf, size_t len)
 void crypto_wipe(void *p, size_t len)
 {
 	OPENSSL_cleanse(p, len);
+}
+
+void *crypto_realloc_wiped(void *p, size_t old_len, size_t new_len)
+{
+	void *q = malloc(new_len ? new_len : 1);
+
+	if (!q)
+		return NULL;
+	if (p) {
+		memcpy(q, p, old_len < new_len ? old_len : new_len);
+		crypto_wipe(p, old_len);
+		free(p);
+	}
+	return q;
 }
 
 bool crypto_memeq(const void *a, const void *b, size_t len)
@@ -335,10 +350,26 @@ bool chacha20poly1305_open(uint8_t *dst, const uint8_t *src, size_t srclen, cons
 	return aead_oneshot(false, dst, src, srclen, ad, adlen, nonce, key);
 }
 
+/*
+ * A keyed context per lane: the data path's worker threads (one lane each,
+ * lane 0 the event loop's) seal and open with the same key at once, and an
+ * EVP_CIPHER_CTX must not be shared between threads.
+ */
 struct aead_ctx {
-	EVP_CIPHER_CTX *ctx; /* keyed once; only the nonce changes per packet */
 	bool is_encrypt;
+	unsigned int n_lanes;
+	EVP_CIPHER_CTX *ctx[]; /* keyed once; only the nonce changes per packet */
 };
+
+static unsigned int aead_lanes = 1;
+
+int crypto_set_lanes(unsigned int n)
+{
+	if (n < 1 || n > CRYPTO_MAX_LANES)
+		return -EINVAL;
+	aead_lanes = n;
+	return 0;
+}
 
 int aead_ctx_create(struct aead_ctx **out, const uint8_t key[static CHACHA20POLY1305_KEY_LEN],
 		    bool is_encrypt)
@@ -346,16 +377,18 @@ int aead_ctx_create(struct aead_ctx **out, const uint8_t key[static CHACHA20POLY
 	struct aead_ctx *a;
 
 	*out = NULL;
-	a = OPENSSL_zalloc(sizeof(*a));
+	a = OPENSSL_zalloc(sizeof(*a) + aead_lanes * sizeof(a->ctx[0]));
 	if (!a)
 		return -ENOMEM;
 	a->is_encrypt = is_encrypt;
-	a->ctx = EVP_CIPHER_CTX_new();
-	if (!a->ctx ||
-	    EVP_CipherInit_ex2(a->ctx, chacha20poly1305, key, NULL, is_encrypt, NULL) != 1) {
-		EVP_CIPHER_CTX_free(a->ctx);
-		OPENSSL_free(a);
-		return -EIO;
+	a->n_lanes = aead_lanes;
+	for (unsigned int i = 0; i < a->n_lanes; i++) {
+		a->ctx[i] = EVP_CIPHER_CTX_new();
+		if (!a->ctx[i] || EVP_CipherInit_ex2(a->ctx[i], chacha20poly1305, key, NULL,
+						     is_encrypt, NULL) != 1) {
+			aead_ctx_destroy(a);
+			return -EIO;
+		}
 	}
 	*out = a;
 	return 0;
@@ -365,30 +398,31 @@ void aead_ctx_destroy(struct aead_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	EVP_CIPHER_CTX_free(ctx->ctx);
+	for (unsigned int i = 0; i < ctx->n_lanes; i++)
+		EVP_CIPHER_CTX_free(ctx->ctx[i]);
 	OPENSSL_free(ctx);
 }
 
-bool aead_ctx_seal(struct aead_ctx *ctx, uint64_t counter, uint8_t *dst, const uint8_t *src,
-		   size_t srclen)
+bool aead_ctx_seal(struct aead_ctx *ctx, unsigned int lane, uint64_t counter, uint8_t *dst,
+		   const uint8_t *src, size_t srclen)
 {
 	uint8_t nonce[12];
 
-	if (!ctx->is_encrypt)
+	if (!ctx->is_encrypt || lane >= ctx->n_lanes)
 		return false;
 	wg_nonce(nonce, counter);
-	return aead_run(ctx->ctx, true, NULL, nonce, dst, src, srclen, NULL, 0);
+	return aead_run(ctx->ctx[lane], true, NULL, nonce, dst, src, srclen, NULL, 0);
 }
 
-bool aead_ctx_open(struct aead_ctx *ctx, uint64_t counter, uint8_t *dst, const uint8_t *src,
-		   size_t srclen)
+bool aead_ctx_open(struct aead_ctx *ctx, unsigned int lane, uint64_t counter, uint8_t *dst,
+		   const uint8_t *src, size_t srclen)
 {
 	uint8_t nonce[12];
 
-	if (ctx->is_encrypt)
+	if (ctx->is_encrypt || lane >= ctx->n_lanes)
 		return false;
 	wg_nonce(nonce, counter);
-	return aead_run(ctx->ctx, false, NULL, nonce, dst, src, srclen, NULL, 0);
+	return aead_run(ctx->ctx[lane], false, NULL, nonce, dst, src, srclen, NULL, 0);
 }
 
 /* ---- XChaCha20-Poly1305 ---- */

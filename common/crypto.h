@@ -34,6 +34,12 @@ int crypto_random(void *buf, size_t len);
 
 /* Wipe a secret so the compiler cannot elide it (OPENSSL_cleanse). */
 void crypto_wipe(void *p, size_t len);
+/*
+ * realloc for arrays that hold secrets: the new block gets a copy and the
+ * old one is wiped before it is freed, where realloc would free it as it
+ * is. NULL on failure (p is then unchanged and still owned by the caller).
+ */
+void *crypto_realloc_wiped(void *p, size_t old_len, size_t new_len);
 /* Constant-time equality of two buffers of the same length. */
 bool crypto_memeq(const void *a, const void *b, size_t len);
 
@@ -110,11 +116,19 @@ struct aead_ctx;
 int aead_ctx_create(struct aead_ctx **out, const uint8_t key[static CHACHA20POLY1305_KEY_LEN],
 		    bool is_encrypt);
 void aead_ctx_destroy(struct aead_ctx *ctx);
-/* In place allowed (dst == src). No associated data (WireGuard data messages). */
-bool aead_ctx_seal(struct aead_ctx *ctx, uint64_t counter, uint8_t *dst, const uint8_t *src,
-		   size_t srclen);
-bool aead_ctx_open(struct aead_ctx *ctx, uint64_t counter, uint8_t *dst, const uint8_t *src,
-		   size_t srclen);
+/*
+ * In place allowed (dst == src). No associated data (WireGuard data
+ * messages). lane < the count given to crypto_set_lanes() when the context
+ * was made: each thread uses its own lane, so that lanes run at once.
+ */
+bool aead_ctx_seal(struct aead_ctx *ctx, unsigned int lane, uint64_t counter, uint8_t *dst,
+		   const uint8_t *src, size_t srclen);
+bool aead_ctx_open(struct aead_ctx *ctx, unsigned int lane, uint64_t counter, uint8_t *dst,
+		   const uint8_t *src, size_t srclen);
+
+#define CRYPTO_MAX_LANES 64
+/* How many lanes contexts made from now on have (1..CRYPTO_MAX_LANES; default 1). */
+int crypto_set_lanes(unsigned int n);
 
 /* ---- XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha), for cookie replies ---- */
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,12 +15,20 @@
 static enum log_level current_level = LOG_LEVEL_INFO;
 static bool to_journal;
 static bool to_tty;
+static bool to_syslog;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
 	[LOG_LEVEL_WARN] = "warn",
 	[LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static const int syslog_priority[] = {
+	[LOG_LEVEL_ERROR] = LOG_ERR,
+	[LOG_LEVEL_WARN] = LOG_WARNING,
+	[LOG_LEVEL_INFO] = LOG_INFO,
+	[LOG_LEVEL_DEBUG] = LOG_DEBUG,
 };
 
 /* sd-daemon.h's SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG, without the header. */
@@ -53,6 +62,13 @@ void log_init(enum log_level level)
 	to_journal = stderr_is_journal();
 	to_tty = !to_journal && isatty(STDERR_FILENO);
 	current_level = level;
+}
+
+void log_to_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = true;
+	to_journal = to_tty = false;
 }
 
 void log_set_level(enum log_level level)
@@ -104,7 +120,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 
-	if (to_journal) {
+	if (to_syslog) {
+		syslog(syslog_priority[level], "%s", line);
+	} else if (to_journal) {
 		fprintf(stderr, "%s%s\n", journal_prefix[level], line);
 	} else if (to_tty) {
 		char stamp[32];

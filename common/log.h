@@ -2,8 +2,8 @@
 /*
  * Logging for both programs: levels, and a sink that writes stderr lines
  * journald understands (SD_* priority prefixes when JOURNAL_STREAM is set),
- * or timestamped lines with a level word on a terminal. The one global of
- * common/ lives here.
+ * or timestamped lines with a level word on a terminal, or syslog once a
+ * daemon has left its terminal. The one global of common/ lives here.
  */
 #ifndef TUND_LOG_H
 #define TUND_LOG_H
@@ -19,6 +19,8 @@ enum log_level {
 
 /* Reads JOURNAL_STREAM and isatty(2) to pick the line format. */
 void log_init(enum log_level level);
+/* From now on, lines go to syslog(3) as ident (a daemon that left its terminal). */
+void log_to_syslog(const char *ident);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* "error", "warn", "info", "debug" (also "warning"); returns -EINVAL otherwise. */

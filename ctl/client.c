@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "control_proto.h"
+#include "jsonmem.h"
 #include "tunctl.h"
 
 #define REPLY_TIMEOUT_MS 30000
@@ -111,11 +112,12 @@ int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **re
 		return TUNCTL_EXIT_FAILURE;
 	fd = connect_socket(t->socket_path);
 	if (fd < 0) {
-		free(text);
+		jsonmem_free(text);
 		return TUNCTL_EXIT_UNREACHABLE;
 	}
 	rc = write_all(fd, text, strlen(text));
-	free(text);
+	/* It may hold a preshared key. */
+	jsonmem_free(text);
 	if (rc == 0)
 		rc = write_all(fd, "\n", 1);
 	line = rc == 0 ? read_line(fd) : NULL;

@@ -231,6 +231,8 @@ static int read_key_file(const char *cmd, const char *path, json_t *args)
 		fprintf(stderr, "tunctl: %s: %s: %m\n", cmd, path);
 		return -1;
 	}
+	/* Unbuffered: the key goes straight into buf, which is wiped, and not through stdio's. */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
 		fprintf(stderr, "tunctl: %s: warning: %s is readable by group or others (mode %04o)\n",
 			cmd, path, (unsigned int)(st.st_mode & 07777));

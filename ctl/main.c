@@ -12,6 +12,7 @@
 
 #include "control_proto.h"
 #include "crypto.h"
+#include "jsonmem.h"
 #include "tunctl.h"
 #include "util.h"
 
@@ -238,6 +239,8 @@ int main(int argc, char **argv)
 	const struct tunctl_command *cmd;
 	int c, rc;
 
+	/* Requests may carry a preshared key: jansson wipes what it frees. */
+	jsonmem_init();
 	opterr = 0;
 	/* '+': stop at the command; what follows is the command's. */
 	while ((c = getopt_long(argc, argv, "+js:Vh", longopts, NULL)) != -1) {

@@ -29,6 +29,7 @@
 #include "diag_json.h"
 #include "expose.h"
 #include "iface.h"
+#include "jsonmem.h"
 #include "key.h"
 #include "list.h"
 #include "log.h"
@@ -790,6 +791,8 @@ static void client_close(struct client *c)
 	list_del(&c->node);
 	ctl->n_clients--;
 	free(c->out);
+	/* A request not yet handled may hold a preshared key. */
+	crypto_wipe(c->in, sizeof(c->in));
 	free(c);
 }
 
@@ -1006,10 +1009,13 @@ static bool client_process(struct client *c)
 			return false;
 		memmove(c->in, nl + 1, c->in_len - len - 1);
 		c->in_len -= len + 1;
+		/* The handled line may hold a preshared key: wipe what the move left behind. */
+		crypto_wipe(c->in + c->in_len, len + 1);
 	}
 	if (c->in_len == sizeof(c->in) && !memchr(c->in, '\n', c->in_len)) {
 		c->closing = true;
 		c->in_len = 0;
+		crypto_wipe(c->in, sizeof(c->in));
 		return client_error(c, "request_too_large", "a request line is limited to 64 KiB");
 	}
 	return true;
@@ -1328,6 +1334,8 @@ int control_create(struct ev_loop *loop, struct daemon *d, struct service *svc,
 	ctl->fd = -1;
 	list_init(&ctl->clients);
 	resolve_group(ctl, opts->group);
+	/* Requests carry preshared keys: what jansson copies them into is wiped when freed. */
+	jsonmem_init();
 
 	/* Unsets LISTEN_*, so that PreUp/PostUp commands do not inherit them. */
 	n = sd_listen_fds(1);

@@ -60,18 +60,37 @@ static void compute_mac2(uint8_t out[COOKIE_LEN], const uint8_t *msg, size_t len
 	blake2s_mac(out, cookie, COOKIE_LEN, msg, mac2_offset(len));
 }
 
+/*
+ * R_m, renewed when COOKIE_SECRET_MAX_AGE old. When the random source fails
+ * the old secret stays (and renewal is tried again on the next use); with
+ * no secret yet there is none to make cookies with: false. A predictable
+ * R_m would let anyone compute the cookie of any address without receiving
+ * our reply, which is the whole point of section 5.4.7.
+ */
+static bool fresh_secret(struct cookie_checker *checker, double now_s)
+{
+	uint8_t secret[sizeof(checker->secret)];
+
+	if (checker->secret_birthdate_s + COOKIE_SECRET_MAX_AGE > now_s)
+		return true;
+	if (crypto_random(secret, sizeof(secret)) != 0)
+		return checker->has_secret;
+	memcpy(checker->secret, secret, sizeof(secret));
+	crypto_wipe(secret, sizeof(secret));
+	checker->has_secret = true;
+	checker->secret_birthdate_s = now_s;
+	return true;
+}
+
 /* cookie = MAC(R_m, A_m): the source address and port as they appear on the wire. */
-static void make_cookie(uint8_t cookie[COOKIE_LEN], struct cookie_checker *checker,
+static bool make_cookie(uint8_t cookie[COOKIE_LEN], struct cookie_checker *checker,
 			const union sockaddr_inet *src, double now_s)
 {
 	uint8_t a[16 + 2];
 	size_t alen;
 
-	if (checker->secret_birthdate_s + COOKIE_SECRET_MAX_AGE <= now_s) {
-		if (crypto_random(checker->secret, sizeof(checker->secret)) != 0)
-			memset(checker->secret, 0, sizeof(checker->secret));
-		checker->secret_birthdate_s = now_s;
-	}
+	if (!fresh_secret(checker, now_s))
+		return false;
 	if (src->sa.sa_family == AF_INET) {
 		memcpy(a, &src->in.sin_addr, 4);
 		memcpy(a + 4, &src->in.sin_port, 2);
@@ -82,6 +101,7 @@ static void make_cookie(uint8_t cookie[COOKIE_LEN], struct cookie_checker *check
 		alen = 18;
 	}
 	blake2s_mac(cookie, checker->secret, sizeof(checker->secret), a, alen);
+	return true;
 }
 
 enum cookie_mac_state cookie_validate_packet(struct cookie_checker *checker, const uint8_t *msg,
@@ -99,8 +119,11 @@ enum cookie_mac_state cookie_validate_packet(struct cookie_checker *checker, con
 	if (!check_cookie)
 		return VALID_MAC_BUT_NO_COOKIE;
 
-	make_cookie(cookie, checker, src, now_s);
+	/* Without a secret no mac2 is valid: the sender gets no cookie reply either. */
+	if (!make_cookie(cookie, checker, src, now_s))
+		return VALID_MAC_BUT_NO_COOKIE;
 	compute_mac2(computed, msg, len, cookie);
+	crypto_wipe(cookie, sizeof(cookie));
 	if (!crypto_memeq(computed, macs->mac2, COOKIE_LEN))
 		return VALID_MAC_BUT_NO_COOKIE;
 	if (rl && !ratelimiter_allow(rl, src, now_s))
@@ -135,7 +158,8 @@ bool cookie_message_create(struct message_handshake_cookie *dst, const uint8_t *
 	dst->receiver_index = index_le;
 	if (crypto_random(dst->nonce, COOKIE_NONCE_LEN) != 0)
 		return false;
-	make_cookie(cookie, checker, src, now_s);
+	if (!make_cookie(cookie, checker, src, now_s))
+		return false;
 	ok = xchacha20poly1305_seal(dst->encrypted_cookie, cookie, COOKIE_LEN, macs->mac1,
 				    COOKIE_LEN, dst->nonce, checker->cookie_encryption_key);
 	crypto_wipe(cookie, sizeof(cookie));

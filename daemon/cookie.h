@@ -21,6 +21,7 @@ struct ratelimiter;
 struct cookie_checker {
 	uint8_t secret[NOISE_HASH_LEN]; /* R_m, renewed every COOKIE_SECRET_MAX_AGE */
 	double secret_birthdate_s;      /* monotonic; < 0 when never set */
+	bool has_secret;                /* the random source gave R_m at least once */
 	uint8_t message_mac1_key[NOISE_SYMMETRIC_KEY_LEN];     /* HASH(LABEL_MAC1 || S_pub) */
 	uint8_t cookie_encryption_key[NOISE_SYMMETRIC_KEY_LEN]; /* HASH(LABEL_COOKIE || S_pub) */
 };

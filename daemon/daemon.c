@@ -182,8 +182,7 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 		if (rc == 0)
 			continue;
 		if (rc != -EAGAIN) {
-			iface_config_free(cfg);
-			failed++;
+			failed++; /* cfg is taken: the interface runs what could be applied */
 			continue;
 		}
 		/* Key, addresses, MTU, DNS, Table, FwMark or hooks changed: restart it. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "allowedips.h"
+#include "allowedips_swap.h"
 #include "clock.h"
 #include "crypto.h"
 #include "expose.h"
@@ -113,17 +114,26 @@ static void unlink_peer(struct iface *iface, struct peer *peer)
 	iface->n_peers--;
 }
 
-/* Replace the peer's allowed IPs with pc's. */
-static int set_allowed_ips(struct iface *iface, struct peer *peer, const struct peer_config *pc)
+/* pc's allowed IPs for peer, then (an existing peer) its other settings; all or nothing. */
+static int apply_settings(struct iface *iface, struct peer *peer, bool is_new,
+			  const struct peer_config *pc, double now_s)
 {
-	int rc = 0;
+	struct allowedips_swap swap;
+	int rc;
 
-	allowedips_remove_peer(iface->allowedips, peer);
-	for (size_t i = 0; i < pc->n_allowed_ips; i++) {
-		rc = allowedips_insert(iface->allowedips, &pc->allowed_ips[i], peer);
+	rc = allowedips_swap_begin(&swap, iface->allowedips, peer, pc->allowed_ips,
+				   pc->n_allowed_ips);
+	if (rc != 0)
+		return rc;
+	rc = allowedips_swap_insert(&swap);
+	if (rc == 0 && !is_new) {
+		rc = peer_update(peer, pc, now_s);
 		if (rc != 0)
-			break;
+			allowedips_swap_undo(&swap);
 	}
+	if (rc == 0)
+		allowedips_swap_commit(&swap);
+	allowedips_swap_end(&swap);
 	return rc;
 }
 
@@ -146,14 +156,11 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 			return rc;
 		link_peer(iface, peer);
 		is_new = true;
-	} else {
-		rc = peer_update(peer, pc, now_s);
-		if (rc != 0)
-			return rc;
 	}
-	rc = set_allowed_ips(iface, peer, pc);
+	rc = apply_settings(iface, peer, is_new, pc, now_s);
 	if (rc != 0) {
-		peer_log(LOG_LEVEL_ERROR, peer, "cannot set allowed IPs: %s", strerror(-rc));
+		peer_log(LOG_LEVEL_ERROR, peer, "cannot apply the change: %s; %s", strerror(-rc),
+			 is_new ? "not added" : "the peer is as it was");
 		if (is_new) {
 			allowedips_remove_peer(iface->allowedips, peer);
 			unlink_peer(iface, peer);
@@ -234,23 +241,89 @@ static int rebind(struct iface *iface, uint16_t port)
 	struct udp fresh = {.fd = {-1, -1}};
 	int rc;
 
-	rc = udp_open(&fresh, port, iface->cfg->fwmark);
+	rc = udp_open(&fresh, port, iface->cfg->fwmark, iface->scratch->use_offloads);
 	if (rc != 0)
 		return rc;
 	for (int f = 0; f < 2; f++)
 		ev_io_stop(iface->loop, &iface->udp_watcher[f]);
+	iface->stats.tx_errors += udp_flush(iface->scratch);
 	udp_close(&iface->udp);
 	iface->udp = fresh;
 	start_udp_watchers(iface);
 	return 0;
 }
 
-int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes)
+/*
+ * The peer cfg->peers[i] could not be applied and is as it was: make cfg
+ * say so, with its entry of old (swapped in: old is freed after) or, a peer
+ * that was not running, without it. Never allocates. Returns whether
+ * cfg->peers[i] is still there.
+ */
+static bool keep_running_peer(struct iface_config *cfg, size_t i, struct iface_config *old,
+			      bool exists)
 {
-	const struct iface_config *old = iface->cfg;
+	for (size_t j = 0; exists && j < old->n_peers; j++) {
+		struct peer_config tmp;
+
+		if (!crypto_memeq(old->peers[j].public_key, cfg->peers[i].public_key, KEY_LEN))
+			continue;
+		tmp = cfg->peers[i];
+		cfg->peers[i] = old->peers[j];
+		old->peers[j] = tmp;
+		return true;
+	}
+	(void)iface_config_drop_peer(cfg, cfg->peers[i].public_key);
+	return false;
+}
+
+/* Peers that cfg drops are removed; each peer of cfg is added or updated. 0 or the first -errno. */
+static int reconfigure_peers(struct iface *iface, struct iface_config *cfg, json_t *changes)
+{
+	struct iface_config *old = iface->cfg;
 	char label[KEY_BASE64_LEN + 1];
 	double now_s = clock_now_s();
 	struct peer *peer, *tmp;
+	int rc, ret = 0;
+
+	list_for_each_safe(peer, tmp, &iface->peers, node) {
+		const struct peer_config *was = iface_config_find_peer_key(old, peer->public_key);
+
+		if (iface_config_find_peer_key(cfg, peer->public_key))
+			continue;
+		if (was && was->name)
+			snprintf(label, sizeof(label), "%s", was->name);
+		else
+			key_to_base64(label, peer->public_key);
+		(void)iface_remove_peer(iface, peer->public_key);
+		note_change(changes, true, "%s: peer %s removed", iface->name, label);
+	}
+	for (size_t i = 0; i < cfg->n_peers;) {
+		const struct peer_config *pc = &cfg->peers[i];
+		const struct peer_config *was = iface_config_find_peer_key(old, pc->public_key);
+		bool exists = iface_find_peer(iface, pc->public_key) != NULL;
+
+		if (exists && was && peer_config_same(was, pc)) {
+			i++;
+			continue;
+		}
+		rc = iface_apply_peer(iface, pc, now_s, NULL);
+		if (rc != 0) {
+			log_error("%s: %s:%u: cannot apply peer: %s; it stays as it was", iface->name,
+				  cfg->path, pc->line, strerror(-rc));
+			ret = ret ? ret : rc;
+			i += keep_running_peer(cfg, i, old, exists);
+			continue;
+		}
+		note_change(changes, !exists, "%s: peer %s %s", iface->name,
+			    peer_config_label(pc, label), exists ? "updated" : "added");
+		i++;
+	}
+	return ret;
+}
+
+int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes)
+{
+	struct iface_config *old = iface->cfg;
 	int rc, ret = 0;
 
 	if (!iface_config_same_interface(old, cfg))
@@ -261,55 +334,38 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 		uint16_t port = cfg->has_listen_port ? cfg->listen_port : 0;
 
 		rc = rebind(iface, port);
-		if (rc != 0) {
-			log_error("%s: cannot listen on UDP port %u: %s; keeping port %u", iface->name,
-				  port, strerror(-rc), iface->udp.port);
-			return rc;
-		}
-		note_change(changes, false, "%s: listening on UDP port %u", iface->name, iface->udp.port);
-	}
-
-	list_for_each_safe(peer, tmp, &iface->peers, node) {
-		const struct peer_config *pc = iface_config_find_peer_key(cfg, peer->public_key);
-		const struct peer_config *was = iface_config_find_peer_key(old, peer->public_key);
-
-		if (pc)
-			continue;
-		if (was && was->name)
-			snprintf(label, sizeof(label), "%s", was->name);
-		else
-			key_to_base64(label, peer->public_key);
-		(void)iface_remove_peer(iface, peer->public_key);
-		note_change(changes, true, "%s: peer %s removed", iface->name, label);
-	}
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		const struct peer_config *pc = &cfg->peers[i];
-		const struct peer_config *was = iface_config_find_peer_key(old, pc->public_key);
-		bool exists = iface_find_peer(iface, pc->public_key) != NULL;
-
-		if (exists && was && peer_config_same(was, pc))
-			continue;
-		rc = iface_apply_peer(iface, pc, now_s, NULL);
-		if (rc != 0) {
-			log_error("%s: %s:%u: cannot apply peer: %s", iface->name, cfg->path, pc->line,
-				  strerror(-rc));
+		if (rc == 0) {
+			note_change(changes, false, "%s: listening on UDP port %u", iface->name,
+				    iface->udp.port);
+		} else {
+			log_error("%s: cannot listen on UDP port %u: %s; keeping port %u",
+				  iface->name, port, strerror(-rc), iface->udp.port);
+			cfg->has_listen_port = old->has_listen_port;
+			cfg->listen_port = old->listen_port;
 			ret = rc;
-			continue;
 		}
-		note_change(changes, !exists, "%s: peer %s %s", iface->name,
-			    peer_config_label(pc, label), exists ? "updated" : "added");
 	}
-	if (ret != 0)
-		return ret;
+	rc = reconfigure_peers(iface, cfg, changes);
+	ret = ret ? ret : rc;
 	/* RedirectToLocalhost, in one nftables transaction: on failure the old rules stay. */
 	rc = nat_update(iface->nat, cfg, changes);
-	if (rc != 0)
-		return rc;
-	iface_config_free(iface->cfg);
+	if (rc != 0) {
+		struct redirect_ports *p = cfg->redirects;
+		size_t n = cfg->n_redirects;
+
+		log_error("%s: RedirectToLocalhost not changed: %s", iface->name, strerror(-rc));
+		cfg->redirects = old->redirects;
+		cfg->n_redirects = old->n_redirects;
+		old->redirects = p;
+		old->n_redirects = n;
+		ret = ret ? ret : rc;
+	}
+	/* What could not be applied is old's in cfg: cfg is what runs. */
 	iface->cfg = cfg;
+	iface_config_free(old);
 	/* AllowExpose, [Expose] and the Expose* keys, in place. */
 	expose_apply(iface->expose, changes);
-	return 0;
+	return ret;
 }
 
 bool iface_under_load(struct iface *iface, double now_s)
@@ -470,6 +526,8 @@ static void teardown(struct iface *iface)
 		unlink_peer(iface, peer);
 		peer_destroy(peer);
 	}
+	if (iface->scratch)
+		(void)udp_flush(iface->scratch);
 	udp_close(&iface->udp);
 	if (iface->tun_fd >= 0)
 		close(iface->tun_fd);
@@ -532,14 +590,15 @@ static int bring_up(struct iface *iface)
 	rc = netconf_run_hooks(iface->name, "PreUp", cfg->pre_up, cfg->n_pre_up);
 	if (rc != 0)
 		return rc;
-	rc = tun_open(iface->name);
+	rc = tun_open(iface->name, iface->scratch->use_offloads, &iface->tun_feat);
 	if (rc < 0) {
 		log_error("%s: cannot create TUN device: %s", iface->name, open_error(rc));
 		return rc;
 	}
 	iface->tun_fd = rc;
 	iface->ifindex = (int)if_nametoindex(iface->name);
-	rc = udp_open(&iface->udp, cfg->has_listen_port ? cfg->listen_port : 0, cfg->fwmark);
+	rc = udp_open(&iface->udp, cfg->has_listen_port ? cfg->listen_port : 0, cfg->fwmark,
+		      iface->scratch->use_offloads);
 	if (rc != 0) {
 		log_error("%s: cannot listen on UDP port %u: %s", iface->name,
 			  cfg->has_listen_port ? cfg->listen_port : 0, strerror(-rc));
@@ -555,9 +614,24 @@ static int bring_up(struct iface *iface)
 	return netconf_run_hooks(iface->name, "PostUp", cfg->post_up, cfg->n_post_up);
 }
 
+/* What the kernel granted, for the "up" line: the one place offloads are reported. */
+static const char *offload_summary(const struct iface *iface, char *buf, size_t len)
+{
+	const struct tun_features *t = &iface->tun_feat;
+	const struct udp *u = &iface->udp;
+
+	if (!t->vnet_hdr && !u->gso[0] && !u->gro[0])
+		return "none";
+	snprintf(buf, len, "tun %s%s%s, udp %s%s", t->vnet_hdr ? "vnet" : "plain",
+		 t->tso ? "+tso" : "", t->uso ? "+uso" : "", u->gso[0] ? "gso" : "no-gso",
+		 u->gro[0] ? "+gro" : "");
+	return buf;
+}
+
 int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out)
 {
+	char summary[64];
 	struct iface *iface;
 	struct peer *peer;
 	double now_s;
@@ -581,9 +655,10 @@ int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *
 	list_for_each(peer, &iface->peers, node)
 		if (peer->persistent_keepalive_s)
 			timers_persistent_keepalive_changed(peer, now_s);
-	udp_flush(&iface->udp, scratch);
-	log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u", iface->name,
-		 iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s", iface->mtu);
+	iface->stats.tx_errors += udp_flush(scratch);
+	log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u, offloads: %s", iface->name,
+		 iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s", iface->mtu,
+		 offload_summary(iface, summary, sizeof(summary)));
 	*out = iface;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "list.h"
 #include "log.h"
 #include "noise.h"
+#include "tun.h"
 #include "udp.h"
 
 struct allowedips;
@@ -49,6 +50,7 @@ struct iface_stats {
 	uint64_t tx_no_endpoint;   /* the peer has no known endpoint */
 	uint64_t tx_staged_dropped; /* staged queue overflow, or gave up the handshake */
 	uint64_t tx_errors;        /* the socket refused the datagram */
+	uint64_t tx_bad_offload;   /* a TUN super-packet offload.c could not cut */
 	uint64_t tun_errors;       /* the TUN device refused a packet */
 };
 
@@ -83,6 +85,7 @@ struct iface {
 	uint64_t *next_peer_id;    /* borrowed: the daemon's counter */
 
 	int tun_fd;
+	struct tun_features tun_feat; /* offloads the device was opened with */
 	ev_io tun_watcher;
 	struct udp udp;
 	ev_io udp_watcher[2]; /* IPv4, IPv6 */
@@ -145,10 +148,14 @@ void note_change(json_t *changes, bool logged, const char *fmt, ...)
  * Peers no longer in cfg are removed, new ones added, changed ones updated
  * (keeping their sessions), and a new ListenPort is bound. Each change is
  * logged and, when changes is not NULL, appended to it as a string.
- * Returns 0 and takes cfg; -EAGAIN (cfg not taken, nothing changed) when
- * settings that need the interface restarted differ (key, addresses, MTU,
- * DNS, Table, FwMark, hooks); or another -errno (cfg not taken) when a step
- * failed, after which the interface runs with what could be applied.
+ * Returns -EAGAIN (cfg not taken, nothing changed) when settings that
+ * need the interface restarted differ (key, addresses, MTU, DNS, Table,
+ * FwMark, hooks). Otherwise cfg is taken and becomes iface->cfg, and the
+ * return is 0, or the first -errno when a step failed (a peer that could
+ * not be applied, the new port, nftables refusing RedirectToLocalhost):
+ * those parts stay as they were, in the interface and in iface->cfg alike,
+ * so iface->cfg always describes what runs (AllowExpose, show, the control
+ * commands and the next reload's difference all read it).
  */
 int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes);
 /* Find by public key, or NULL. */

@@ -11,15 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "detach.h"
 #include "log.h"
 #include "noise.h"
 #include "service.h"
 #include "timers.h"
+#include "udp.h"
+#include "workers.h"
 
 #define DEFAULT_CONFIG_DIR     "/etc/tund"
 
@@ -29,7 +33,11 @@ struct options {
 	const char *control_group;
 	bool foreground;
 	enum log_level level;
+	bool no_offload;
+	unsigned int threads; /* 0: one per CPU */
 };
+
+#define OPT_NO_OFFLOAD 256
 
 static void usage(FILE *out)
 {
@@ -42,8 +50,13 @@ static void usage(FILE *out)
 		"  -s, --control-socket PATH   control socket (default %s)\n"
 		"  -g, --control-group GROUP   group that may change state through the\n"
 		"                              control socket (default %s)\n"
-		"  -f, --foreground            stay attached and log to stderr\n"
+		"  -f, --foreground            stay attached and log to stderr; without it\n"
+		"                              tund goes to the background once ready,\n"
+		"                              unless a service manager started it\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
+		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
+		"  -t, --threads N             threads that encrypt and decrypt, the event\n"
+		"                              loop's included (default one per CPU)\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  print this help and exit\n",
 		DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP);
@@ -57,6 +70,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"control-group", required_argument, NULL, 'g'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+		{"threads", required_argument, NULL, 't'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -64,8 +79,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP,
-			      false, LOG_LEVEL_INFO};
-	while ((c = getopt_long(argc, argv, "c:s:g:fl:Vh", longopts, NULL)) != -1) {
+			      false, LOG_LEVEL_INFO, false, 0};
+	while ((c = getopt_long(argc, argv, "c:s:g:fl:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_dir = optarg;
@@ -79,6 +94,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'f':
 			o->foreground = true;
 			break;
+		case OPT_NO_OFFLOAD:
+			o->no_offload = true;
+			break;
+		case 't': {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > CRYPTO_MAX_LANES) {
+				fprintf(stderr, "tund: --threads: \"%s\": expected a number from 1 to %d\n",
+					optarg, CRYPTO_MAX_LANES);
+				return 2;
+			}
+			o->threads = (unsigned int)n;
+			break;
+		}
 		case 'l':
 			if (log_level_parse(optarg, &o->level) != 0) {
 				fprintf(stderr, "tund: --log-level: \"%s\": expected error, warn, info or debug\n",
@@ -101,6 +133,67 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "tund: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	return 0;
+}
+
+/*
+ * The crypto threads, before any keypair exists (each keypair gets one
+ * cipher context per thread). n 0: one per online CPU.
+ */
+static int start_workers(struct scratch *s, unsigned int n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc;
+
+	if (!n)
+		n = cpus < 1 ? 1 : cpus > CRYPTO_MAX_LANES ? CRYPTO_MAX_LANES : (unsigned int)cpus;
+	rc = crypto_set_lanes(n);
+	if (rc == 0)
+		rc = workers_create(n, &s->workers);
+	if (rc == 0)
+		log_info("%u crypto thread%s", n, n == 1 ? "" : "s");
+	return rc;
+}
+
+/* PATH, made absolute against the working directory: it must stay right after chdir("/"). */
+static char *absolute(const char *path)
+{
+	char *cwd, *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (cwd && asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	free(cwd);
+	return out;
+}
+
+/*
+ * Without --foreground, and not under a service manager (which wants its
+ * child to stay: Type=notify), go to the background as tradition expects.
+ * The paths kept for later (reload, removing the socket) become absolute.
+ * Returns 0, or 1 after logging why not.
+ */
+static int go_to_background(struct options *o, char **dir, char **sock)
+{
+	int rc;
+
+	if (o->foreground || detach_under_service_manager())
+		return 0;
+	*dir = absolute(o->config_dir);
+	*sock = absolute(o->control_socket);
+	if (!*dir || !*sock) {
+		log_error("cannot go to the background: %s", strerror(errno));
+		return 1;
+	}
+	o->config_dir = *dir;
+	o->control_socket = *sock;
+	rc = detach_begin();
+	if (rc != 0) {
+		log_error("cannot go to the background: %s", strerror(-rc));
+		return 1;
 	}
 	return 0;
 }
@@ -221,12 +314,16 @@ int main(int argc, char **argv)
 	struct control *ctl = NULL;
 	ev_signal sigterm, sigint;
 	struct main_ctx ctx = {0};
+	static char *abs_dir, *abs_sock; /* static: still reachable on an early return */
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
 	if (rc != 0)
 		return rc;
 	log_init(opts.level);
+	/* Before the loop and any thread: only the forked daemon returns. */
+	if (go_to_background(&opts, &abs_dir, &abs_sock) != 0)
+		return 1;
 	apply_test_knobs();
 	if (crypto_init() != 0) {
 		log_error("the cryptographic library lacks an algorithm tund needs");
@@ -242,10 +339,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = daemon_create(loop, opts.config_dir, &d);
+	if (rc == 0)
+		rc = start_workers(d->scratch, opts.threads);
 	if (rc != 0) {
 		log_error("cannot start: %s", strerror(-rc));
+		daemon_destroy(d);
 		return 1;
 	}
+	d->scratch->use_offloads = !opts.no_offload;
 	log_info("tund %s starting, configuration from %s", TUND_VERSION, opts.config_dir);
 	service_init(&service, loop);
 	/* The socket first: a second tund on the same socket stops here, before any interface. */
@@ -257,6 +358,7 @@ int main(int argc, char **argv)
 	(void)daemon_start(d);
 	/* Ready once every interface that could come up is up (failures are logged). */
 	service_ready(&service, d);
+	detach_ready();
 
 	ctx.daemon = d;
 	ctx.service = &service;
@@ -276,5 +378,7 @@ int main(int argc, char **argv)
 	daemon_destroy(d);
 	crypto_cleanup();
 	log_info("stopped");
+	free(abs_dir);
+	free(abs_sock);
 	return 0;
 }

@@ -79,42 +79,45 @@ static void on_resolved(void *ctx, int rc, const union sockaddr_inet *sa)
 	use_configured_endpoint(peer, sa);
 	peer_log(LOG_LEVEL_DEBUG, peer, "endpoint %s resolved to %s", peer->endpoint_host,
 		 sockaddr_format(buf, sizeof(buf), sa));
-	/* Packets that waited for an address. */
+	/* Packets that waited for an address, sent now by this interface's socket. */
 	send_staged_packets(peer, clock_now_s());
+	peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
 }
 
 /*
- * Take the endpoint of pc: a numeric one at once, a name on the resolver's
- * thread (the loop goes on; packets are staged meanwhile).
+ * Take the endpoint host (owned; NULL: none) and port: a numeric one at
+ * once, a name on the resolver's thread (the loop goes on; packets are
+ * staged meanwhile). Cannot fail: a name that does not resolve waits for
+ * the peer to reach us.
  */
-static int set_configured_endpoint(struct peer *peer, const struct peer_config *pc)
+static void set_configured_endpoint(struct peer *peer, char *host, uint16_t port)
 {
 	union sockaddr_inet sa;
-	char *host = NULL;
 	int rc;
 
 	resolve_cancel(peer->resolving);
 	peer->resolving = NULL;
-	if (pc->endpoint_host) {
-		host = strdup(pc->endpoint_host);
-		if (!host)
-			return -ENOMEM;
-	}
 	free(peer->endpoint_host);
 	peer->endpoint_host = host;
-	peer->endpoint_port = pc->endpoint_port;
+	peer->endpoint_port = port;
 	if (!host)
-		return 0;
-	rc = numeric_endpoint(host, pc->endpoint_port, &sa);
+		return;
+	rc = numeric_endpoint(host, port, &sa);
 	if (rc == 0)
 		use_configured_endpoint(peer, &sa);
 	else if (rc != -EAGAIN)
 		unresolved(peer);
-	else if (!(peer->resolving = resolve_start(host, pc->endpoint_port, on_resolved, peer)))
+	else if (!(peer->resolving = resolve_start(host, port, on_resolved, peer)))
 		unresolved(peer);
 	else
 		peer_log(LOG_LEVEL_DEBUG, peer, "resolving endpoint %s", host);
-	return 0;
+}
+
+/* A copy of s in *out (NULL for NULL): 0 or -ENOMEM. */
+static int dup_or_null(const char *s, char **out)
+{
+	*out = s ? strdup(s) : NULL;
+	return s && !*out ? -ENOMEM : 0;
 }
 
 static bool same_string(const char *a, const char *b)
@@ -125,7 +128,7 @@ static bool same_string(const char *a, const char *b)
 int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, struct peer **out)
 {
 	struct peer *peer;
-	int rc;
+	char *host = NULL;
 
 	*out = NULL;
 	peer = calloc(1, sizeof(*peer));
@@ -135,7 +138,8 @@ int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, 
 	peer->id = id;
 	list_init(&peer->node);
 	memcpy(peer->public_key, pc->public_key, NOISE_PUBLIC_KEY_LEN);
-	if (pc->name && !(peer->name = strdup(pc->name))) {
+	if (dup_or_null(pc->name, &peer->name) != 0 || dup_or_null(pc->endpoint_host, &host) != 0) {
+		free(peer->name);
 		free(peer);
 		return -ENOMEM;
 	}
@@ -147,23 +151,29 @@ int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, 
 	timers_init(peer);
 	peer->persistent_keepalive_s = pc->persistent_keepalive_s;
 	peer->last_sent_handshake_s = -1e9;
-	rc = set_configured_endpoint(peer, pc);
-	if (rc != 0) {
-		peer_destroy(peer);
-		return rc;
-	}
+	set_configured_endpoint(peer, host, pc->endpoint_port);
 	*out = peer;
 	return 0;
 }
 
 int peer_update(struct peer *peer, const struct peer_config *pc, double now_s)
 {
-	char *name = NULL;
-	int rc;
+	bool name_changed = !same_string(peer->name, pc->name);
+	/*
+	 * Only a changed Endpoint= overrides the endpoint: an unchanged one
+	 * must not undo what roaming learnt.
+	 */
+	bool endpoint_changed = !same_string(peer->endpoint_host, pc->endpoint_host) ||
+				peer->endpoint_port != pc->endpoint_port;
+	char *name = NULL, *host = NULL;
 
-	if (!same_string(peer->name, pc->name)) {
-		if (pc->name && !(name = strdup(pc->name)))
-			return -ENOMEM;
+	/* Everything that can fail comes first: a failed update leaves the peer as it was. */
+	if ((name_changed && dup_or_null(pc->name, &name) != 0) ||
+	    (endpoint_changed && dup_or_null(pc->endpoint_host, &host) != 0)) {
+		free(name);
+		return -ENOMEM;
+	}
+	if (name_changed) {
 		free(peer->name);
 		peer->name = name;
 	}
@@ -174,16 +184,8 @@ int peer_update(struct peer *peer, const struct peer_config *pc, double now_s)
 					pc->has_preshared_key ? pc->preshared_key : NULL);
 		peer->has_preshared_key = pc->has_preshared_key;
 	}
-	/*
-	 * Only a changed Endpoint= overrides the endpoint: an unchanged one
-	 * must not undo what roaming learnt.
-	 */
-	if (!same_string(peer->endpoint_host, pc->endpoint_host) ||
-	    peer->endpoint_port != pc->endpoint_port) {
-		rc = set_configured_endpoint(peer, pc);
-		if (rc != 0)
-			return rc;
-	}
+	if (endpoint_changed)
+		set_configured_endpoint(peer, host, pc->endpoint_port);
 	if (peer->persistent_keepalive_s != pc->persistent_keepalive_s) {
 		peer->persistent_keepalive_s = pc->persistent_keepalive_s;
 		timers_persistent_keepalive_changed(peer, now_s);
@@ -196,6 +198,9 @@ void peer_destroy(struct peer *peer)
 	if (!peer)
 		return;
 	resolve_cancel(peer->resolving);
+	/* The send queue may hold this peer's datagrams: send them while it exists. */
+	if (peer->iface && peer->iface->scratch)
+		peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
 	timers_stop(peer);
 	peer_purge_staged(peer);
 	noise_keypairs_clear(&peer->keypairs);

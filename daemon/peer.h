@@ -63,7 +63,8 @@ int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, 
 /*
  * Apply pc to an existing peer with the same public key: name, PSK, endpoint
  * and keepalive change in place; the session is kept (a changed PSK applies
- * from the next handshake). Allowed IPs are iface.c's business.
+ * from the next handshake). Allowed IPs are iface.c's business. 0, or
+ * -ENOMEM with the peer unchanged.
  */
 int peer_update(struct peer *peer, const struct peer_config *pc, double now_s);
 /* Stop timers, drop staged packets, wipe keys and free. NULL is a no-op. */

@@ -11,9 +11,11 @@
 
 #include <arpa/inet.h>
 #include <endian.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "allowedips.h"
+#include "offload.h"
 #include "clock.h"
 #include "iface.h"
 #include "peer.h"
@@ -202,39 +204,104 @@ static size_t inner_packet_len(const uint8_t *pkt, size_t plain_len, sa_family_t
 	return 0;
 }
 
-static void receive_data(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
-			 double now_s)
+void receive_flush(struct scratch *s)
 {
-	struct message_data *msg = (struct message_data *)data;
-	struct noise_keypair *kp;
+	struct iface *iface = s->gro_iface;
+	size_t n;
+
+	if (!iface)
+		return;
+	n = offload_gro_finish(&s->gro);
+	if (n && tun_write(iface->tun_fd, s->gro.buf, n) != 0)
+		iface->stats.tun_errors++;
+	offload_gro_reset(&s->gro);
+	s->gro_iface = NULL;
+	s->gro_owner = NULL;
+}
+
+/*
+ * Hand a decrypted packet to the TUN device. With a virtio-net header it
+ * goes through the coalescer, which glues consecutive segments of one flow
+ * from one keypair of one interface into a super-packet written at the
+ * flush; never across peers, keys or flows, and always in order.
+ */
+static void deliver(struct iface *iface, const struct noise_keypair *kp, const uint8_t *pkt,
+		    size_t len)
+{
+	struct scratch *s = iface->scratch;
+
+	if (!iface->tun_feat.vnet_hdr) {
+		if (tun_write(iface->tun_fd, pkt, len) != 0)
+			iface->stats.tun_errors++;
+		return;
+	}
+	if (s->gro_iface && (s->gro_iface != iface || s->gro_owner != kp))
+		receive_flush(s);
+	if (!s->gro_iface) {
+		s->gro.allow_udp = iface->tun_feat.uso;
+		s->gro_iface = iface;
+		s->gro_owner = kp;
+	}
+	if (offload_gro_add(&s->gro, pkt, len))
+		return;
+	receive_flush(s);
+	s->gro.allow_udp = iface->tun_feat.uso;
+	s->gro_iface = iface;
+	s->gro_owner = kp;
+	(void)offload_gro_add(&s->gro, pkt, len);
+}
+
+/*
+ * The checks before decryption: the keypair the message names, still good
+ * for receiving. NULL (counted) when the message must be dropped.
+ */
+static struct noise_keypair *data_keypair(struct iface *iface, const uint8_t *data, double now_s)
+{
+	const struct message_data *msg = (const struct message_data *)data;
 	struct index_entry *entry;
-	struct peer *peer;
-	uint8_t *plain = data + sizeof(struct message_data);
-	size_t plain_len = len - MESSAGE_MINIMUM_LENGTH, ip_len;
-	const uint8_t *src;
-	sa_family_t family;
+	struct noise_keypair *kp;
 	uint32_t idx;
-	uint64_t counter;
 
 	memcpy(&idx, &msg->key_idx, sizeof(idx));
 	entry = index_table_lookup(iface->index, INDEX_KEYPAIR, le32toh(idx));
 	if (!entry) {
 		iface->stats.rx_unknown_index++;
-		return;
+		return NULL;
 	}
 	kp = container_of(entry, struct noise_keypair, entry);
-	peer = entry->peer;
 	if (!kp->receiving.is_valid ||
 	    kp->receiving.birthdate_s + PROTO_TIME(REJECT_AFTER_TIME) <= now_s ||
 	    kp->receiving_counter.counter >= REJECT_AFTER_MESSAGES) {
 		kp->receiving.is_valid = false;
 		iface->stats.rx_unknown_index++;
-		return;
+		return NULL;
 	}
-	memcpy(&counter, &msg->counter, sizeof(counter));
-	counter = le64toh(counter);
-	if (!aead_ctx_open(kp->receiving.ctx, counter, plain, plain,
-			   len - sizeof(struct message_data))) {
+	return kp;
+}
+
+static uint64_t data_counter(const uint8_t *data)
+{
+	uint64_t counter;
+
+	memcpy(&counter, &((const struct message_data *)data)->counter, sizeof(counter));
+	return le64toh(counter);
+}
+
+/*
+ * Everything after decryption (is_open: the message authenticated): the
+ * replay window, roaming, key confirmation, timers, the inner packet and
+ * its source, then the TUN device.
+ */
+static void data_opened(struct iface *iface, struct noise_keypair *kp, uint8_t *data, size_t len,
+			struct endpoint *from, uint64_t counter, bool is_open, double now_s)
+{
+	struct peer *peer = kp->entry.peer;
+	uint8_t *plain = data + sizeof(struct message_data);
+	size_t plain_len = len - MESSAGE_MINIMUM_LENGTH, ip_len;
+	const uint8_t *src;
+	sa_family_t family;
+
+	if (!is_open) {
 		iface->stats.rx_auth_failed++;
 		return;
 	}
@@ -275,8 +342,103 @@ static void receive_data(struct iface *iface, uint8_t *data, size_t len, struct 
 				 iface->name, (unsigned long long)peer->id);
 		return;
 	}
-	if (tun_write(iface->tun_fd, plain, ip_len) != 0)
-		iface->stats.tun_errors++;
+	deliver(iface, kp, plain, ip_len);
+}
+
+static void receive_data(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
+			 double now_s)
+{
+	struct noise_keypair *kp = data_keypair(iface, data, now_s);
+	uint64_t counter;
+	bool is_open;
+
+	if (!kp)
+		return;
+	counter = data_counter(data);
+	is_open = aead_ctx_open(kp->receiving.ctx, 0, counter, data + sizeof(struct message_data),
+				data + sizeof(struct message_data), len - sizeof(struct message_data));
+	data_opened(iface, kp, data, len, from, counter, is_open, now_s);
+}
+
+/*
+ * Data messages of one receive batch, decrypted together on every core
+ * (workers.h) and then taken in their order. Owned by the scratch (plain
+ * memory, freed with it); its pointers live for one batch.
+ */
+#define RX_BATCH_MAX 1024
+
+struct rx_item {
+	uint8_t *data;
+	size_t len;
+	struct endpoint *from;
+	struct noise_keypair *kp;
+	uint32_t idx; /* the receiver index, looked up again after decryption */
+};
+
+struct rx_batch {
+	unsigned int n;
+	struct crypt_task task[RX_BATCH_MAX];
+	struct rx_item item[RX_BATCH_MAX];
+};
+
+/*
+ * Decrypt what the batch holds, then finish each message in order. A
+ * message taken in an earlier turn of this loop may have retired a
+ * keypair (key confirmation frees the previous one): each message's index
+ * is looked up again and must still name the same keypair.
+ */
+static void batch_finish(struct iface *iface, struct rx_batch *b, double now_s)
+{
+	if (!b->n)
+		return;
+	workers_run(iface->scratch->workers, b->task, b->n);
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct rx_item *it = &b->item[i];
+		struct index_entry *entry = index_table_lookup(iface->index, INDEX_KEYPAIR, it->idx);
+
+		if (!entry || container_of(entry, struct noise_keypair, entry) != it->kp ||
+		    !it->kp->receiving.is_valid) {
+			iface->stats.rx_unknown_index++;
+			continue;
+		}
+		data_opened(iface, it->kp, it->data, it->len, it->from, b->task[i].counter,
+			    b->task[i].ok, now_s);
+	}
+	b->n = 0;
+}
+
+static void batch_add(struct iface *iface, struct rx_batch *b, uint8_t *data, size_t len,
+		      struct endpoint *from, double now_s)
+{
+	struct noise_keypair *kp = data_keypair(iface, data, now_s);
+
+	if (!kp)
+		return;
+	if (b->n == RX_BATCH_MAX)
+		batch_finish(iface, b, now_s);
+	b->task[b->n] = (struct crypt_task){.ctx = kp->receiving.ctx,
+					    .counter = data_counter(data),
+					    .data = data + sizeof(struct message_data),
+					    .len = len - sizeof(struct message_data),
+					    .is_seal = false};
+	b->item[b->n++] = (struct rx_item){data, len, from, kp, kp->entry.index};
+}
+
+/*
+ * One datagram of a receive batch: data messages join the decryption batch;
+ * anything else (a handshake may change keypairs) waits until the data
+ * before it is finished, to keep the order.
+ */
+static void receive_one(struct iface *iface, struct rx_batch *b, uint8_t *data, size_t len,
+			struct endpoint *from, double now_s)
+{
+	if (b && message_type(data, len) == MESSAGE_DATA) {
+		batch_add(iface, b, data, len, from, now_s);
+		return;
+	}
+	if (b)
+		batch_finish(iface, b, now_s);
+	receive_packet(iface, data, len, from, now_s);
 }
 
 void receive_packet(struct iface *iface, uint8_t *data, size_t len, struct endpoint *from,
@@ -308,23 +470,36 @@ void receive_on_udp_readable(struct ev_loop *loop, ev_io *w, int revents)
 	int fam = w == &iface->udp_watcher[1] ? 1 : 0;
 	struct endpoint from[BATCH_SIZE];
 	double now_s = clock_now_s();
+	struct rx_batch *b;
 
 	(void)loop;
 	(void)revents;
+	/* Without the batch's memory, each message is decrypted on its own. */
+	if (!s->rx)
+		s->rx = calloc(1, sizeof(*s->rx));
+	b = s->rx;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
 		int n = udp_recv_batch(&iface->udp, fam, s, from);
 
 		for (int i = 0; i < n; i++) {
 			struct msghdr *mh = &s->in.msgs[i].msg_hdr;
+			uint8_t *data = s->in.bufs[i] + PKT_HEADROOM;
+			size_t len = s->in.msgs[i].msg_len;
+			size_t seg = s->in.gso[i] ? s->in.gso[i] : len;
 
 			if (mh->msg_flags & MSG_TRUNC) {
 				iface->stats.rx_malformed++;
 				continue;
 			}
-			receive_packet(iface, s->in.bufs[i] + PKT_HEADROOM, s->in.msgs[i].msg_len,
-				       &from[i], now_s);
+			/* UDP_GRO: datagrams of seg bytes back to back, the last maybe shorter. */
+			for (size_t off = 0; off < len; off += seg)
+				receive_one(iface, b, data + off, len - off < seg ? len - off : seg,
+					    &from[i], now_s);
 		}
-		iface->stats.tx_errors += udp_flush(&iface->udp, s);
+		if (b)
+			batch_finish(iface, b, now_s);
+		receive_flush(s);
+		iface->stats.tx_errors += udp_flush(s);
 		if (n < BATCH_SIZE)
 			break;
 	}

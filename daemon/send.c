@@ -1,27 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
  * The sending direction (the driver's send.c): packets read from the TUN
- * device in batches are routed by destination through the allowed-IPs
- * table, padded, encrypted in place under the peer's current keypair and
- * queued for one sendmmsg per batch. A peer without a usable session gets
+ * device in batches (super-packets cut into MTU-sized ones by offload.c)
+ * are routed by destination through the allowed-IPs table, padded,
+ * encrypted in place under the peer's current keypair and queued; udp.c
+ * sends each run of equal-size datagrams to one endpoint as one GSO send. A peer without a usable session gets
  * its packets staged and a handshake started. Also the handshake, cookie
  * and keepalive messages.
  */
 #include "send.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allowedips.h"
+#include "offload.h"
 #include "clock.h"
 #include "iface.h"
 #include "peer.h"
 #include "tun.h"
 #include "udp.h"
 
-/* Rounds of BATCH_SIZE reads per callback before other watchers get a turn. */
-#define TUN_ROUNDS 4
+/* Reads per callback before other watchers get a turn. */
+#define TUN_READS (4 * BATCH_SIZE)
 
 void send_handshake_initiation(struct peer *peer, bool is_retry, double now_s)
 {
@@ -95,26 +98,26 @@ static void keep_key_fresh(struct peer *peer, double now_s)
 }
 
 /*
- * Turn the IP packet of len bytes at payload (with PKT_HEADROOM before and
- * PKT_TAILROOM after it) into a data message in place. Returns the message
- * start; *msg_len gets its length.
+ * Frame the IP packet of len bytes at payload (with PKT_HEADROOM before and
+ * PKT_TAILROOM after it) as a data message in place: header and padding,
+ * ready to be sealed. Returns the message start; *padded gets the length to
+ * seal, *msg_len the message's.
  */
-static uint8_t *encrypt_in_place(struct noise_keypair *kp, uint64_t counter, uint8_t *payload,
-				 size_t len, uint32_t mtu, size_t *msg_len)
+static uint8_t *frame_in_place(struct noise_keypair *kp, uint64_t counter, uint8_t *payload,
+			       size_t len, uint32_t mtu, size_t *padded, size_t *msg_len)
 {
 	struct message_data *hdr = (struct message_data *)(payload - sizeof(struct message_data));
-	size_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
+	size_t p = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
 
 	/* Section 5.4.6: pad to 16, but never past the MTU (keepalives stay empty). */
-	if (mtu && len <= mtu && padded > mtu)
-		padded = mtu;
-	memset(payload + len, 0, padded - len);
+	if (mtu && len <= mtu && p > mtu)
+		p = mtu;
+	memset(payload + len, 0, p - len);
 	hdr->header.type = htole32(MESSAGE_DATA);
 	hdr->key_idx = htole32(kp->remote_index);
 	hdr->counter = htole64(counter);
-	if (!aead_ctx_seal(kp->sending.ctx, counter, payload, payload, padded))
-		return NULL;
-	*msg_len = message_data_len(padded);
+	*padded = p;
+	*msg_len = message_data_len(p);
 	return (uint8_t *)hdr;
 }
 
@@ -133,20 +136,36 @@ static struct noise_keypair *usable_keypair(struct peer *peer, unsigned int n, d
 	return kp;
 }
 
-/* Encrypt one packet (in its buffer) and queue it; owned is freed after the send. */
+/*
+ * Encrypt one packet (in its buffer) and queue it; owned is freed after the
+ * send. With defer, the flush seals it together with the rest of the batch
+ * on every core (only for the TUN path: see udp_queue_unsealed()).
+ */
 static bool encrypt_and_queue(struct peer *peer, struct noise_keypair *kp, uint8_t *payload,
-			      size_t len, void *owned, double now_s)
+			      size_t len, void *owned, bool defer, double now_s)
 {
 	struct iface *iface = peer->iface;
+	uint64_t counter = kp->sending_counter++;
+	size_t msg_len, padded;
 	uint8_t *msg;
-	size_t msg_len;
 
-	msg = encrypt_in_place(kp, kp->sending_counter++, payload, len, iface->mtu, &msg_len);
-	if (!msg) {
-		free(owned);
-		return false;
+	msg = frame_in_place(kp, counter, payload, len, iface->mtu, &padded, &msg_len);
+	if (defer && !owned) {
+		struct crypt_task t = {.ctx = kp->sending.ctx,
+				       .counter = counter,
+				       .data = payload,
+				       .len = padded,
+				       .is_seal = true};
+
+		udp_queue_unsealed(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len,
+				   &t);
+	} else {
+		if (!aead_ctx_seal(kp->sending.ctx, 0, counter, payload, payload, padded)) {
+			free(owned);
+			return false;
+		}
+		udp_queue(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len, owned);
 	}
-	udp_queue(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len, owned);
 	peer->tx_bytes += msg_len;
 	timers_any_authenticated_packet_traversal(peer, now_s);
 	timers_any_authenticated_packet_sent(peer, now_s);
@@ -172,7 +191,7 @@ void send_staged_packets(struct peer *peer, double now_s)
 		if (!peer->staged.head)
 			peer->staged.tail = NULL;
 		peer->staged.count--;
-		encrypt_and_queue(peer, kp, p->buf + PKT_HEADROOM, p->len, p, now_s);
+		encrypt_and_queue(peer, kp, p->buf + PKT_HEADROOM, p->len, p, false, now_s);
 	}
 	keep_key_fresh(peer, now_s);
 }
@@ -226,7 +245,7 @@ static void send_one_from_tun(struct iface *iface, uint8_t *payload, size_t len,
 	}
 	/* Fast path: a session and nothing queued ahead of this packet. */
 	if (!peer->staged.count && (kp = usable_keypair(peer, 1, now_s))) {
-		if (encrypt_and_queue(peer, kp, payload, len, NULL, now_s))
+		if (encrypt_and_queue(peer, kp, payload, len, NULL, true, now_s))
 			keep_key_fresh(peer, now_s);
 		return;
 	}
@@ -234,30 +253,88 @@ static void send_one_from_tun(struct iface *iface, uint8_t *payload, size_t len,
 	send_staged_packets(peer, now_s);
 }
 
+/* Send what is queued; every read buffer and the whole arena are free again. */
+static void flush_all(struct iface *iface, struct scratch *s, int *buf)
+{
+	iface->stats.tx_errors += udp_flush(s);
+	s->segs.n = 0;
+	s->segs.used = 0;
+	*buf = 0;
+}
+
+/*
+ * Room for one more TUN read: a read buffer, queue entries and arena bytes
+ * for the largest super-packet. When short, send first.
+ */
+static void make_room(struct iface *iface, struct scratch *s, int *buf)
+{
+	if (*buf >= BATCH_SIZE || udp_out_room(s) < UDP_OUT_MAX / 2 ||
+	    s->segs.cap - s->segs.used < s->segs.cap / 2)
+		flush_all(iface, s, buf);
+}
+
+/*
+ * One read from the TUN device into buffer *buf; its packets are encrypted
+ * and queued. False when the device has nothing more.
+ */
+static bool read_one(struct iface *iface, struct scratch *s, int *buf, double now_s)
+{
+	size_t hdr = iface->tun_feat.vnet_hdr ? OFFLOAD_VNET_HDR_LEN : 0;
+	uint8_t *pkt = s->tun_bufs[*buf] + PKT_HEADROOM;
+	struct virtio_net_hdr vh;
+	unsigned int first;
+	ssize_t n;
+	int rc;
+
+	n = tun_read(iface->tun_fd, pkt - hdr, PKT_MAX_PAYLOAD + hdr);
+	if (n <= (ssize_t)hdr)
+		return n > 0; /* a header alone: nothing to send, but read on */
+	if (!hdr) {
+		send_one_from_tun(iface, pkt, (size_t)n, now_s);
+		(*buf)++;
+		return true;
+	}
+	memcpy(&vh, pkt - hdr, sizeof(vh));
+	first = s->segs.n;
+	rc = offload_split(&vh, pkt, (size_t)n - hdr, &s->segs);
+	if (rc == -ENOSPC && s->segs.n) {
+		/*
+		 * Only super-packets take arena room, and this one is not
+		 * referenced by the queue: send the rest and cut it again.
+		 */
+		flush_all(iface, s, buf);
+		first = 0;
+		rc = offload_split(&vh, pkt, (size_t)n - hdr, &s->segs);
+	}
+	if (rc < 0) {
+		iface->stats.tx_bad_offload++;
+		return true;
+	}
+	if (rc == 0) {
+		send_one_from_tun(iface, pkt, (size_t)n - hdr, now_s);
+		(*buf)++;
+		return true;
+	}
+	for (unsigned int i = first; i < s->segs.n; i++)
+		send_one_from_tun(iface, s->segs.pkt[i], s->segs.len[i], now_s);
+	return true;
+}
+
 void send_on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct iface *iface = w->data;
 	struct scratch *s = iface->scratch;
 	double now_s = clock_now_s();
-	ssize_t lens[BATCH_SIZE];
+	int buf = 0;
 
 	(void)loop;
 	(void)revents;
-	for (int round = 0; round < TUN_ROUNDS; round++) {
-		int n = 0;
-
-		while (n < BATCH_SIZE) {
-			lens[n] = tun_read(iface->tun_fd, s->tun_bufs[n] + PKT_HEADROOM,
-					   PKT_MAX_PAYLOAD);
-			if (lens[n] <= 0)
-				break;
-			n++;
-		}
-		for (int i = 0; i < n; i++)
-			send_one_from_tun(iface, s->tun_bufs[i] + PKT_HEADROOM, (size_t)lens[i],
-					  now_s);
-		iface->stats.tx_errors += udp_flush(&iface->udp, s);
-		if (n < BATCH_SIZE)
+	/* Whatever another path queued goes first, by its own sockets. */
+	flush_all(iface, s, &buf);
+	for (int reads = 0; reads < TUN_READS; reads++) {
+		make_room(iface, s, &buf);
+		if (!read_one(iface, s, &buf, now_s))
 			break;
 	}
+	iface->stats.tx_errors += udp_flush(s);
 }

@@ -66,6 +66,20 @@ static void clear_deadline(double *deadline)
 /* Section 6.4: no response to our initiation; retry, and give up after MAX_TIMER_HANDSHAKES. */
 static void expired_retransmit_handshake(struct peer *peer, double now_s)
 {
+	double allowed_s = peer->last_sent_handshake_s + PROTO_TIME(REKEY_TIMEOUT);
+
+	/*
+	 * Section 6.4 allows one initiation per REKEY_TIMEOUT, and
+	 * send_handshake_initiation() returns without one (and without a timer)
+	 * before then. We get here early when the watcher fires within the
+	 * slack of timers_on_expire() and the jitter was zero, or when a
+	 * response we sent since restarted the rate limit: wait, or the retries
+	 * would stop for good.
+	 */
+	if (allowed_s > now_s) {
+		peer->timers.retransmit_handshake = allowed_s;
+		return;
+	}
 	if (peer->timers.handshake_attempts > MAX_TIMER_HANDSHAKES) {
 		peer_log(LOG_LEVEL_DEBUG, peer,
 			 "handshake did not complete after %u attempts, giving up",
@@ -154,7 +168,7 @@ static void timers_on_expire(struct ev_loop *loop, ev_timer *w, int revents)
 		t->persistent_keepalive = 0;
 		expired_persistent_keepalive(peer, now_s);
 	}
-	udp_flush(&peer->iface->udp, peer->iface->scratch);
+	peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
 	rearm(peer, now_s);
 }
 
@@ -248,7 +262,10 @@ void timers_persistent_keepalive_changed(struct peer *peer, double now_s)
 		return;
 	}
 	/* Like `wg set ... persistent-keepalive`: send one now, then keep the interval. */
-	if (peer->has_endpoint)
+	if (peer->has_endpoint) {
 		send_keepalive(peer, now_s);
+		/* Called from reload and the control socket: send now, not at some later flush. */
+		peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
+	}
 	timers_any_authenticated_packet_traversal(peer, now_s);
 }

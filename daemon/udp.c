@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * UDP sockets of an interface and the batch buffers of the data path. The
- * receive buffers are big enough for any datagram (and, later, for GRO
- * super-packets); pages never written stay unbacked, so the resident cost is
- * what traffic actually touches.
+ * receive buffers are big enough for any datagram and for UDP_GRO's
+ * super-packets; pages never written stay unbacked, so the resident cost is
+ * what traffic actually touches. The send queue groups runs of equal-size
+ * datagrams to one endpoint into UDP_SEGMENT sends, falling back to one
+ * datagram per send where the kernel or route refuses it.
  */
 #include "udp.h"
 
@@ -19,6 +21,16 @@
 /* Big socket buffers absorb bursts between two turns of the loop. */
 #define SOCKET_BUFFER_BYTES (4 << 20)
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+/* Segments are cache-line aligned in the arena, with the packet headroom and tailroom. */
+#define SEG_ALIGN 64
+
 int scratch_create(struct scratch **out)
 {
 	struct scratch *s = calloc(1, sizeof(*s));
@@ -26,16 +38,31 @@ int scratch_create(struct scratch **out)
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
+	s->use_offloads = true;
 	for (int i = 0; i < BATCH_SIZE; i++) {
 		s->tun_bufs[i] = malloc(PKT_BUF_SIZE);
 		s->in.bufs[i] = malloc(PKT_BUF_SIZE);
-		if (!s->tun_bufs[i] || !s->in.bufs[i]) {
-			scratch_destroy(s);
-			return -ENOMEM;
-		}
+		if (!s->tun_bufs[i] || !s->in.bufs[i])
+			goto fail;
 	}
+	/* Pages of these big buffers stay unbacked until traffic touches them. */
+	s->segs.arena = aligned_alloc(SEG_ALIGN, SEG_ARENA_BYTES);
+	s->gro.buf = malloc(OFFLOAD_VNET_HDR_LEN + PKT_MAX_PAYLOAD);
+	if (!s->segs.arena || !s->gro.buf)
+		goto fail;
+	s->segs.cap = SEG_ARENA_BYTES;
+	s->segs.headroom = PKT_HEADROOM;
+	s->segs.tailroom = PKT_TAILROOM;
+	s->segs.max = UDP_OUT_MAX;
+	s->segs.pkt = s->seg_pkt;
+	s->segs.len = s->seg_len;
+	s->gro.cap = OFFLOAD_VNET_HDR_LEN + PKT_MAX_PAYLOAD;
+	offload_gro_reset(&s->gro);
 	*out = s;
 	return 0;
+fail:
+	scratch_destroy(s);
+	return -ENOMEM;
 }
 
 void scratch_destroy(struct scratch *s)
@@ -46,9 +73,12 @@ void scratch_destroy(struct scratch *s)
 		free(s->tun_bufs[i]);
 		free(s->in.bufs[i]);
 	}
-	for (int f = 0; f < 2; f++)
-		for (unsigned int i = 0; i < s->out[f].n; i++)
-			free(s->out[f].owned[i]);
+	for (unsigned int i = 0; i < s->out.n; i++)
+		free(s->out.owned[i]);
+	free(s->segs.arena);
+	free(s->gro.buf);
+	free(s->rx);
+	workers_destroy(s->workers);
 	free(s);
 }
 
@@ -66,6 +96,19 @@ static void set_buffers(int fd)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
+/*
+ * UDP_SEGMENT is a per-send cmsg; asking for the socket option's value only
+ * tells whether this kernel has it. UDP_GRO must be switched on.
+ */
+static void set_offloads(struct udp *u, int f)
+{
+	int one = 1, v = 0;
+	socklen_t len = sizeof(v);
+
+	u->gso[f] = getsockopt(u->fd[f], IPPROTO_UDP, UDP_SEGMENT, &v, &len) == 0;
+	u->gro[f] = setsockopt(u->fd[f], IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
 }
 
 static int open_one(int family, uint16_t port, uint32_t fwmark, int *fd_out, uint16_t *bound)
@@ -109,12 +152,13 @@ fail:
 	return rc;
 }
 
-int udp_open(struct udp *u, uint16_t port, uint32_t fwmark)
+int udp_open(struct udp *u, uint16_t port, uint32_t fwmark, bool offloads)
 {
 	uint16_t bound = 0, bound6 = 0;
 	int rc = -EADDRINUSE;
 
 	u->fd[0] = u->fd[1] = -1;
+	u->gso[0] = u->gso[1] = u->gro[0] = u->gro[1] = false;
 	u->fwmark = fwmark;
 	/* With a random port, the IPv6 bind may find the IPv4 one taken: retry. */
 	for (int attempt = 0; attempt < (port ? 1 : 10); attempt++) {
@@ -127,6 +171,9 @@ int udp_open(struct udp *u, uint16_t port, uint32_t fwmark)
 				log_warn("IPv6 unavailable (%s); listening on IPv4 only",
 					 strerror(-rc));
 			u->port = bound;
+			for (int f = 0; f < 2 && offloads; f++)
+				if (u->fd[f] >= 0)
+					set_offloads(u, f);
 			return 0;
 		}
 		close(u->fd[0]);
@@ -156,109 +203,261 @@ int udp_set_fwmark(struct udp *u, uint32_t fwmark)
 	return 0;
 }
 
-/* Fill msg's name and, when the endpoint has a sticky source, its pktinfo. */
-static void fill_msghdr(struct msghdr *mh, union sockaddr_inet *addr, union udp_cmsg *cmsg,
-			const struct endpoint *ep)
+/* Add a cmsg of len bytes at the end of mh's control buffer (sized UDP_CMSG_SPACE). */
+static void *add_cmsg(struct msghdr *mh, int level, int type, size_t len)
 {
-	struct cmsghdr *c;
+	struct cmsghdr *c = (struct cmsghdr *)((char *)mh->msg_control + mh->msg_controllen);
 
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	mh->msg_controllen += CMSG_SPACE(len);
+	return CMSG_DATA(c);
+}
+
+/*
+ * Fill msg's name and, when the endpoint has a sticky source, its pktinfo;
+ * gso_size > 0 adds UDP_SEGMENT.
+ */
+static void fill_msghdr(struct msghdr *mh, union sockaddr_inet *addr, union udp_cmsg *cmsg,
+			const struct endpoint *ep, uint16_t gso_size)
+{
 	*addr = ep->addr;
 	mh->msg_name = addr;
 	mh->msg_namelen = sockaddr_len(addr);
 	mh->msg_control = NULL;
 	mh->msg_controllen = 0;
 	mh->msg_flags = 0;
-	if (!ep->has_src)
+	if (!ep->has_src && !gso_size)
 		return;
 	memset(cmsg, 0, sizeof(*cmsg));
 	mh->msg_control = cmsg->buf;
-	c = (struct cmsghdr *)cmsg->buf;
-	if (ep->addr.sa.sa_family == AF_INET) {
+	if (ep->has_src && ep->addr.sa.sa_family == AF_INET) {
 		struct in_pktinfo pi = {.ipi_spec_dst = ep->src4, .ipi_ifindex = 0};
 
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else {
+		memcpy(add_cmsg(mh, IPPROTO_IP, IP_PKTINFO, sizeof(pi)), &pi, sizeof(pi));
+	} else if (ep->has_src) {
 		struct in6_pktinfo pi = {.ipi6_addr = ep->src6, .ipi6_ifindex = 0};
 
 		/* A link-local source only makes sense on its own interface. */
 		if (IN6_IS_ADDR_LINKLOCAL(&ep->src6))
 			pi.ipi6_ifindex = (unsigned int)ep->src_ifindex;
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		memcpy(add_cmsg(mh, IPPROTO_IPV6, IPV6_PKTINFO, sizeof(pi)), &pi, sizeof(pi));
 	}
+	if (gso_size)
+		memcpy(add_cmsg(mh, IPPROTO_UDP, UDP_SEGMENT, sizeof(gso_size)), &gso_size,
+		       sizeof(gso_size));
 }
 
 void udp_queue(struct udp *u, struct scratch *s, struct peer *peer, const struct endpoint *ep,
 	       uint8_t *data, size_t len, void *owned)
 {
-	int f = family_slot(ep->addr.sa.sa_family);
-	struct udp_out *out = &s->out[f];
+	struct udp_out *out = &s->out;
 	unsigned int i;
 
-	if (u->fd[f] < 0) {
+	if (u->fd[family_slot(ep->addr.sa.sa_family)] < 0) {
 		free(owned);
 		return;
 	}
-	if (out->n == BATCH_SIZE)
-		udp_flush(u, s);
+	if (out->n == UDP_OUT_MAX)
+		udp_flush(s);
 	i = out->n++;
 	out->iov[i].iov_base = data;
 	out->iov[i].iov_len = len;
-	memset(&out->msgs[i], 0, sizeof(out->msgs[i]));
-	out->msgs[i].msg_hdr.msg_iov = &out->iov[i];
-	out->msgs[i].msg_hdr.msg_iovlen = 1;
-	fill_msghdr(&out->msgs[i].msg_hdr, &out->addr[i], &out->cmsg[i], ep);
+	out->u[i] = u;
 	out->peer[i] = peer;
+	out->ep[i] = *ep;
 	out->owned[i] = owned;
 }
 
-static unsigned int flush_one(int fd, struct udp_out *out)
+void udp_queue_unsealed(struct udp *u, struct scratch *s, struct peer *peer,
+			const struct endpoint *ep, uint8_t *data, size_t len,
+			const struct crypt_task *task)
 {
-	unsigned int sent = 0, refused = 0;
+	struct udp_out *out = &s->out;
 
-	while (sent < out->n) {
-		int r = sendmmsg(fd, &out->msgs[sent], out->n - sent, 0);
+	if (u->fd[family_slot(ep->addr.sa.sa_family)] < 0)
+		return;
+	if (out->n == UDP_OUT_MAX)
+		udp_flush(s);
+	out->seal[out->n_seal] = *task;
+	out->seal_at[out->n_seal++] = out->n;
+	udp_queue(u, s, peer, ep, data, len, NULL);
+}
 
+/* Seal what waits to be sealed; an entry that fails is taken out of the queue. */
+static unsigned int seal_pending(struct scratch *s)
+{
+	struct udp_out *out = &s->out;
+	unsigned int failed = 0, j = 0;
+
+	if (!out->n_seal)
+		return 0;
+	workers_run(s->workers, out->seal, out->n_seal);
+	for (unsigned int k = 0; k < out->n_seal; k++)
+		if (!out->seal[k].ok) {
+			out->iov[out->seal_at[k]].iov_len = 0;
+			failed++;
+		}
+	out->n_seal = 0;
+	if (!failed)
+		return 0;
+	for (unsigned int i = 0; i < out->n; i++) {
+		if (!out->iov[i].iov_len) {
+			free(out->owned[i]);
+			continue;
+		}
+		out->iov[j] = out->iov[i];
+		out->u[j] = out->u[i];
+		out->peer[j] = out->peer[i];
+		out->ep[j] = out->ep[i];
+		out->owned[j++] = out->owned[i];
+	}
+	out->n = j;
+	return failed;
+}
+
+static bool same_route(const struct udp_out *out, unsigned int a, unsigned int b)
+{
+	const struct endpoint *x = &out->ep[a], *y = &out->ep[b];
+
+	if (out->u[a] != out->u[b] || out->peer[a] != out->peer[b] ||
+	    !sockaddr_equal(&x->addr, &y->addr) || x->has_src != y->has_src)
+		return false;
+	if (!x->has_src)
+		return true;
+	return x->addr.sa.sa_family == AF_INET
+		       ? x->src4.s_addr == y->src4.s_addr
+		       : memcmp(&x->src6, &y->src6, sizeof(x->src6)) == 0;
+}
+
+/*
+ * How many entries from i on form one GSO send: same socket, peer and
+ * endpoint, all the size of the first but the last (which may be shorter),
+ * at most UDP_GSO_MAX_SEGS and 64 KiB.
+ */
+static unsigned int run_length(const struct udp_out *out, unsigned int i, bool gso)
+{
+	size_t seg = out->iov[i].iov_len, total = seg;
+	unsigned int j = i + 1;
+
+	if (!gso)
+		return 1;
+	while (j < out->n && j - i < UDP_GSO_MAX_SEGS && same_route(out, i, j) &&
+	       out->iov[j].iov_len <= seg && total + out->iov[j].iov_len <= 65000) {
+		total += out->iov[j].iov_len;
+		if (out->iov[j++].iov_len < seg)
+			break;
+	}
+	return j - i;
+}
+
+/* Build messages for entries [from, n): one per run. Returns the number of messages. */
+static unsigned int build_messages(struct udp_out *out, unsigned int from, bool allow_gso)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = from; i < out->n;) {
+		int f = family_slot(out->ep[i].addr.sa.sa_family);
+		unsigned int len = run_length(out, i, allow_gso && out->u[i]->gso[f]);
+		struct msghdr *mh = &out->msgs[k].msg_hdr;
+
+		mh->msg_iov = &out->iov[i];
+		mh->msg_iovlen = len;
+		fill_msghdr(mh, &out->addr[k], &out->cmsg[k], &out->ep[i],
+			    len > 1 ? (uint16_t)out->iov[i].iov_len : 0);
+		out->first[k++] = i;
+		i += len;
+	}
+	return k;
+}
+
+static int msg_fd(const struct udp_out *out, unsigned int k)
+{
+	unsigned int i = out->first[k];
+
+	return out->u[i]->fd[family_slot(out->ep[i].addr.sa.sa_family)];
+}
+
+/*
+ * The message k was refused with err. A sticky source address that is gone
+ * (the host roamed) gives EINVAL or EADDRNOTAVAIL: forget it so the next
+ * send lets the kernel choose. A GSO send the route cannot take (EIO) turns
+ * GSO off for that socket. Returns true when the entries should be sent
+ * again one by one.
+ */
+static bool refused(struct udp_out *out, unsigned int k, int err)
+{
+	unsigned int i = out->first[k];
+	struct msghdr *mh = &out->msgs[k].msg_hdr;
+	int f = family_slot(out->ep[i].addr.sa.sa_family);
+
+	if (mh->msg_iovlen > 1 && (err == EIO || err == EOPNOTSUPP || err == EINVAL)) {
+		if (out->u[i]->gso[f])
+			log_warn("UDP port %u: segmentation offload refused (%s); sending datagrams one by one",
+				 out->u[i]->port, strerror(err));
+		out->u[i]->gso[f] = false;
+		return true;
+	}
+	if (out->ep[i].has_src && out->peer[i])
+		peer_clear_endpoint_src(out->peer[i]);
+	return false;
+}
+
+/* Send messages [0, m); returns the datagrams refused. */
+static unsigned int send_messages(struct udp_out *out, unsigned int m)
+{
+	unsigned int k = 0, dropped = 0;
+
+	while (k < m) {
+		unsigned int end = k + 1;
+		int fd = msg_fd(out, k), r;
+
+		while (end < m && msg_fd(out, end) == fd)
+			end++;
+		r = sendmmsg(fd, &out->msgs[k], end - k, 0);
 		if (r > 0) {
-			sent += (unsigned int)r;
+			k += (unsigned int)r;
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
-		/*
-		 * The datagram at `sent` was refused. A sticky source address
-		 * that is gone (the host roamed) gives EINVAL or EADDRNOTAVAIL:
-		 * forget it so the next send lets the kernel choose. Either way
-		 * this one is dropped, as a full queue on a real link would.
-		 */
-		if (out->msgs[sent].msg_hdr.msg_controllen && out->peer[sent])
-			peer_clear_endpoint_src(out->peer[sent]);
-		refused++;
-		sent++;
+		if (refused(out, k, r < 0 ? errno : EIO)) {
+			/* Again without GSO: these entries, then the rest as they were. */
+			unsigned int first = out->first[k], count = (unsigned int)out->msgs[k].msg_hdr.msg_iovlen;
+
+			for (unsigned int j = 0; j < count; j++) {
+				struct msghdr mh = {.msg_iov = &out->iov[first + j], .msg_iovlen = 1};
+				union sockaddr_inet addr;
+				union udp_cmsg cmsg;
+
+				fill_msghdr(&mh, &addr, &cmsg, &out->ep[first], 0);
+				if (sendmsg(fd, &mh, 0) < 0)
+					dropped++;
+			}
+		} else {
+			dropped += (unsigned int)out->msgs[k].msg_hdr.msg_iovlen;
+		}
+		k++;
 	}
+	return dropped;
+}
+
+unsigned int udp_flush(struct scratch *s)
+{
+	struct udp_out *out = &s->out;
+	unsigned int dropped;
+
+	dropped = seal_pending(s);
+	if (!out->n)
+		return dropped;
+	dropped += send_messages(out, build_messages(out, 0, true));
 	for (unsigned int i = 0; i < out->n; i++) {
 		free(out->owned[i]);
 		out->owned[i] = NULL;
 	}
 	out->n = 0;
-	return refused;
-}
-
-unsigned int udp_flush(struct udp *u, struct scratch *s)
-{
-	unsigned int refused = 0;
-
-	for (int f = 0; f < 2; f++)
-		if (s->out[f].n)
-			refused += flush_one(u->fd[f], &s->out[f]);
-	return refused;
+	return dropped;
 }
 
 int udp_send(struct udp *u, struct endpoint *ep, const void *data, size_t len)
@@ -271,24 +470,32 @@ int udp_send(struct udp *u, struct endpoint *ep, const void *data, size_t len)
 
 	if (u->fd[f] < 0)
 		return -EAFNOSUPPORT;
-	fill_msghdr(&mh, &addr, &cmsg, ep);
+	fill_msghdr(&mh, &addr, &cmsg, ep, 0);
 	if (sendmsg(u->fd[f], &mh, 0) >= 0)
 		return 0;
 	if (ep->has_src) {
-		/* A stale source address (see flush_one): retry without it. */
+		/* A stale source address (see refused()): retry without it. */
 		ep->has_src = 0;
-		fill_msghdr(&mh, &addr, &cmsg, ep);
+		fill_msghdr(&mh, &addr, &cmsg, ep, 0);
 		if (sendmsg(u->fd[f], &mh, 0) >= 0)
 			return 0;
 	}
 	return -errno;
 }
 
-static void read_pktinfo(struct msghdr *mh, struct endpoint *ep)
+/* The local address the datagram came to, and the UDP_GRO segment size (0: none). */
+static unsigned int read_cmsgs(struct msghdr *mh, struct endpoint *ep)
 {
+	unsigned int gso = 0;
+
 	ep->has_src = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			gso = v > 0 ? (unsigned int)v : 0;
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -304,6 +511,7 @@ static void read_pktinfo(struct msghdr *mh, struct endpoint *ep)
 			ep->has_src = 1;
 		}
 	}
+	return gso;
 }
 
 int udp_recv_batch(struct udp *u, int fam, struct scratch *s, struct endpoint *from)
@@ -332,7 +540,7 @@ int udp_recv_batch(struct udp *u, int fam, struct scratch *s, struct endpoint *f
 	for (int i = 0; i < n; i++) {
 		memset(&from[i], 0, sizeof(from[i]));
 		from[i].addr = in->addr[i];
-		read_pktinfo(&in->msgs[i].msg_hdr, &from[i]);
+		in->gso[i] = read_cmsgs(&in->msgs[i].msg_hdr, &from[i]);
 	}
 	return n;
 }

@@ -111,7 +111,7 @@ for e in entries:
 PY
 }
 # tags FILE SECTION: the first words of that section's tags.
-tags() { awk -F'\t' -v s="$2" '$1 == s {split($2, w, " "); print w[1]}' "$1"; }
+tags() { awk -F'\t' -v s="$2" '$1 == s {split($2, w, " "); sub(/,$/, "", w[1]); print w[1]}' "$1"; }
 # same_set NAME A B: the word lists A and B hold the same words.
 same_set() {
 	local a b
@@ -121,11 +121,12 @@ same_set() {
 }
 # help_lines CMD: CMD --help with each wrapped line joined to the one before.
 help_lines() {
-	"$1" --help | awk '/^    / && l != "" {sub(/^ +/, " "); l = l $0; next}
+	"$1" --help | awk '/^    / && !/^ +--/ && l != "" {sub(/^ +/, " "); l = l $0; next}
 		{if (l != "") print l; l = $0} END {if (l != "") print l}'
 }
-# options CMD: "-x, --long" for each option a --help prints.
-options() { help_lines "$1" | grep -oE '^  -[A-Za-z], --[a-z-]+' | sed 's/^ *//'; }
+# options CMD: "-x, --long" (or "--long" for a long-only option) for each
+# option a --help prints.
+options() { help_lines "$1" | grep -oE '^ +(-[A-Za-z], )?--[a-z-]+' | sed 's/^ *//'; }
 # check_defaults CMD PAGE: each "(default X)" of CMD --help is in PAGE's option.
 check_defaults() {
 	help_lines "$1" | sed -nE 's/^  -[A-Za-z], (--[a-z-]+) .*\(default ([^)]+)\)$/\1 \2/p' \
@@ -150,7 +151,7 @@ options "$TUNCTL" >"$tmp/opts"
 [ -s "$tmp/opts" ] || fail "could not read the options from 'tunctl --help'"
 awk -F'\t' '$1 == "OPTIONS" {print $2}' "$tmp/tunctl.8.tp" >"$tmp/doc"
 same_set "tunctl options (tunctl.8 OPTIONS)" "$(tr -d ', ' <"$tmp/opts")" \
-	"$(grep -oE '^-[A-Za-z], --[a-z-]+' "$tmp/doc" | tr -d ', ')"
+	"$(grep -oE '^(-[A-Za-z], )?--[a-z-]+' "$tmp/doc" | tr -d ', ')"
 [ "$(wc -l <"$tmp/doc")" = "$(wc -l <"$tmp/opts")" ] ||
 	fail "tunctl.8 OPTIONS: $(cat "$tmp/doc")"
 codes=$("$TUNCTL" --help | sed -n '/^Exit status: /,/^$/p' | tr '\n' ' ' |
@@ -164,7 +165,7 @@ options "$TUND" >"$tmp/opts"
 [ "$(wc -l <"$tmp/opts")" -ge 6 ] || fail "could not read the options from 'tund --help'"
 awk -F'\t' '$1 == "OPTIONS" {print $2}' "$tmp/tund.8.tp" >"$tmp/doc"
 same_set "tund options (tund.8 OPTIONS)" "$(tr -d ', ' <"$tmp/opts")" \
-	"$(grep -oE '^-[A-Za-z], --[a-z-]+' "$tmp/doc" | tr -d ', ')"
+	"$(grep -oE '^(-[A-Za-z], )?--[a-z-]+' "$tmp/doc" | tr -d ', ')"
 [ "$(wc -l <"$tmp/doc")" = "$(wc -l <"$tmp/opts")" ] || fail "tund.8 OPTIONS: $(cat "$tmp/doc")"
 # Each option's argument name and default, as --help gives them.
 help_lines "$TUND" | sed -nE 's/^  (-[A-Za-z], --[a-z-]+ [A-Z]+) .*/\1/p' >"$tmp/witharg"

@@ -144,7 +144,7 @@ static size_t seal_data(const uint8_t *plain, size_t len, uint64_t counter)
 	memcpy(msg, &hdr, sizeof(hdr));
 	memset(msg + sizeof(hdr), 0, padded);
 	memcpy(msg + sizeof(hdr), plain, len);
-	aead_ctx_seal(kp->sending.ctx, counter, msg + sizeof(hdr), msg + sizeof(hdr), padded);
+	aead_ctx_seal(kp->sending.ctx, 0, counter, msg + sizeof(hdr), msg + sizeof(hdr), padded);
 	return sizeof(hdr) + padded + 16;
 }
 
@@ -193,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	}
 	receive_packet(iface, buf + PKT_HEADROOM, len, &from, now_s);
-	udp_flush(&iface->udp, iface->scratch);
+	receive_flush(iface->scratch);
+	udp_flush(iface->scratch);
 	return 0;
 }

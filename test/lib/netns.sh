@@ -17,6 +17,7 @@ E2E_TMP=""
 E2E_NAMESPACES=()
 E2E_PIDS=()
 E2E_CLEANUPS=()
+TUND_ARGS=()
 
 log() { printf '%s\n' "$*" >&2; }
 fail() {
@@ -154,14 +155,16 @@ write_conf() {
 
 # tund_start NS NAME CONFDIR [EXTRA ENV...]: start tund in NS, log to $E2E_TMP/NAME.log.
 # Sets TUND_PID_<NAME>. Waits until the control socket or the interface exists.
+# TUND_ARGS (an array, may be unset) holds extra command-line options.
 tund_start() {
 	local ns=$1 name=$2 dir=$3
 	shift 3
 	local logf="$E2E_TMP/$name.log" sock="$E2E_TMP/$name.sock"
-	printf '+ [%s] %s --foreground --config-dir %s --control-socket %s (log %s)\n' \
-		"${ns%-$$}" "$TUND" "$dir" "$sock" "$logf" >&2
+	local -a extra=("${TUND_ARGS[@]}")
+	printf '+ [%s] %s --foreground --config-dir %s --control-socket %s %s(log %s)\n' \
+		"${ns%-$$}" "$TUND" "$dir" "$sock" "${extra[*]:+${extra[*]} }" "$logf" >&2
 	env "$@" ip netns exec "$ns" "$TUND" --foreground --log-level debug \
-		--config-dir "$dir" --control-socket "$sock" >>"$logf" 2>&1 &
+		--config-dir "$dir" --control-socket "$sock" "${extra[@]}" >>"$logf" 2>&1 &
 	local pid=$!
 	E2E_PIDS+=("$pid")
 	printf -v "TUND_PID_$name" '%s' "$pid"

@@ -578,6 +578,30 @@ static void check_no_redirects(const struct iface_config *c)
 	assert_null(c->redirects);
 }
 
+/* A byte-order mark before line 1 is not part of it. */
+static void check_bom(const struct iface_config *c)
+{
+	assert_key(c->private_key, PRIV);
+	assert_int_equal(c->n_peers, 1);
+	assert_key(c->peers[0].public_key, PUB_B);
+}
+
+/* Empty hooks are not hooks. */
+static void check_empty_hooks(const struct iface_config *c)
+{
+	assert_strings(c->post_up, c->n_post_up, (const char *const[]){"echo up", NULL});
+	assert_int_equal(c->n_pre_up, 0);
+	assert_int_equal(c->n_pre_down, 0);
+	assert_int_equal(c->n_post_down, 0);
+}
+
+static void check_dns_mixed(const struct iface_config *c)
+{
+	assert_strings(c->dns, c->n_dns,
+		       (const char *const[]){"10.0.0.53", "2001:db8::53", "corp.example", "a-1.example",
+					     NULL});
+}
+
 /* Localhost tunnels: the server's side. */
 static void check_expose_server(const struct iface_config *c)
 {
@@ -1569,6 +1593,79 @@ static const struct config_case cases[] = {
 	{.name = "RedirectToLocalhost belongs to [Interface], not [Peer]",
 	 .text = IFACE PEER_B "RedirectToLocalhost = 8000\n",
 	 .diags = {L "5: error: unknown key \"RedirectToLocalhost\" in [Peer]"},
+	 .n_errors = 1},
+	/* ---- What the loader once took silently ---- */
+	{.name = "a UTF-8 byte-order mark before [Interface] loads",
+	 .text = "\xEF\xBB\xBF" IFACE PEER_B,
+	 .check = check_bom},
+	{.name = "a byte-order mark: errors keep their lines",
+	 .text = "\xEF\xBB\xBF" IFACE "MTU = 1\n",
+	 .diags = {L "3: error: MTU: \"1\": expected a number 576-65535"},
+	 .n_errors = 1},
+	{.name = "a byte-order mark elsewhere than the start is not one",
+	 .text = IFACE "\xEF\xBB\xBF" PEER_B,
+	 .diags = {L "3: error: expected \"Key = Value\", a [Section] or a comment",
+		   L "4: error: unknown key \"PublicKey\" in [Interface]"},
+	 .n_errors = 2},
+	{.name = "DNS: what wg-quick reads as a server must be an address",
+	 .text = IFACE "DNS = 10.0.0.256, 1.2.3, fe80::zz, 10.0.0.53\n"
+		       "DNS = 2001:db8::53, 999, corp.example\n",
+	 .diags = {L "3: error: DNS: \"10.0.0.256\": not a valid IP address (and a search domain cannot look like one)",
+		   L "3: error: DNS: \"1.2.3\": not a valid IP address (and a search domain cannot look like one)",
+		   L "3: error: DNS: \"fe80::zz\": not a valid IP address (and a search domain cannot look like one)",
+		   L "4: error: DNS: \"999\": not a valid IP address (and a search domain cannot look like one)"},
+	 .n_errors = 4},
+	{.name = "DNS: addresses and search domains in any order",
+	 .text = IFACE "DNS = 10.0.0.53, 2001:db8::53\n"
+		       "DNS = corp.example, a-1.example\n",
+	 .check = check_dns_mixed},
+	{.name = "an empty PostUp (or other hook) is ignored, with a warning",
+	 .text = IFACE "PostUp =\n"
+		       "PostUp = echo up\n"
+		       "PreDown =   # nothing\n"
+		       "PreUp =\n"
+		       "PostDown =\n",
+	 .diags = {L "3: warning: PostUp: no command; the line is ignored",
+		   L "5: warning: PreDown: no command; the line is ignored",
+		   L "6: warning: PreUp: no command; the line is ignored",
+		   L "7: warning: PostDown: no command; the line is ignored"},
+	 .n_warnings = 4,
+	 .check = check_empty_hooks},
+	{.name = "PresharedKey and PresharedKeyFile both",
+	 .text = IFACE PEER_B "PresharedKey = " PSK "\n"
+			      "PresharedKeyFile = psk\n",
+	 .diags = {L "6: error: PresharedKeyFile: the preshared key is already set at line 5; use PresharedKey or PresharedKeyFile, not both"},
+	 .n_errors = 1},
+	{.name = "PresharedKeyFile then PresharedKey",
+	 .in_dir = true,
+	 .mode = 0600,
+	 .files = {{"psk", 0600, PSK "\n"}},
+	 .text = IFACE PEER_B "PresharedKeyFile = psk\n"
+			      "PresharedKey = " PSK "\n",
+	 .diags = {FL "6: error: PresharedKey: the preshared key is already set at line 5; use PresharedKey or PresharedKeyFile, not both"},
+	 .n_errors = 1},
+	{.name = "one preshared key per peer: two peers, one inline, one from a file",
+	 .in_dir = true,
+	 .mode = 0600,
+	 .files = {{"psk", 0600, PSK "\n"}},
+	 .text = IFACE PEER_B "PresharedKey = " PSK "\n"
+			      "[Peer]\n"
+			      "PublicKey = " PUB_C "\n"
+			      "PresharedKeyFile = psk\n"},
+	{.name = "PresharedKey repeated: warning, the last wins",
+	 .text = IFACE PEER_B "PresharedKey = " PSK "\n"
+			      "PresharedKey = " PSK "\n",
+	 .diags = {L "6: warning: PresharedKey is set again (first at line 5); the last value is used"},
+	 .n_warnings = 1},
+	{.name = "a second [Interface] is an error naming the first",
+	 .text = IFACE "ListenPort = 1\n" PEER_B "[interface]\n"
+						 "MTU = 1\n"
+						 "ListenPort = 2\n",
+	 .diags = {L "6: error: a second [Interface]; the first is at line 1, and a file has one"},
+	 .n_errors = 1},
+	{.name = "a second [Interface] after a first one elsewhere than line 1",
+	 .text = "# wg0\n" IFACE "[Interface]\n",
+	 .diags = {L "4: error: a second [Interface]; the first is at line 2, and a file has one"},
 	 .n_errors = 1},
 };
 

@@ -164,6 +164,18 @@
 #define F9_TAIL "AllowedIPs = 10.0.0.2/32\n"
 #define F9	F9_HEAD "Name\r = old\n" F9_TAIL
 
+/* F10: a UTF-8 byte-order mark before line 1, as some editors write. 6 lines. */
+#define F10_HEAD                                 \
+	"\xEF\xBB\xBF[Interface]\n"             \
+	"PrivateKey = " PRIV "\n"               \
+	"ListenPort = 51820\n"                  \
+	"\n"
+#define F10_A                   \
+	"[Peer]\n"              \
+	"PublicKey = " KA "\n" \
+	"AllowedIPs = 10.0.0.2/32\n"
+#define F10 F10_HEAD F10_A
+
 /* ---- The table ---- */
 
 enum op {
@@ -192,6 +204,31 @@ struct edit_case {
 #define ALL_LINES ((size_t)-1)
 
 static const struct edit_case cases[] = {
+	/* ---- F10 ---- */
+	{.name = "a byte-order mark stays; a peer is added after the last",
+	 .op = OP_ADD,
+	 .before = F10,
+	 .peer = "PublicKey = " KN "\nAllowedIPs = 10.0.0.5/32\n",
+	 .after = F10 "\n"
+		      "[Peer]\n"
+		      "PublicKey = " KN "\n"
+		      "AllowedIPs = 10.0.0.5/32\n",
+	 .keep_head = ALL_LINES},
+	{.name = "a byte-order mark: set a peer's endpoint",
+	 .op = OP_SET,
+	 .before = F10,
+	 .peer = "PublicKey = " KA "\nAllowedIPs = 10.0.0.2/32\nEndpoint = 192.0.2.9:1\n",
+	 .which = CONFIG_EDIT_ENDPOINT,
+	 .after = F10 "Endpoint = 192.0.2.9:1\n",
+	 .keep_head = ALL_LINES},
+	{.name = "a byte-order mark: remove the only peer",
+	 .op = OP_REMOVE,
+	 .before = F10,
+	 .peer = "PublicKey = " KA "\n",
+	 .after = "\xEF\xBB\xBF[Interface]\n"
+		  "PrivateKey = " PRIV "\n"
+		  "ListenPort = 51820\n",
+	 .keep_head = 3},
 	/* ---- F1 ---- */
 	{.name = "add a peer with every setting after the last peer",
 	 .op = OP_ADD,

@@ -353,25 +353,51 @@ static void test_aead_ctx(void **state)
 		size_t len = (size_t)(c * 7 % 1500);
 
 		memcpy(buf, plain, len);
-		assert_true(aead_ctx_seal(enc, c, buf, buf, len)); /* in place */
+		assert_true(aead_ctx_seal(enc, 0, c, buf, buf, len)); /* in place */
 		assert_true(chacha20poly1305_seal(ref, plain, len, NULL, 0, c, key));
 		assert_memory_equal(buf, ref, len + 16);
-		assert_true(aead_ctx_open(dec, c, buf, buf, len + 16));
+		assert_true(aead_ctx_open(dec, 0, c, buf, buf, len + 16));
 		assert_memory_equal(buf, plain, len);
 		/* The wrong counter, or one flipped bit, and it does not open. */
-		assert_false(aead_ctx_open(dec, c + 1, ref, ref, len + 16));
+		assert_false(aead_ctx_open(dec, 0, c + 1, ref, ref, len + 16));
 		memcpy(ref, buf, 0);
 	}
 	memcpy(buf, plain, 64);
-	assert_true(aead_ctx_seal(enc, 5, buf, buf, 64));
+	assert_true(aead_ctx_seal(enc, 0, 5, buf, buf, 64));
 	buf[10] ^= 4;
-	assert_false(aead_ctx_open(dec, 5, buf, buf, 64 + 16));
+	assert_false(aead_ctx_open(dec, 0, 5, buf, buf, 64 + 16));
 	/* A context refuses the other direction. */
-	assert_false(aead_ctx_seal(dec, 0, buf, buf, 10));
-	assert_false(aead_ctx_open(enc, 0, buf, buf, 26));
+	assert_false(aead_ctx_seal(dec, 0, 0, buf, buf, 10));
+	assert_false(aead_ctx_open(enc, 0, 0, buf, buf, 26));
 	aead_ctx_destroy(enc);
 	aead_ctx_destroy(dec);
 	aead_ctx_destroy(NULL);
+}
+
+/* Every lane of a context seals and opens as lane 0 does; lanes past the count are refused. */
+static void test_aead_ctx_lanes(void **state)
+{
+	struct aead_ctx *enc, *dec;
+	uint8_t key[32], a[300 + 16], b[300 + 16];
+
+	(void)state;
+	assert_int_equal(crypto_set_lanes(0), -EINVAL);
+	assert_int_equal(crypto_set_lanes(CRYPTO_MAX_LANES + 1), -EINVAL);
+	assert_int_equal(crypto_set_lanes(3), 0);
+	assert_int_equal(crypto_random(key, sizeof(key)), 0);
+	assert_int_equal(crypto_random(a, 300), 0);
+	memcpy(b, a, 300);
+	assert_int_equal(aead_ctx_create(&enc, key, true), 0);
+	assert_int_equal(aead_ctx_create(&dec, key, false), 0);
+	assert_true(aead_ctx_seal(enc, 0, 9, a, a, 300));
+	assert_true(aead_ctx_seal(enc, 2, 9, b, b, 300));
+	assert_memory_equal(a, b, sizeof(a));
+	assert_true(aead_ctx_open(dec, 1, 9, b, b, 316));
+	assert_false(aead_ctx_seal(enc, 3, 10, a, a, 10));
+	assert_false(aead_ctx_open(dec, 3, 9, a, a, 316));
+	aead_ctx_destroy(enc);
+	aead_ctx_destroy(dec);
+	assert_int_equal(crypto_set_lanes(1), 0);
 }
 
 static void test_base64(void **state)
@@ -416,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_tai64n),
 		cmocka_unit_test(test_memeq_and_wipe),
 		cmocka_unit_test(test_aead_ctx),
+		cmocka_unit_test(test_aead_ctx_lanes),
 		cmocka_unit_test(test_base64),
 	};
 

@@ -129,12 +129,12 @@ static bool carry(struct side *from, struct side *to, const char *text)
 		return false;
 	ctr = kp->sending_counter++;
 	memcpy(buf, text, len);
-	assert_true(aead_ctx_seal(kp->sending.ctx, ctr, buf, buf, len));
+	assert_true(aead_ctx_seal(kp->sending.ctx, 0, ctr, buf, buf, len));
 	e = index_table_lookup(to->local.index, INDEX_KEYPAIR, kp->remote_index);
 	if (!e)
 		return false;
 	rk = container_of(e, struct noise_keypair, entry);
-	if (!aead_ctx_open(rk->receiving.ctx, ctr, buf, buf, len + 16))
+	if (!aead_ctx_open(rk->receiving.ctx, 0, ctr, buf, buf, len + 16))
 		return false;
 	if (!replay_check(&rk->receiving_counter, ctr))
 		return false;

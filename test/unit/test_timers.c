@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The protocol timers against a controlled clock: the handshake retry of
+ * section 6.4 keeps going until it gives up after MAX_TIMER_HANDSHAKES, even
+ * when the watcher fires a little early and the jitter is zero, and two
+ * initiations are never less than REKEY_TIMEOUT apart.
+ *
+ * Mocked at the system boundary (-Wl,--wrap): clock_gettime (CLOCK_BOOTTIME
+ * is the test's clock, the others pass through), crypto_random (the jitter
+ * can be forced to zero) and sendmsg/sendmmsg (datagrams are counted, never
+ * sent). The watcher is fired by hand the way libev does: stopped, then its
+ * callback, at a moment the test picks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "iface.h"
+#include "key.h"
+#include "log.h"
+#include "noise.h"
+#include "peer.h"
+#include "send.h"
+#include "timers.h"
+#include "udp.h"
+#include "util.h"
+#include "wire.h"
+
+/* libev may fire this much before the deadline by our clock (its time is read earlier). */
+#define EARLY_S 0.0005
+/* libev waits at least this long when a timer is already due (epoll's resolution). */
+#define MIN_WAIT_S 0.001
+
+static double mock_now_s = 1000.0;
+static bool zero_jitter;
+static double sent_at[64];
+static unsigned int n_sent;
+
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
+int __real_crypto_random(void *buf, size_t len);
+int __wrap_crypto_random(void *buf, size_t len);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags);
+int __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (id != CLOCK_BOOTTIME)
+		return __real_clock_gettime(id, ts);
+	ts->tv_sec = (time_t)mock_now_s;
+	ts->tv_nsec = (long)((mock_now_s - (double)ts->tv_sec) * 1e9);
+	return 0;
+}
+
+/* The jitter is the only 4-byte draw on this path besides the sender index: keep both random. */
+int __wrap_crypto_random(void *buf, size_t len)
+{
+	int rc = __real_crypto_random(buf, len);
+	uint32_t r;
+
+	if (rc == 0 && zero_jitter && len == sizeof(r)) {
+		memcpy(&r, buf, sizeof(r));
+		r -= r % REKEY_TIMEOUT_JITTER_MAX_MS;
+		memcpy(buf, &r, sizeof(r));
+	}
+	return rc;
+}
+
+static void count(const struct iovec *iov, size_t n)
+{
+	uint8_t type;
+
+	if (n == 0 || iov[0].iov_len != sizeof(struct message_handshake_initiation))
+		return;
+	memcpy(&type, iov[0].iov_base, 1);
+	if (type == MESSAGE_HANDSHAKE_INITIATION && n_sent < ARRAY_SIZE(sent_at))
+		sent_at[n_sent++] = mock_now_s;
+}
+
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags)
+{
+	(void)fd;
+	(void)flags;
+	count(mh->msg_iov, mh->msg_iovlen);
+	return (ssize_t)(mh->msg_iovlen ? mh->msg_iov[0].iov_len : 0);
+}
+
+int __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	(void)fd;
+	(void)flags;
+	for (unsigned int i = 0; i < n; i++) {
+		struct msghdr *mh = &v[i].msg_hdr;
+
+		count(mh->msg_iov, mh->msg_iovlen);
+		v[i].msg_len = (unsigned int)(mh->msg_iovlen ? mh->msg_iov[0].iov_len : 0);
+	}
+	return (int)n;
+}
+
+struct fixture {
+	struct scratch *scratch;
+	struct iface *iface;
+	struct peer *peer;
+	uint64_t next_id;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	uint8_t priv[KEY_LEN], peer_priv[KEY_LEN], peer_pub[KEY_LEN];
+	char b64_priv[KEY_BASE64_LEN + 1], b64_pub[KEY_BASE64_LEN + 1], text[512];
+	struct diag_list diags = {0};
+	struct iface_config *cfg;
+	int len;
+
+	memset(&f, 0, sizeof(f));
+	mock_now_s = 1000.0;
+	zero_jitter = false;
+	n_sent = 0;
+	assert_int_equal(curve25519_generate_private(priv), 0);
+	assert_int_equal(curve25519_generate_private(peer_priv), 0);
+	assert_int_equal(curve25519_public_from_private(peer_pub, peer_priv), 0);
+	key_to_base64(b64_priv, priv);
+	key_to_base64(b64_pub, peer_pub);
+	len = snprintf(text, sizeof(text),
+		       "[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\n"
+		       "AllowedIPs = 10.0.0.2/32\nEndpoint = 192.0.2.2:51820\n",
+		       b64_priv, b64_pub);
+	assert_int_equal(config_load_string("tm0.conf", text, (size_t)len, &cfg, &diags), 0);
+	diag_list_clear(&diags);
+	assert_int_equal(scratch_create(&f.scratch), 0);
+	assert_int_equal(iface_new(ev_default_loop(0), f.scratch, NULL, &f.next_id, cfg, &f.iface),
+			 0);
+	/* Any descriptor: sendmsg and sendmmsg are mocked. */
+	f.iface->udp.fd[0] = 0;
+	f.peer = list_entry(f.iface->peers.next, struct peer, node);
+	assert_true(f.peer->has_endpoint);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	f->iface->udp.fd[0] = -1;
+	iface_destroy(f->iface);
+	scratch_destroy(f->scratch);
+	return 0;
+}
+
+/*
+ * Fire the peer's watcher as libev would: EARLY_S before the deadline it
+ * was armed for, or MIN_WAIT_S from now when that moment has passed.
+ * False when the watcher is not armed.
+ */
+static bool fire(struct peer *peer)
+{
+	ev_timer *w = &peer->timers.watcher;
+	double at = peer->timers.armed_for - EARLY_S;
+
+	if (!ev_is_active(w))
+		return false;
+	mock_now_s = at > mock_now_s ? at : mock_now_s + MIN_WAIT_S;
+	ev_timer_stop(ev_default_loop(0), w);
+	w->cb(ev_default_loop(0), w, EV_TIMER);
+	return true;
+}
+
+/* Fire until n initiations went out or the watcher stops; at most max_fires times. */
+static void fire_until(struct peer *peer, unsigned int n, unsigned int max_fires)
+{
+	while (n_sent < n && max_fires-- && fire(peer))
+		;
+}
+
+static void start_handshake(struct peer *peer)
+{
+	send_handshake_initiation(peer, false, mock_now_s);
+	assert_int_equal(n_sent, 1);
+}
+
+/* The watcher comes a hair early and the jitter is zero: the retry waits, it is not lost. */
+static void test_early_retry_with_zero_jitter_is_not_lost(void **state)
+{
+	struct fixture *f = *state;
+
+	zero_jitter = true;
+	start_handshake(f->peer);
+	fire_until(f->peer, 2, 50);
+	assert_int_equal(n_sent, 2);
+	assert_true(sent_at[1] - sent_at[0] >= REKEY_TIMEOUT);
+	assert_true(sent_at[1] - sent_at[0] < REKEY_TIMEOUT + 0.01);
+}
+
+/* Section 6.4: every retry happens, then tund gives up; no two initiations within REKEY_TIMEOUT. */
+static void check_retries_then_give_up(void)
+{
+	unsigned int i;
+
+	for (i = 1; i < n_sent; i++) {
+		assert_true(sent_at[i] - sent_at[i - 1] >= REKEY_TIMEOUT);
+		assert_true(sent_at[i] - sent_at[i - 1] <=
+			    REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX_MS / 1000.0 + 0.01);
+	}
+	assert_int_equal(n_sent, MAX_TIMER_HANDSHAKES + 2);
+}
+
+static void test_every_retry_then_give_up_zero_jitter(void **state)
+{
+	struct fixture *f = *state;
+
+	zero_jitter = true;
+	start_handshake(f->peer);
+	fire_until(f->peer, ARRAY_SIZE(sent_at), 1000);
+	check_retries_then_give_up();
+	assert_int_equal(f->peer->timers.retransmit_handshake, 0);
+}
+
+static void test_every_retry_then_give_up_random_jitter(void **state)
+{
+	struct fixture *f = *state;
+
+	start_handshake(f->peer);
+	fire_until(f->peer, ARRAY_SIZE(sent_at), 1000);
+	check_retries_then_give_up();
+}
+
+/* A response we sent resets the rate limit too: the pending retry waits for it, then goes. */
+static void test_retry_after_our_response_is_not_lost(void **state)
+{
+	struct fixture *f = *state;
+
+	start_handshake(f->peer);
+	/* As if we answered the peer's own initiation 3 s later (send_handshake_response). */
+	f->peer->last_sent_handshake_s = mock_now_s + 3.0;
+	fire_until(f->peer, 2, 50);
+	assert_int_equal(n_sent, 2);
+	assert_true(sent_at[1] - sent_at[0] >= 3.0 + REKEY_TIMEOUT);
+	assert_true(sent_at[1] - sent_at[0] < 3.0 + REKEY_TIMEOUT + 0.01);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_early_retry_with_zero_jitter_is_not_lost,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_retry_then_give_up_zero_jitter, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_every_retry_then_give_up_random_jitter, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_our_response_is_not_lost, setup,
+						teardown),
+	};
+
+	log_init(LOG_LEVEL_ERROR);
+	if (crypto_init() != 0)
+		return 1;
+	noise_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
