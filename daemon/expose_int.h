@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the files of localhost tunnels share: expose.c (the control port,
- * incoming connections, applying the configuration, show), expose_client.c
- * (published services and the control connection to the server),
- * expose_server.c (sessions with clients and public listeners) and
- * expose_limits.c (the descriptor budget, connections per source).
+ * What the files of localhost tunnels share: expose.c (helpers, applying
+ * the configuration, show), expose_port.c (the control port: who may
+ * connect, the first line), expose_client.c (published services and the
+ * control connection to the server), expose_server.c (sessions with
+ * clients and public listeners) and expose_limits.c (the descriptor
+ * budget, connections per source).
  * Not for other modules: they use expose.h.
  */
 #ifndef TUND_EXPOSE_INT_H
@@ -177,16 +178,15 @@ size_t expose_max_per_source(const struct expose *ex);
 double expose_idle_timeout_s(const struct expose *ex);
 /* Whether a and b hold the same IP address; the ports do not matter. */
 bool expose_same_address(const union sockaddr_inet *a, const union sockaddr_inet *b);
+/* ExposeControlPort in force. */
+uint16_t expose_control_port(const struct expose *ex);
+/* Only what comes through (or goes out of) the interface's TUN device. 0 or -1 (errno). */
+int expose_bind_to_device(const struct expose *ex, int fd);
+/* Bind to an address not (yet) on the host: the tunnel's IPv6 may still be tentative. */
+int expose_set_freebind(int fd, sa_family_t family);
 /* A remote party caused it: rate-limited. */
 void expose_log_remote(struct expose *ex, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/*
- * A connection accepted on the control port, from remote to local (IPv4
- * addresses unmapped): checked, then it waits for its first line. Takes fd.
- * The accept loop's, and the fuzzers' way in.
- */
-void expose_accepted(struct expose *ex, int fd, const union sockaddr_inet *remote,
-		     const union sockaddr_inet *local);
 /* A non-blocking TCP socket bound to the TUN device (and to src when given), connecting to dst. */
 int expose_connect(struct expose *ex, const union sockaddr_inet *src,
 		   const union sockaddr_inet *dst, bool *in_progress);
@@ -204,6 +204,21 @@ void expose_relays_detach(struct expose *ex, const void *owner);
 void expose_unmap(union sockaddr_inet *sa);
 /* "host:port" of sa, "*:port" for an unspecified address. */
 char *expose_format_listen(char *buf, size_t len, const union sockaddr_inet *sa);
+
+/* ---- expose_port.c ---- */
+
+void expose_port_init(struct expose *ex);
+/* Listen on the control port (the tunnel addresses, or [::]); a failure is logged. */
+void expose_port_open(struct expose *ex, json_t *changes);
+/* Close it, and the connections accepted on it that have not said what they are. */
+void expose_port_close(struct expose *ex);
+/*
+ * A connection accepted on the control port, from remote to local (IPv4
+ * addresses unmapped): checked, then it waits for its first line. Takes fd.
+ * The accept loop's, and the fuzzers' way in.
+ */
+void expose_accepted(struct expose *ex, int fd, const union sockaddr_inet *remote,
+		     const union sockaddr_inet *local);
 
 /* ---- expose_client.c ---- */
 
