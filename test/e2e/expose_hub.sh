@@ -17,7 +17,7 @@
 #
 # Attacks, each of which must fail while the real traffic keeps flowing:
 #   other -> laptop:51821 "connect secret", "connect web" with a forged
-#     PROXY source, over IPv4 and IPv6;
+#     PROXY source, over IPv4 and IPv6; other -> S:51821 "expose web";
 #   S from an address the control connection did not reach (fd66::1), and S
 #     asking for the refused service;
 #   a host behind the site (192.168.77.10) -> laptop:51821 "connect web",
@@ -243,6 +243,16 @@ log "got: $out"
 check "a host behind the site -> S: expose is not answered" eval '[[ $out != *"\"ok\":true"* ]]'
 check "S does not listen on 8051" eval "! listening '$srv' 8051"
 check "S shows no public port 8051" eval '! S --json show tund0 | grep -q "\"port\": *8051"'
+
+log "=== the other client (no AllowExpose) asks S for the laptop's port"
+out=$(attack "$oth" 10.66.0.1 --wait 3 <<<'{"op":"expose","version":1,"name":"web","public_port":8080}')
+log "got: $out"
+check "other client -> S: no control session, not even a refusal" eval '[[ $out != *"\"op\""* ]]'
+check "S logs the refusal" tund_log_has srv "control port: refusing 10.66.0.3:[0-9]* (peer other)"
+check "web is still the laptop's on S" eval 'S --json show tund0 | python3 -c "
+import json, sys
+p = [x for x in json.load(sys.stdin)[\"interfaces\"][0][\"public_ports\"] if x[\"port\"] == 8080]
+assert len(p) == 1 and p[0][\"peer\"] == \"laptop\" and p[0][\"state\"] == \"active\", p"'
 
 log "=== the other client holds 600 unanswered connections on the laptop's control port"
 bg "$oth" idle python3 "$EXPOSE_TOOL" idle 10.66.0.2 51821 600 6
