@@ -8,7 +8,9 @@
 # the tunnel, the localhost-tunnel control connection and a new one (the
 # last quarter is for those); ExposeIdleTimeout resets relays that carry
 # nothing, also those made before a reload set it, and spares those that
-# talk. Every check runs and is reported before the test fails.
+# talk; a peer with 18 addresses it may publish from (AllowExposeFrom) gets
+# 16 control sessions at most. Every check runs and is reported before the
+# test fails.
 #
 #   user 198.51.100.2, .3 ── 198.51.100.1  srv  192.0.2.1 ── 192.0.2.2  cli
 #        2001:db8:1::2, ::3    2001:db8:1::1
@@ -139,6 +141,34 @@ check "so are those made before the reload ($(cat "$E2E_TMP/before.log"))" grep 
 out=$(ip netns exec "$user" python3 "$EXPOSE_TOOL" chatty 198.51.100.1 8082 6 --every 1 2>&1 || true)
 check "a connection that talks every second lives on ($out)" [ "$out" = alive ]
 check "the idle resets are logged" tund_log_has srv "a relayed connection was idle too long; reset"
+
+log "=== at most 16 control sessions per peer"
+C unexpose tund0 v6 >/dev/null || log "unexpose v6 failed"
+wait_until 10 "the IPv6 session closed" tund_log_has srv "control connection closed: closed by the peer" || true
+extra=""
+for i in $(seq 33 50); do
+	extra+=", 10.90.0.$i"
+	run ip -n "$cli" addr add "10.90.0.$i/32" dev tund0
+done
+PEER_EXTRA="AllowExposeFrom = 10.90.0.2, fd90::2$extra" \
+	expose_write_server "8000-8099, 9000" "10.90.0.2/32, fd90::2/128, 10.90.0.32/27"
+S reload >"$E2E_TMP/out" || log "reload: $(cat "$E2E_TMP/out")"
+ping_line=$(printf '%s\n' '{"op":"ping"}' | od -An -v -tx1 | tr -d ' \n')
+pids=()
+for i in $(seq 33 50); do
+	bg "$cli" "sess$i" python3 "$EXPOSE_TOOL" send 10.90.0.1 51821 "$ping_line" --bind "10.90.0.$i" --wait 4
+	pids+=("$BG_PID")
+done
+for p in "${pids[@]}"; do wait "$p" || true; done
+pongs=$(cat "$E2E_TMP"/sess*.log | grep -c '"op":"pong"' || true)
+limits=$(cat "$E2E_TMP"/sess*.log | grep -c '"code":"limit"' || true)
+log "18 control connections from 18 of the peer's addresses: $pongs sessions, $limits refused (the client has its own besides)"
+check "no more than 16 sessions with the client's own ($pongs more)" [ "$pongs" -le 15 ]
+check "the others are told why ($limits)" eval '[ $((pongs + limits)) = 18 ] && [ "$limits" -ge 3 ]'
+check "the limit is logged" tund_log_has srv "16 localhost-tunnel control connections already; refusing one"
+check "the client's service is still published" expose_is echo active
+out=$(ip netns exec "$user" python3 "$EXPOSE_TOOL" count 198.51.100.1 8082 2 --timeout 20)
+check "and serves users ($out)" [ "$out" = "served 2 refused 0" ]
 
 for d in srv cli; do
 	check "tund $d is alive" tund_alive "$d"
