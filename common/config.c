@@ -98,6 +98,7 @@ void peer_config_clear(struct peer_config *pc)
 	free(pc->allowed_ips);
 	free(pc->endpoint_host);
 	free(pc->allow_expose);
+	free(pc->expose_from);
 	crypto_wipe(pc, sizeof(*pc));
 }
 
@@ -108,6 +109,7 @@ int peer_config_copy(struct peer_config *dst, const struct peer_config *src)
 	dst->allowed_ips = NULL;
 	dst->endpoint_host = NULL;
 	dst->allow_expose = NULL;
+	dst->expose_from = NULL;
 	if (src->name && !(dst->name = strdup(src->name)))
 		goto nomem;
 	if (src->endpoint_host && !(dst->endpoint_host = strdup(src->endpoint_host)))
@@ -125,6 +127,13 @@ int peer_config_copy(struct peer_config *dst, const struct peer_config *src)
 			goto nomem;
 		memcpy(dst->allow_expose, src->allow_expose,
 		       src->n_allow_expose * sizeof(*dst->allow_expose));
+	}
+	if (src->n_expose_from) {
+		dst->expose_from = calloc(src->n_expose_from, sizeof(*dst->expose_from));
+		if (!dst->expose_from)
+			goto nomem;
+		memcpy(dst->expose_from, src->expose_from,
+		       src->n_expose_from * sizeof(*dst->expose_from));
 	}
 	return 0;
 nomem:
@@ -292,7 +301,8 @@ bool peer_config_same(const struct peer_config *a, const struct peer_config *b)
 	       a->n_allow_expose == b->n_allow_expose &&
 	       (a->n_allow_expose == 0 ||
 		memcmp(a->allow_expose, b->allow_expose,
-		       a->n_allow_expose * sizeof(*a->allow_expose)) == 0);
+		       a->n_allow_expose * sizeof(*a->allow_expose)) == 0) &&
+	       same_prefixes(a->expose_from, a->n_expose_from, b->expose_from, b->n_expose_from);
 }
 
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,

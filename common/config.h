@@ -71,6 +71,9 @@ struct peer_config {
 	uint16_t persistent_keepalive_s; /* 0 = off */
 	struct port_range *allow_expose; /* AllowExpose: public ports it may publish here */
 	size_t n_allow_expose;
+	struct ip_prefix *expose_from; /* AllowExposeFrom: its own tunnel addresses (hosts) */
+	size_t n_expose_from;
+	unsigned int allow_expose_line, expose_from_line; /* first lines of those keys; 0 = none */
 };
 
 #define CONFIG_DIGEST_LEN 32
@@ -103,6 +106,9 @@ struct iface_config {
 	bool has_expose_grace;
 	uint32_t expose_grace_s;           /* ExposeGracePeriod */
 	uint32_t expose_max_connections;   /* ExposeMaxConnections; 0 = the default */
+	uint32_t expose_max_per_source;    /* ExposeMaxConnectionsPerSource; 0 = the default */
+	bool has_expose_idle_timeout;
+	uint32_t expose_idle_timeout_s;    /* ExposeIdleTimeout; 0 = never */
 	struct expose_config *exposes;     /* [Expose NAME] sections */
 	size_t n_exposes;
 	/* RedirectToLocalhost, as written (not merged); applied in place on reload. */

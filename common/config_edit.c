@@ -923,6 +923,9 @@ static bool interface_same(const struct iface_config *a, const struct iface_conf
 	       (!a->has_expose_bind_address || sockaddr_equal(&a->expose_bind, &b->expose_bind)) &&
 	       a->has_expose_grace == b->has_expose_grace && a->expose_grace_s == b->expose_grace_s &&
 	       a->expose_max_connections == b->expose_max_connections &&
+	       a->expose_max_per_source == b->expose_max_per_source &&
+	       a->has_expose_idle_timeout == b->has_expose_idle_timeout &&
+	       a->expose_idle_timeout_s == b->expose_idle_timeout_s &&
 	       redirect_ports_same(a->redirects, a->n_redirects, b->redirects, b->n_redirects);
 }
 

@@ -209,10 +209,59 @@ const struct ip_prefix *expose_config_default_server(const struct iface_config *
 	return NULL;
 }
 
-bool expose_server_in_peer(const struct peer_config *pc, const struct ip_prefix *server)
+const struct peer_config *iface_config_route_owner(const struct iface_config *cfg,
+						   const struct ip_prefix *addr)
 {
-	for (size_t i = 0; i < pc->n_allowed_ips; i++)
-		if (prefix_contains(&pc->allowed_ips[i], server->family, server->addr.bytes))
+	const struct peer_config *owner = NULL;
+	int best = -1;
+
+	/* ">=": of two equal entries the later peer's wins, as in the allowed-IPs table. */
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *pc = &cfg->peers[i];
+
+		for (size_t j = 0; j < pc->n_allowed_ips; j++) {
+			const struct ip_prefix *p = &pc->allowed_ips[j];
+
+			if ((int)p->cidr >= best &&
+			    prefix_contains(p, addr->family, addr->addr.bytes)) {
+				best = p->cidr;
+				owner = pc;
+			}
+		}
+	}
+	return owner;
+}
+
+static bool is_host(const struct ip_prefix *p)
+{
+	return p->cidr == (p->family == AF_INET ? 32 : 128);
+}
+
+const struct ip_prefix *expose_config_client_address(const struct peer_config *pc,
+						     sa_family_t family, size_t i)
+{
+	size_t n = 0;
+
+	if (pc->n_expose_from) {
+		for (size_t j = 0; j < pc->n_expose_from; j++)
+			if (pc->expose_from[j].family == family && n++ == i)
+				return &pc->expose_from[j];
+		return NULL;
+	}
+	/* Without AllowExposeFrom: the first host entry of the family, and only that one. */
+	for (size_t j = 0; i == 0 && j < pc->n_allowed_ips; j++)
+		if (pc->allowed_ips[j].family == family && is_host(&pc->allowed_ips[j]))
+			return &pc->allowed_ips[j];
+	return NULL;
+}
+
+bool expose_config_client_allowed(const struct peer_config *pc, sa_family_t family,
+				  const void *addr)
+{
+	const struct ip_prefix *p;
+
+	for (size_t i = 0; (p = expose_config_client_address(pc, family, i)); i++)
+		if (memcmp(p->addr.bytes, addr, family == AF_INET ? 4 : 16) == 0)
 			return true;
 	return false;
 }

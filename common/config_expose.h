@@ -20,6 +20,15 @@
 #define EXPOSE_DEFAULT_GRACE_S	       60
 #define EXPOSE_DEFAULT_MAX_CONNECTIONS 4096
 #define EXPOSE_NAME_MAX		       32
+/*
+ * Relays idle (no byte either way) for this long are reset, as nginx's
+ * stream proxy_timeout does by default: an abandoned connection does not
+ * hold its descriptors for ever. ExposeIdleTimeout; 0 = never.
+ */
+#define EXPOSE_DEFAULT_IDLE_TIMEOUT_S 600
+#define EXPOSE_IDLE_TIMEOUT_MAX_S     604800
+/* Relayed connections from one source (IPv4 address, IPv6 /64) on an interface's public ports. */
+#define EXPOSE_DEFAULT_MAX_PER_SOURCE 256
 
 /* Ports first..last, both included; first <= last. */
 struct port_range {
@@ -78,7 +87,24 @@ int iface_config_drop_expose(struct iface_config *cfg, const char *name);
  */
 const struct ip_prefix *expose_config_default_server(const struct iface_config *cfg,
 						     const struct peer_config *pc);
-/* True when the address server lies in one of the peer's AllowedIPs. */
-bool expose_server_in_peer(const struct peer_config *pc, const struct ip_prefix *server);
+/*
+ * The peer that cryptokey routing sends addr (a host) to: the one with the
+ * longest AllowedIPs entry holding it (of equal entries, the later peer's),
+ * or NULL. Containment in one peer's list says nothing when another peer
+ * has a longer entry.
+ */
+const struct peer_config *iface_config_route_owner(const struct iface_config *cfg,
+						   const struct ip_prefix *addr);
+/*
+ * The i-th address of family from which peer pc may open localhost-tunnel
+ * control sessions, its own tunnel address: its AllowExposeFrom entries, or
+ * without any, its first single-address AllowedIPs entry (/32, /128) of the
+ * family. NULL past the last.
+ */
+const struct ip_prefix *expose_config_client_address(const struct peer_config *pc,
+						     sa_family_t family, size_t i);
+/* Whether addr (4 or 16 bytes of family) is one of those addresses. */
+bool expose_config_client_allowed(const struct peer_config *pc, sa_family_t family,
+				  const void *addr);
 
 #endif

@@ -513,6 +513,32 @@ static int parse_expose_max_connections(struct loader *l, const char *key, const
 	return 0;
 }
 
+static int parse_expose_max_per_source(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, 1000000, &v) || v == 0) {
+		err(l, "%s: \"%s\": expected a number 1-1000000", key, value);
+		return -1;
+	}
+	l->cfg->expose_max_per_source = (uint32_t)v;
+	return 0;
+}
+
+static int parse_expose_idle_timeout(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!parse_uint(value, EXPOSE_IDLE_TIMEOUT_MAX_S, &v)) {
+		err(l, "%s: \"%s\": expected a number of seconds 0-%d (0: never)", key, value,
+		    EXPOSE_IDLE_TIMEOUT_MAX_S);
+		return -1;
+	}
+	l->cfg->expose_idle_timeout_s = (uint32_t)v;
+	l->cfg->has_expose_idle_timeout = true;
+	return 0;
+}
+
 static int add_redirect(struct loader *l, const char *key, char *item)
 {
 	struct redirect_ports r, *arr;
@@ -689,7 +715,37 @@ static int add_allow_expose(struct loader *l, const char *key, char *item)
 
 static int parse_allow_expose(struct loader *l, const char *key, const char *value)
 {
+	if (!cur_peer(l)->allow_expose_line)
+		cur_peer(l)->allow_expose_line = l->line;
 	return for_each_item(l, key, value, add_allow_expose);
+}
+
+/* One address of AllowExposeFrom: a host, written without a prefix or as /32, /128. */
+static int add_expose_from(struct loader *l, const char *key, char *item)
+{
+	struct peer_config *pc = cur_peer(l);
+	struct ip_prefix p, *arr;
+	bool host_bits = false;
+
+	if (prefix_parse(item, &p, &host_bits, NULL) != 0 ||
+	    p.cidr != (p.family == AF_INET ? 32 : 128)) {
+		err(l, "%s: \"%s\": expected the peer's own tunnel address, such as 10.0.0.2 (one address, not a network)",
+		    key, item);
+		return -1;
+	}
+	arr = grow(l, pc->expose_from, pc->n_expose_from, sizeof(*arr));
+	if (!arr)
+		return -1;
+	pc->expose_from = arr;
+	arr[pc->n_expose_from++] = p;
+	return 0;
+}
+
+static int parse_expose_from(struct loader *l, const char *key, const char *value)
+{
+	if (!cur_peer(l)->expose_from_line)
+		cur_peer(l)->expose_from_line = l->line;
+	return for_each_item(l, key, value, add_expose_from);
 }
 
 /* ---- [Expose NAME] keys ---- */
@@ -796,6 +852,8 @@ static const struct key_handler key_handlers[] = {
 	{SEC_INTERFACE, "ExposeBindAddress", false, parse_expose_bind_address},
 	{SEC_INTERFACE, "ExposeGracePeriod", false, parse_expose_grace},
 	{SEC_INTERFACE, "ExposeMaxConnections", false, parse_expose_max_connections},
+	{SEC_INTERFACE, "ExposeMaxConnectionsPerSource", false, parse_expose_max_per_source},
+	{SEC_INTERFACE, "ExposeIdleTimeout", false, parse_expose_idle_timeout},
 	{SEC_INTERFACE, "RedirectToLocalhost", true, parse_redirect},
 	{SEC_PEER, "PublicKey", false, parse_public_key},
 	{SEC_PEER, "PresharedKey", false, parse_psk},
@@ -805,6 +863,7 @@ static const struct key_handler key_handlers[] = {
 	{SEC_PEER, "PersistentKeepalive", false, parse_keepalive},
 	{SEC_PEER, "Name", false, parse_name},
 	{SEC_PEER, "AllowExpose", true, parse_allow_expose},
+	{SEC_PEER, "AllowExposeFrom", true, parse_expose_from},
 	{SEC_EXPOSE, "LocalPort", false, parse_local_port},
 	{SEC_EXPOSE, "LocalAddress", false, parse_local_address},
 	{SEC_EXPOSE, "Peer", false, parse_expose_peer},
@@ -1201,11 +1260,21 @@ static bool check_expose(struct loader *l, size_t i)
 		return false;
 	}
 	memcpy(e->peer_key, pc->public_key, KEY_LEN);
-	if (e->has_server_address && !expose_server_in_peer(pc, &e->server_address)) {
-		diag_add(l->diags, DIAG_ERROR, l->path, ln->server_address,
-			 "ServerAddress: %s is not in the AllowedIPs of peer %s",
-			 prefix_format_addr(buf, sizeof(buf), &e->server_address), e->peer);
-		return false;
+	if (e->has_server_address) {
+		const struct peer_config *owner = iface_config_route_owner(c, &e->server_address);
+
+		if (owner != pc) {
+			prefix_format_addr(buf, sizeof(buf), &e->server_address);
+			if (owner)
+				diag_add(l->diags, DIAG_ERROR, l->path, ln->server_address,
+					 "ServerAddress: %s goes to the [Peer] at line %u (a longer AllowedIPs entry), not to peer %s",
+					 buf, owner->line, e->peer);
+			else
+				diag_add(l->diags, DIAG_ERROR, l->path, ln->server_address,
+					 "ServerAddress: %s is not in the AllowedIPs of peer %s",
+					 buf, e->peer);
+			return false;
+		}
 	}
 	if (!e->has_server_address && !expose_config_default_server(c, pc)) {
 		diag_add(l->diags, DIAG_ERROR, l->path, e->line,
@@ -1234,6 +1303,40 @@ static void check_exposes(struct loader *l)
 				 "PublicPort %u through peer %s is already asked for by the [Expose] at line %u",
 				 e->public_port, e->peer, other);
 	}
+}
+
+/*
+ * A peer's AllowExposeFrom, or the address it stands for: the peer's own
+ * tunnel address, from which alone it may open localhost-tunnel control
+ * sessions here (not from the hosts behind it that its AllowedIPs route).
+ */
+static void check_expose_from(struct loader *l, const struct peer_config *pc)
+{
+	char buf[ADDR_STR_LEN];
+
+	if (pc->n_expose_from && !pc->n_allow_expose)
+		diag_add(l->diags, DIAG_WARNING, l->path, pc->expose_from_line,
+			 "AllowExposeFrom has no effect without AllowExpose");
+	for (size_t i = 0; i < pc->n_expose_from; i++) {
+		const struct peer_config *owner =
+			iface_config_route_owner(l->cfg, &pc->expose_from[i]);
+
+		if (owner == pc)
+			continue;
+		prefix_format_addr(buf, sizeof(buf), &pc->expose_from[i]);
+		if (owner)
+			diag_add(l->diags, DIAG_ERROR, l->path, pc->expose_from_line,
+				 "AllowExposeFrom: %s goes to the [Peer] at line %u (a longer AllowedIPs entry), not to this peer",
+				 buf, owner->line);
+		else
+			diag_add(l->diags, DIAG_ERROR, l->path, pc->expose_from_line,
+				 "AllowExposeFrom: %s is not in this peer's AllowedIPs", buf);
+	}
+	if (pc->n_allow_expose && !pc->n_expose_from &&
+	    !expose_config_client_address(pc, AF_INET, 0) &&
+	    !expose_config_client_address(pc, AF_INET6, 0))
+		diag_add(l->diags, DIAG_ERROR, l->path, pc->allow_expose_line,
+			 "AllowExpose: the peer has no single-address AllowedIPs entry (/32 or /128) to publish from; set AllowExposeFrom to its own tunnel address");
 }
 
 static void check_file(struct loader *l)
@@ -1265,6 +1368,8 @@ static void check_file(struct loader *l)
 	}
 	check_duplicates(l);
 	check_exposes(l);
+	for (size_t i = 0; i < c->n_peers; i++)
+		check_expose_from(l, &c->peers[i]);
 }
 
 /* ---- Entry points ---- */

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Localhost tunnels, the part both roles share: the control port (a TCP
- * listener on the interface's tunnel addresses, bound to its TUN device so
- * that only what came through the tunnel reaches it), the first line of each
- * accepted connection (a client's control session, or a server's relayed
- * connection), applying the configuration, and show. The roles are in
- * expose_client.c and expose_server.c; the protocol in
- * docs/localhost-tunnels.md.
+ * Localhost tunnels, the part both roles share: helpers, the sockets both
+ * open through the tunnel, relays, applying the configuration, tunctl
+ * expose and unexpose, and show. The control port is in expose_port.c, the
+ * roles in expose_client.c and expose_server.c, the limits in
+ * expose_limits.c; the protocol in docs/localhost-tunnels.md.
  */
 #include "expose.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,16 +23,6 @@
 #include "expose_int.h"
 #include "iface.h"
 #include "peer.h"
-
-/* An accepted connection on the control port, until its first line says what it is. */
-struct expose_incoming {
-	struct list_head node; /* in ex->incoming */
-	struct expose *ex;
-	struct jsonline *conn;
-	uint8_t peer_key[KEY_LEN];
-	union sockaddr_inet remote, local;
-	ev_timer timeout;
-};
 
 /* ---- Helpers for both roles ---- */
 
@@ -73,7 +60,31 @@ double expose_grace_s(const struct expose *ex)
 	return cfg->has_expose_grace ? cfg->expose_grace_s : EXPOSE_DEFAULT_GRACE_S;
 }
 
-static uint16_t control_port(const struct expose *ex)
+size_t expose_max_per_source(const struct expose *ex)
+{
+	uint32_t n = ex->iface->cfg->expose_max_per_source;
+
+	return n ? n : EXPOSE_DEFAULT_MAX_PER_SOURCE;
+}
+
+double expose_idle_timeout_s(const struct expose *ex)
+{
+	const struct iface_config *cfg = ex->iface->cfg;
+
+	return cfg->has_expose_idle_timeout ? cfg->expose_idle_timeout_s
+					    : EXPOSE_DEFAULT_IDLE_TIMEOUT_S;
+}
+
+bool expose_same_address(const union sockaddr_inet *a, const union sockaddr_inet *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(a->in6.sin6_addr)) == 0;
+}
+
+uint16_t expose_control_port(const struct expose *ex)
 {
 	uint16_t p = ex->iface->cfg->expose_control_port;
 
@@ -118,7 +129,7 @@ char *expose_format_listen(char *buf, size_t len, const union sockaddr_inet *sa)
 	return buf;
 }
 
-static int set_freebind(int fd, sa_family_t family)
+int expose_set_freebind(int fd, sa_family_t family)
 {
 	int on = 1;
 
@@ -129,7 +140,7 @@ static int set_freebind(int fd, sa_family_t family)
 }
 
 /* Only traffic that came in (or goes out) through this interface's TUN device. */
-static int bind_to_device(const struct expose *ex, int fd)
+int expose_bind_to_device(const struct expose *ex, int fd)
 {
 	return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ex->iface->name,
 			  (socklen_t)strlen(ex->iface->name));
@@ -144,7 +155,7 @@ int expose_connect(struct expose *ex, const union sockaddr_inet *src,
 	fd = socket(dst->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind_to_device(ex, fd) != 0)
+	if (expose_bind_to_device(ex, fd) != 0)
 		goto fail;
 	if (src && src->sa.sa_family == dst->sa.sa_family) {
 		union sockaddr_inet s = *src;
@@ -153,7 +164,7 @@ int expose_connect(struct expose *ex, const union sockaddr_inet *src,
 			s.in.sin_port = 0;
 		else
 			s.in6.sin6_port = 0;
-		if (set_freebind(fd, s.sa.sa_family) != 0 || bind(fd, &s.sa, sockaddr_len(&s)) != 0)
+		if (expose_set_freebind(fd, s.sa.sa_family) != 0 || bind(fd, &s.sa, sockaddr_len(&s)) != 0)
 			goto fail;
 	}
 	if (connect(fd, &dst->sa, sockaddr_len(dst)) != 0) {
@@ -169,21 +180,27 @@ fail:
 }
 
 int expose_relay(struct expose *ex, int fd_a, int fd_b, bool b_connecting, const void *pre,
-		 size_t len, void *owner, relay_done_fn done)
+		 size_t len, void *owner, relay_done_fn done, struct relay **out)
 {
 	struct relay *r;
 	int rc;
 
+	*out = NULL;
 	if (!ex->scratch && !(ex->scratch = malloc(RELAY_BUF_LEN))) {
-		close(fd_a);
-		close(fd_b);
+		relay_close_reset(fd_a);
+		relay_close_reset(fd_b);
+		expose_fds_put(2);
 		return -ENOMEM;
 	}
 	rc = relay_start(ex->loop, fd_a, fd_b, b_connecting, EXPOSE_CONNECT_TIMEOUT_S, pre, len,
 			 ex->scratch, done, owner, &r);
-	if (rc != 0)
+	if (rc != 0) {
+		expose_fds_put(2);
 		return rc;
+	}
+	relay_set_idle_timeout(r, expose_idle_timeout_s(ex));
 	list_add_tail(&r->node, &ex->relays);
+	*out = r;
 	return 0;
 }
 
@@ -196,68 +213,6 @@ void expose_relays_detach(struct expose *ex, const void *owner)
 			r->owner = NULL;
 }
 
-/* ---- Incoming connections on the control port ---- */
-
-static void incoming_destroy(struct expose_incoming *in, bool close_conn)
-{
-	list_del(&in->node);
-	in->ex->n_incoming--;
-	ev_timer_stop(in->ex->loop, &in->timeout);
-	if (close_conn)
-		jsonline_destroy(in->conn);
-	free(in);
-}
-
-/* The first line: a control session (server role) or a relayed connection (client role). */
-static bool incoming_on_msg(struct jsonline *conn, json_t *msg)
-{
-	struct expose_incoming *in = conn->owner;
-	struct expose *ex = in->ex;
-	const char *op = expose_str(msg, "op");
-	union sockaddr_inet remote = in->remote, local = in->local;
-	char label[KEY_BASE64_LEN + 1];
-	uint8_t key[KEY_LEN];
-
-	/* in goes first: conn passes to a relay or a session, which may end it at once. */
-	memcpy(key, in->peer_key, KEY_LEN);
-	if (strcmp(op, "connect") == 0) {
-		incoming_destroy(in, false);
-		expose_client_connect(ex, key, conn, msg);
-		return false;
-	}
-	if (strcmp(op, "expose") == 0 || strcmp(op, "unexpose") == 0 || strcmp(op, "ping") == 0) {
-		incoming_destroy(in, false);
-		return expose_server_session(ex, key, &remote, &local, conn, msg);
-	}
-	incoming_destroy(in, true);
-	expose_log_remote(ex, LOG_LEVEL_WARN,
-			  "peer %s: control port: the first line is not a request; closed",
-			  expose_peer_label(ex, key, label, sizeof(label)));
-	return false;
-}
-
-static void incoming_on_close(struct jsonline *conn, int err)
-{
-	struct expose_incoming *in = conn->owner;
-	char label[KEY_BASE64_LEN + 1];
-
-	if (err == -EMSGSIZE)
-		expose_log_remote(in->ex, LOG_LEVEL_WARN,
-				  "peer %s: control port: a line over %d bytes; closed",
-				  expose_peer_label(in->ex, in->peer_key, label, sizeof(label)),
-				  JSONLINE_MAX);
-	incoming_destroy(in, true);
-}
-
-static void expose_on_incoming_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct expose_incoming *in = w->data;
-
-	(void)loop;
-	(void)revents;
-	incoming_destroy(in, true);
-}
-
 struct peer *expose_peer_of(const struct expose *ex, const union sockaddr_inet *remote)
 {
 	if (remote->sa.sa_family == AF_INET)
@@ -265,248 +220,25 @@ struct peer *expose_peer_of(const struct expose *ex, const union sockaddr_inet *
 	return allowedips_lookup(ex->iface->allowedips, AF_INET6, &remote->in6.sin6_addr);
 }
 
-/*
- * Whether addr is one of this host's own addresses. SO_BINDTODEVICE does not
- * keep local processes out: a connection from this host to the tunnel
- * address is accepted as if it came in on the TUN device. Such a connection
- * can only come from a local address (the answers to any other go out
- * through the tunnel), and a local address must not pass for a peer's, even
- * when a peer's AllowedIPs cover it (0.0.0.0/0). The addresses of this
- * network namespace's interfaces tell; a bind() probe would not, with
- * net.ipv4.ip_nonlocal_bind set.
- */
-static bool is_local(const union sockaddr_inet *addr)
-{
-	struct ifaddrs *list, *i;
-	bool local = false;
-
-	if (addr->sa.sa_family == AF_INET &&
-	    (ntohl(addr->in.sin_addr.s_addr) >> 24) == IN_LOOPBACKNET)
-		return true;
-	if (addr->sa.sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&addr->in6.sin6_addr))
-		return true;
-	if (getifaddrs(&list) != 0)
-		return true; /* cannot tell: refuse */
-	for (i = list; i && !local; i = i->ifa_next) {
-		const struct sockaddr *a = i->ifa_addr;
-
-		if (!a || a->sa_family != addr->sa.sa_family)
-			continue;
-		if (a->sa_family == AF_INET)
-			local = ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
-				addr->in.sin_addr.s_addr;
-		else
-			local = memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
-				       &addr->in6.sin6_addr, sizeof(struct in6_addr)) == 0;
-	}
-	freeifaddrs(list);
-	return local;
-}
-
-/* Connections of peer_key accepted and not past their first line. */
-static size_t incoming_of(const struct expose *ex, const uint8_t peer_key[KEY_LEN])
-{
-	const struct expose_incoming *in;
-	size_t n = 0;
-
-	list_for_each(in, &ex->incoming, node)
-		n += memcmp(in->peer_key, peer_key, KEY_LEN) == 0;
-	return n;
-}
-
-static void accept_one(struct expose *ex, int fd)
-{
-	struct expose_incoming *in;
-	socklen_t len = sizeof(union sockaddr_inet);
-	union sockaddr_inet remote, local;
-	struct peer *peer;
-	char buf[ADDR_STR_LEN];
-
-	if (getpeername(fd, &remote.sa, &len) != 0 ||
-	    (len = sizeof(local), getsockname(fd, &local.sa, &len)) != 0) {
-		close(fd);
-		return;
-	}
-	expose_unmap(&remote);
-	expose_unmap(&local);
-	if (is_local(&remote)) {
-		expose_log_remote(
-			ex, LOG_LEVEL_WARN,
-			"control port: refusing %s: a local address, not through the tunnel",
-			sockaddr_format(buf, sizeof(buf), &remote));
-		close(fd);
-		return;
-	}
-	peer = expose_peer_of(ex, &remote);
-	/* One peer may not take every place: others' sessions and data must still get in. */
-	if (!peer || ex->n_incoming >= EXPOSE_MAX_INCOMING ||
-	    incoming_of(ex, peer->public_key) >= EXPOSE_MAX_INCOMING_PER_PEER) {
-		expose_log_remote(ex, LOG_LEVEL_DEBUG, "control port: refusing %s (%s)",
-				  sockaddr_format(buf, sizeof(buf), &remote),
-				  peer ? "too many unanswered connections"
-				       : "no peer has that address");
-		close(fd);
-		return;
-	}
-	in = calloc(1, sizeof(*in));
-	if (!in || jsonline_create(ex->loop, fd, false, incoming_on_msg, incoming_on_close, in,
-				   &in->conn) != 0) {
-		if (!in)
-			close(fd);
-		free(in);
-		return;
-	}
-	in->ex = ex;
-	memcpy(in->peer_key, peer->public_key, KEY_LEN);
-	in->remote = remote;
-	in->local = local;
-	ev_timer_init(&in->timeout, expose_on_incoming_timeout, EXPOSE_FIRST_LINE_TIMEOUT_S, 0);
-	in->timeout.data = in;
-	ev_timer_start(ex->loop, &in->timeout);
-	list_add_tail(&in->node, &ex->incoming);
-	ex->n_incoming++;
-}
-
-static void expose_on_control_accept(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct expose *ex = w->data;
-
-	(void)loop;
-	(void)revents;
-	/* A bounded batch per wake-up: other sockets get their turn. */
-	for (int i = 0; i < 32; i++) {
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno != EMFILE && errno != ENFILE)
-				return;
-			/* The queue stays readable: wait instead of spinning, and say why. */
-			expose_log_remote(ex, LOG_LEVEL_WARN,
-					  "control port: out of file descriptors; pausing");
-			for (size_t j = 0; j < ex->n_ctl; j++)
-				ev_io_stop(ex->loop, &ex->ctl_watcher[j]);
-			ev_timer_start(ex->loop, &ex->ctl_pause);
-			return;
-		}
-		accept_one(ex, fd);
-	}
-}
-
-/* One listening socket on addr:port, bound to the TUN device. -errno on failure. */
-static int open_control_socket(struct expose *ex, const union sockaddr_inet *addr)
-{
-	int fd, on = 1, off = 0, rc;
-
-	fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    bind_to_device(ex, fd) != 0 || set_freebind(fd, addr->sa.sa_family) != 0)
-		goto fail;
-	/* A wildcard socket serves both families; a tunnel address only its own. */
-	if (addr->sa.sa_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-		       IN6_IS_ADDR_UNSPECIFIED(&addr->in6.sin6_addr) ? &off : &on,
-		       sizeof(int)) != 0)
-		goto fail;
-	if (bind(fd, &addr->sa, sockaddr_len(addr)) != 0 || listen(fd, 512) != 0)
-		goto fail;
-	return fd;
-fail:
-	rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static void expose_on_control_pause(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct expose *ex = w->data;
-
-	(void)revents;
-	for (size_t i = 0; i < ex->n_ctl; i++)
-		ev_io_start(loop, &ex->ctl_watcher[i]);
-}
-
-/* The control port and the connections accepted on it that have not said what they are. */
-static void close_control(struct expose *ex)
-{
-	for (size_t i = 0; i < ex->n_ctl; i++) {
-		ev_io_stop(ex->loop, &ex->ctl_watcher[i]);
-		close(ex->ctl_fd[i]);
-	}
-	ev_timer_stop(ex->loop, &ex->ctl_pause);
-	ex->n_ctl = 0;
-	ex->control_port = 0;
-	while (!list_empty(&ex->incoming))
-		incoming_destroy(list_entry(ex->incoming.next, struct expose_incoming, node), true);
-}
-
-/* The sockets of the control port: one per tunnel address, or [::] when there is none. */
-static void open_control(struct expose *ex, json_t *changes)
-{
-	const struct iface_config *cfg = ex->iface->cfg;
-	uint16_t port = control_port(ex);
-	union sockaddr_inet addrs[EXPOSE_MAX_CTL_SOCKETS];
-	size_t n = 0;
-	char buf[ADDR_STR_LEN];
-
-	for (size_t i = 0; i < cfg->n_addresses && n < EXPOSE_MAX_CTL_SOCKETS; i++) {
-		const struct ip_prefix *p = &cfg->addresses[i];
-
-		memset(&addrs[n], 0, sizeof(addrs[n]));
-		addrs[n].sa.sa_family = p->family;
-		if (p->family == AF_INET) {
-			addrs[n].in.sin_addr = p->addr.ip4;
-			addrs[n].in.sin_port = htons(port);
-		} else {
-			addrs[n].in6.sin6_addr = p->addr.ip6;
-			addrs[n].in6.sin6_port = htons(port);
-		}
-		n++;
-	}
-	if (n == 0) {
-		memset(&addrs[0], 0, sizeof(addrs[0]));
-		addrs[0].in6.sin6_family = AF_INET6;
-		addrs[0].in6.sin6_port = htons(port);
-		n = 1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int fd = open_control_socket(ex, &addrs[i]);
-
-		if (fd < 0) {
-			log_error("%s: localhost tunnels: cannot listen on %s: %s", ex->iface->name,
-				  sockaddr_format(buf, sizeof(buf), &addrs[i]), strerror(-fd));
-			continue;
-		}
-		ex->ctl_fd[ex->n_ctl] = fd;
-		ev_io_init(&ex->ctl_watcher[ex->n_ctl], expose_on_control_accept, fd, EV_READ);
-		ex->ctl_watcher[ex->n_ctl].data = ex;
-		ev_io_start(ex->loop, &ex->ctl_watcher[ex->n_ctl]);
-		ex->n_ctl++;
-	}
-	/* Not open at all: the next apply (a reload, a peer change) tries again. */
-	ex->control_port = ex->n_ctl ? port : 0;
-	if (ex->n_ctl)
-		note_change(changes, false,
-			    "%s: localhost tunnels: control port %u on %zu address%s",
-			    ex->iface->name, port, ex->n_ctl, ex->n_ctl == 1 ? "" : "es");
-}
-
 /* ---- Applying the configuration ---- */
 
 void expose_apply(struct expose *ex, json_t *changes)
 {
+	struct relay *r;
 	bool wanted;
 
 	if (!ex)
 		return;
 	wanted = ex->iface->cfg->n_exposes > 0 || expose_server_wanted(ex);
-	if (ex->control_port && (!wanted || ex->control_port != control_port(ex)))
-		close_control(ex);
+	if (ex->control_port && (!wanted || ex->control_port != expose_control_port(ex)))
+		expose_port_close(ex);
 	if (wanted && !ex->control_port)
-		open_control(ex, changes);
+		expose_port_open(ex, changes);
 	expose_server_sync(ex, changes);
 	expose_client_sync(ex, changes);
+	/* Cheap, and a new ExposeIdleTimeout holds for the connections already there too. */
+	list_for_each(r, &ex->relays, node)
+		relay_set_idle_timeout(r, expose_idle_timeout_s(ex));
 }
 
 static void expose_on_sync(struct ev_loop *loop, ev_timer *w, int revents)
@@ -528,8 +260,10 @@ int expose_create(struct iface *iface, struct expose **out)
 
 	*out = NULL;
 	ex = calloc(1, sizeof(*ex));
-	if (!ex)
+	if (!ex || expose_sources_create(&ex->sources) != 0) {
+		free(ex);
 		return -ENOMEM;
+	}
 	ex->iface = iface;
 	ex->loop = iface->loop;
 	list_init(&ex->incoming);
@@ -540,8 +274,7 @@ int expose_create(struct iface *iface, struct expose **out)
 	list_init(&ex->relays);
 	ev_timer_init(&ex->sync_timer, expose_on_sync, 0, 0);
 	ex->sync_timer.data = ex;
-	ev_timer_init(&ex->ctl_pause, expose_on_control_pause, EXPOSE_PAUSE_S, 0);
-	ex->ctl_pause.data = ex;
+	expose_port_init(ex);
 	expose_apply(ex, NULL);
 	*out = ex;
 	return 0;
@@ -552,7 +285,7 @@ void expose_destroy(struct expose *ex)
 	if (!ex)
 		return;
 	ev_timer_stop(ex->loop, &ex->sync_timer);
-	close_control(ex);
+	expose_port_close(ex);
 	expose_client_destroy_all(ex);
 	expose_server_destroy_all(ex);
 	while (!list_empty(&ex->relays)) {
@@ -560,7 +293,9 @@ void expose_destroy(struct expose *ex)
 
 		list_del(&r->node);
 		relay_destroy(r);
+		expose_fds_put(2);
 	}
+	expose_sources_destroy(ex->sources); /* the relays' entries too */
 	free(ex->scratch);
 	free(ex);
 }
@@ -584,7 +319,7 @@ bool expose_busy(const struct expose *ex)
 int expose_check(const struct expose *ex, struct expose_config *e, char *why, size_t len)
 {
 	const struct iface_config *cfg = ex->iface->cfg;
-	const struct peer_config *pc = iface_config_find_peer(cfg, e->peer);
+	const struct peer_config *pc = iface_config_find_peer(cfg, e->peer), *owner;
 	char buf[ADDR_STR_LEN];
 
 	if (!pc) {
@@ -592,9 +327,16 @@ int expose_check(const struct expose *ex, struct expose_config *e, char *why, si
 		return -ENOENT;
 	}
 	memcpy(e->peer_key, pc->public_key, KEY_LEN);
-	if (e->has_server_address && !expose_server_in_peer(pc, &e->server_address)) {
-		snprintf(why, len, "the server address %s is not in the AllowedIPs of peer %s",
-			 prefix_format_addr(buf, sizeof(buf), &e->server_address), e->peer);
+	owner = e->has_server_address ? iface_config_route_owner(cfg, &e->server_address) : pc;
+	if (owner != pc) {
+		prefix_format_addr(buf, sizeof(buf), &e->server_address);
+		if (owner)
+			snprintf(why, len,
+				 "the server address %s goes to another peer (a longer AllowedIPs entry), not to %s",
+				 buf, e->peer);
+		else
+			snprintf(why, len, "the server address %s is not in the AllowedIPs of peer %s",
+				 buf, e->peer);
 		return -EINVAL;
 	}
 	if (!e->has_server_address && !expose_config_default_server(cfg, pc)) {

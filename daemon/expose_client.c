@@ -272,19 +272,12 @@ source_for(const struct expose *ex, const union sockaddr_inet *server, union soc
 	return NULL;
 }
 
-static void link_connect(struct expose_link *k)
+/* fd is the connection to the server (in_progress: still connecting): ask for every service. */
+static void link_start(struct expose_link *k, int fd, bool in_progress)
 {
 	struct expose *ex = k->ex;
-	union sockaddr_inet src_buf;
 	struct expose_service *s;
-	bool in_progress;
-	int fd;
 
-	fd = expose_connect(ex, source_for(ex, &k->server, &src_buf), &k->server, &in_progress);
-	if (fd < 0) {
-		link_fail(k, strerror(-fd));
-		return;
-	}
 	if (jsonline_create(ex->loop, fd, in_progress, link_on_msg, link_on_close, k, &k->conn) !=
 	    0) {
 		link_fail(k, "out of memory");
@@ -295,6 +288,37 @@ static void link_connect(struct expose_link *k)
 		if (s->link == k)
 			send_expose(k, s);
 	arm(k, EXPOSE_PING_INTERVAL_S);
+}
+
+static void link_connect(struct expose_link *k)
+{
+	union sockaddr_inet src_buf;
+	bool in_progress;
+	int fd;
+
+	fd = expose_connect(k->ex, source_for(k->ex, &k->server, &src_buf), &k->server,
+			    &in_progress);
+	if (fd < 0) {
+		link_fail(k, strerror(-fd));
+		return;
+	}
+	link_start(k, fd, in_progress);
+}
+
+int expose_client_adopt_link(struct expose *ex, const union sockaddr_inet *server, int fd)
+{
+	struct expose_link *k;
+
+	list_for_each(k, &ex->links, node) {
+		if (!sockaddr_equal(&k->server, server))
+			continue;
+		jsonline_destroy(k->conn);
+		k->conn = NULL;
+		link_start(k, fd, false);
+		return 0;
+	}
+	close(fd);
+	return -ENOENT;
 }
 
 /* One timer per link; what it means follows from the link's state. */
@@ -371,6 +395,7 @@ static bool resolve_server(struct expose_service *s, union sockaddr_inet *out)
 	struct expose *ex = s->ex;
 	const struct peer_config *pc = expose_peer_config(ex, s->cfg.peer_key);
 	const struct ip_prefix *p;
+	struct peer *owner;
 	uint16_t port = ex->iface->cfg->expose_control_port;
 
 	if (!pc) {
@@ -380,9 +405,9 @@ static bool resolve_server(struct expose_service *s, union sockaddr_inet *out)
 	}
 	p = s->cfg.has_server_address ? &s->cfg.server_address
 				      : expose_config_default_server(ex->iface->cfg, pc);
-	if (!p || !expose_server_in_peer(pc, p)) {
+	if (!p) {
 		set_message(s, EXPOSE_PENDING,
-			    "the server's tunnel address is not in the AllowedIPs of peer %s",
+			    "peer %s has no single-address AllowedIPs entry for the server's tunnel address",
 			    s->cfg.peer);
 		return false;
 	}
@@ -395,6 +420,14 @@ static bool resolve_server(struct expose_service *s, union sockaddr_inet *out)
 	} else {
 		out->in6.sin6_addr = p->addr.ip6;
 		out->in6.sin6_port = htons(port);
+	}
+	/* Where cryptokey routing sends it, by the longest prefix: not some peer's list. */
+	owner = expose_peer_of(ex, out);
+	if (!owner || memcmp(owner->public_key, s->cfg.peer_key, KEY_LEN) != 0) {
+		set_message(s, EXPOSE_PENDING,
+			    "the server's tunnel address does not go to peer %s (AllowedIPs)",
+			    s->cfg.peer);
+		return false;
 	}
 	return true;
 }
@@ -495,9 +528,12 @@ static void service_relay_done(struct relay *r, void *owner, int err)
 	struct expose_service *s = owner;
 
 	list_del(&r->node);
+	expose_fds_put(2);
 	if (s)
 		s->n_active--;
-	if (err)
+	if (err == -ETIME)
+		log_debug("expose: a relayed connection was idle too long; reset");
+	else if (err)
 		log_debug("expose: a relayed connection failed: %s", strerror(-err));
 }
 
@@ -521,31 +557,66 @@ static int connect_local(const struct expose_service *s, bool *in_progress)
 	return rc;
 }
 
-void expose_client_connect(struct expose *ex, const uint8_t peer_key[KEY_LEN],
-			   struct jsonline *conn, json_t *msg)
+bool expose_client_is_server(const struct expose *ex, const uint8_t peer_key[KEY_LEN],
+			     const union sockaddr_inet *remote)
 {
-	const char *name = json_string_value(json_object_get(msg, "name"));
+	const struct expose_link *k;
+
+	list_for_each(k, &ex->links, node)
+		if (memcmp(k->peer_key, peer_key, KEY_LEN) == 0 &&
+		    expose_same_address(&k->server, remote))
+			return true;
+	return false;
+}
+
+/* Why peer may not open a data connection to s from remote, or NULL when it may. */
+static const char *connect_refused(const struct expose_service *s, const uint8_t peer_key[KEY_LEN],
+				   const union sockaddr_inet *remote)
+{
+	if (!s || memcmp(s->cfg.peer_key, peer_key, KEY_LEN) != 0)
+		return "which it was not given";
+	/* Only the server's own address, where our control connection for s went. */
+	if (!s->link || !expose_same_address(&s->server, remote))
+		return "from an address other than the one its control connection reached";
+	if (s->state != EXPOSE_ACTIVE)
+		return s->state == EXPOSE_REFUSED ? "which it refused" : "which it has not accepted";
+	return NULL;
+}
+
+void expose_client_connect(struct expose *ex, const uint8_t peer_key[KEY_LEN],
+			   const union sockaddr_inet *from, struct jsonline *conn, json_t *msg)
+{
+	const char *name = json_string_value(json_object_get(msg, "name")), *why;
 	uint8_t pre[PROXYV2_MAX_LEN + JSONLINE_MAX];
 	union sockaddr_inet remote, local;
 	struct expose_service *s = name ? service_find(ex, name) : NULL;
-	char label[KEY_BASE64_LEN + 1];
+	char label[KEY_BASE64_LEN + 1], addr[ADDR_STR_LEN], what[EXPOSE_NAME_MAX + 1];
 	size_t n = 0, rest;
 	bool in_progress;
 	int fd_tunnel, fd_local;
+	struct relay *r;
 
-	if (!s || memcmp(s->cfg.peer_key, peer_key, KEY_LEN) != 0) {
+	why = connect_refused(s, peer_key, from);
+	if (why) {
+		copy_printable(what, sizeof(what), name ? name : "(no name)");
 		expose_log_remote(ex, LOG_LEVEL_WARN,
-				  "peer %s asked to connect to \"%.32s\", which it was not given",
+				  "peer %s asked from %s to connect to \"%s\", %s; reset",
 				  expose_peer_label(ex, peer_key, label, sizeof(label)),
-				  name ? name : "(no name)");
+				  sockaddr_format(addr, sizeof(addr), from), what, why);
 		relay_close_reset(jsonline_release(conn, pre, sizeof(pre), &rest));
 		return;
 	}
-	if (s->n_active >= expose_max_connections(ex)) {
+	if (s->n_active >= expose_max_connections(ex) || !expose_fds_take_relay()) {
 		s->n_refused++;
-		expose_log_remote(ex, LOG_LEVEL_WARN,
-				  "expose %s: %zu connections (ExposeMaxConnections); refusing one",
-				  s->cfg.name, s->n_active);
+		if (s->n_active >= expose_max_connections(ex))
+			expose_log_remote(
+				ex, LOG_LEVEL_WARN,
+				"expose %s: %zu connections (ExposeMaxConnections); refusing one",
+				s->cfg.name, s->n_active);
+		else
+			expose_log_remote(ex, LOG_LEVEL_WARN,
+					  "expose %s: out of descriptors for relays; refusing one",
+					  s->cfg.name);
 		relay_close_reset(jsonline_release(conn, pre, sizeof(pre), &rest));
 		return;
 	}
@@ -564,9 +635,11 @@ void expose_client_connect(struct expose *ex, const uint8_t peer_key[KEY_LEN],
 				  "expose %s: cannot connect to the local service: %s", s->cfg.name,
 				  strerror(-fd_local));
 		relay_close_reset(fd_tunnel);
+		expose_fds_put(2);
 		return;
 	}
-	if (expose_relay(ex, fd_tunnel, fd_local, in_progress, pre, n, s, service_relay_done) != 0)
+	if (expose_relay(ex, fd_tunnel, fd_local, in_progress, pre, n, s, service_relay_done, &r) !=
+	    0)
 		return;
 	s->n_active++;
 	s->n_total++;

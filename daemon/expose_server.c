@@ -49,37 +49,45 @@ static void listener_relay_done(struct relay *r, void *owner, int err)
 	struct expose_listener *l = owner;
 
 	list_del(&r->node);
+	expose_fds_put(2);
+	expose_source_put(r->tag);
 	if (l)
 		l->n_active--;
-	if (err)
+	if (err == -ETIME)
+		log_debug("expose: a relayed connection was idle too long; reset");
+	else if (err)
 		log_debug("expose: a relayed connection failed: %s", strerror(-err));
 }
 
 /*
- * A user connected to the public port: a connection through the tunnel, then
- * relay. -EMFILE or -ENFILE when out of descriptors (the caller pauses).
+ * A user connected from remote to the public port: a connection through the
+ * tunnel, then relay. It holds two units of the descriptor budget and src,
+ * given back when it ends. -EMFILE or -ENFILE when out of descriptors (the
+ * caller pauses).
  */
-static int start_relay(struct expose_listener *l, int fd_user)
+static int start_relay(struct expose_listener *l, int fd_user, const union sockaddr_inet *remote,
+		       struct expose_source *src)
 {
 	struct expose *ex = l->ex;
 	struct expose_session *ss = l->session;
-	union sockaddr_inet remote, local;
-	socklen_t len = sizeof(remote);
+	union sockaddr_inet local;
+	socklen_t len = sizeof(local);
 	char r[ADDR_STR_LEN], lo[ADDR_STR_LEN], *text;
+	struct relay *relay;
 	json_t *hdr;
 	bool in_progress;
 	int fd;
 
-	if (getpeername(fd_user, &remote.sa, &len) != 0 ||
-	    (len = sizeof(local), getsockname(fd_user, &local.sa, &len)) != 0) {
+	if (getsockname(fd_user, &local.sa, &len) != 0) {
 		relay_close_reset(fd_user);
+		expose_fds_put(2);
+		expose_source_put(src);
 		return 0;
 	}
-	expose_unmap(&remote);
 	expose_unmap(&local);
 	hdr = json_pack("{s:s,s:i,s:s,s:s,s:s}", "op", "connect", "version",
 			EXPOSE_PROTOCOL_VERSION, "name", l->name, "remote",
-			sockaddr_format(r, sizeof(r), &remote), "local",
+			sockaddr_format(r, sizeof(r), remote), "local",
 			sockaddr_format(lo, sizeof(lo), &local));
 	text = hdr ? json_dumps(hdr, JSON_COMPACT) : NULL;
 	json_decref(hdr);
@@ -91,14 +99,19 @@ static int start_relay(struct expose_listener *l, int fd_user)
 					  strerror(-fd));
 		free(text);
 		relay_close_reset(fd_user);
+		expose_fds_put(2);
+		expose_source_put(src);
 		return fd == -EMFILE || fd == -ENFILE ? fd : 0;
 	}
 	len = (socklen_t)strlen(text);
 	text[len] = '\n'; /* json_dumps leaves room for its NUL: the line ends there */
-	if (expose_relay(ex, fd_user, fd, in_progress, text, len + 1, l, listener_relay_done) ==
-	    0) {
+	if (expose_relay(ex, fd_user, fd, in_progress, text, len + 1, l, listener_relay_done,
+			 &relay) == 0) {
+		relay->tag = src;
 		l->n_active++;
 		l->n_total++;
+	} else {
+		expose_source_put(src);
 	}
 	free(text);
 	return 0;
@@ -116,31 +129,71 @@ static void pause_accept(struct expose_listener *l)
 	ev_timer_start(l->ex->loop, &l->timer);
 }
 
+/*
+ * Whether a connection from remote may be relayed: the limits of the port,
+ * of its source and of the daemon's descriptors. Takes what it needs (*src
+ * and two units of the budget); else says why, and takes nothing.
+ */
+static bool admit(struct expose_listener *l, const union sockaddr_inet *remote,
+		  struct expose_source **src)
+{
+	struct expose *ex = l->ex;
+	char addr[ADDR_STR_LEN];
+	size_t n;
+
+	*src = NULL;
+	if (l->n_active >= expose_max_connections(ex)) {
+		expose_log_remote(
+			ex, LOG_LEVEL_WARN,
+			"public port %u: %zu connections (ExposeMaxConnections); refusing one",
+			l->port, l->n_active);
+		return false;
+	}
+	*src = expose_source_take(ex->sources, remote, expose_max_per_source(ex), &n);
+	if (!*src) {
+		expose_log_remote(
+			ex, LOG_LEVEL_WARN,
+			"public port %u: %zu connections from %s (ExposeMaxConnectionsPerSource); refusing one",
+			l->port, n, expose_source_format(addr, sizeof(addr), remote));
+		return false;
+	}
+	if (!expose_fds_take_relay()) {
+		expose_log_remote(
+			ex, LOG_LEVEL_WARN,
+			"public port %u: %zu relayed connections, all the open files limit allows; refusing one",
+			l->port, expose_fds_held() / 2);
+		expose_source_put(*src);
+		*src = NULL;
+		return false;
+	}
+	return true;
+}
+
 static void expose_on_public_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct expose_listener *l = w->data;
-	size_t max = expose_max_connections(l->ex);
 
 	(void)loop;
 	(void)revents;
 	for (int i = 0; i < 64 && l->session; i++) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		union sockaddr_inet remote;
+		socklen_t len = sizeof(remote);
+		struct expose_source *src;
+		int fd = accept4(l->fd, &remote.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
 				pause_accept(l);
 			return;
 		}
-		if (l->n_active >= max) {
+		expose_unmap(&remote);
+		/* Refused at once, with a reset: waiting in the queue would hold others up too. */
+		if (!admit(l, &remote, &src)) {
 			l->n_refused++;
-			expose_log_remote(
-				l->ex, LOG_LEVEL_WARN,
-				"public port %u: %zu connections (ExposeMaxConnections); refusing one",
-				l->port, l->n_active);
 			relay_close_reset(fd);
 			continue;
 		}
-		if (start_relay(l, fd) != 0) {
+		if (start_relay(l, fd, &remote, src) != 0) {
 			/* This one is lost; those queued behind it wait for descriptors. */
 			l->n_refused++;
 			pause_accept(l);
@@ -308,16 +361,6 @@ static size_t listeners_of(struct expose *ex, const uint8_t key[KEY_LEN])
 }
 
 /* ---- Sessions ---- */
-
-/* Whether a and b hold the same IP address; the ports do not matter. */
-static bool same_address(const union sockaddr_inet *a, const union sockaddr_inet *b)
-{
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(a->in6.sin6_addr)) == 0;
-}
 
 static void session_destroy(struct expose_session *ss, const char *why)
 {
@@ -523,6 +566,33 @@ static void expose_on_session_idle(struct ev_loop *loop, ev_timer *w, int revent
 	session_destroy(w->data, "nothing heard for 30 s");
 }
 
+/* Sessions of peer_key now. */
+static size_t sessions_of(const struct expose *ex, const uint8_t peer_key[KEY_LEN])
+{
+	const struct expose_session *ss;
+	size_t n = 0;
+
+	list_for_each(ss, &ex->sessions, node)
+		n += memcmp(ss->peer_key, peer_key, KEY_LEN) == 0;
+	return n;
+}
+
+/* Over the limit: say so on conn (a fresh socket takes one short line at once), and close it. */
+static void refuse_session(struct expose *ex, const uint8_t peer_key[KEY_LEN],
+			   struct jsonline *conn)
+{
+	static const char line[] =
+		"{\"op\":\"expose\",\"ok\":false,\"code\":\"limit\",\"message\":\"too many control connections from this peer\"}\n";
+	char label[KEY_BASE64_LEN + 1];
+
+	(void)!send(conn->fd, line, sizeof(line) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	jsonline_destroy(conn);
+	expose_log_remote(ex, LOG_LEVEL_WARN,
+			  "peer %s: %d localhost-tunnel control connections already; refusing one",
+			  expose_peer_label(ex, peer_key, label, sizeof(label)),
+			  EXPOSE_MAX_SESSIONS_PER_PEER);
+}
+
 bool expose_server_session(struct expose *ex, const uint8_t peer_key[KEY_LEN],
 			   const union sockaddr_inet *client, const union sockaddr_inet *local,
 			   struct jsonline *conn, json_t *msg)
@@ -539,10 +609,15 @@ bool expose_server_session(struct expose *ex, const uint8_t peer_key[KEY_LEN],
 	 */
 	list_for_each(old, &ex->sessions, node) {
 		if (memcmp(old->peer_key, peer_key, KEY_LEN) == 0 &&
-		    same_address(&old->client, client) && same_address(&old->local, local)) {
+		    expose_same_address(&old->client, client) &&
+		    expose_same_address(&old->local, local)) {
 			session_destroy(old, "replaced by a new connection from the peer");
 			break;
 		}
+	}
+	if (sessions_of(ex, peer_key) >= EXPOSE_MAX_SESSIONS_PER_PEER) {
+		refuse_session(ex, peer_key, conn);
+		return false;
 	}
 	ss = calloc(1, sizeof(*ss));
 	if (!ss) {
@@ -574,6 +649,15 @@ bool expose_server_session(struct expose *ex, const uint8_t peer_key[KEY_LEN],
 }
 
 /* ---- Applying the configuration ---- */
+
+bool expose_server_is_client(const struct peer_config *pc, const union sockaddr_inet *remote)
+{
+	if (!pc->n_allow_expose)
+		return false;
+	if (remote->sa.sa_family == AF_INET)
+		return expose_config_client_allowed(pc, AF_INET, &remote->in.sin_addr);
+	return expose_config_client_allowed(pc, AF_INET6, &remote->in6.sin6_addr);
+}
 
 bool expose_server_wanted(const struct expose *ex)
 {
@@ -651,13 +735,16 @@ void expose_server_sync(struct expose *ex, json_t *changes)
 	 * what it was refused (before any "closed" below, which it should keep).
 	 */
 	list_for_each_safe(ss, stmp, &ex->sessions, node) {
+		const struct peer_config *pc = expose_peer_config(ex, ss->peer_key);
 		struct peer *owner = expose_peer_of(ex, &ss->client);
 
-		if (!expose_peer_config(ex, ss->peer_key))
+		if (!pc)
 			session_destroy(ss, "its peer was removed");
 		else if (!owner || memcmp(owner->public_key, ss->peer_key, KEY_LEN) != 0)
 			/* Data connections to that address would reach another peer now. */
 			session_destroy(ss, "its address is no longer in its AllowedIPs");
+		else if (pc->n_allow_expose && !expose_server_is_client(pc, &ss->client))
+			session_destroy(ss, "its address is no longer the peer's own (AllowExposeFrom)");
 		else
 			(void)send_msg(ss, json_pack("{s:s}", "op", "changed"));
 	}

@@ -7,6 +7,8 @@
  * Bytes are read into the owner's scratch and sent on at once; only what the
  * other side does not take is copied into a buffer of the relay's own (just
  * that many bytes), so a relay that keeps up allocates nothing. Both finished: both fds closed.
+ * One idle timer, armed once connected, re-armed lazily from the time a
+ * byte last moved (libev's pattern for timeouts that are mostly pushed back).
  */
 #include "relay.h"
 
@@ -37,6 +39,7 @@ static void stop_all(struct relay *r)
 		r->dir[i].buf = NULL;
 	}
 	ev_timer_stop(r->loop, &r->connect_timer);
+	ev_timer_stop(r->loop, &r->idle_timer);
 }
 
 /* End the relay: reset both sides on failure (err < 0), tell the owner, free. */
@@ -105,6 +108,7 @@ static void relay_on_readable(struct ev_loop *loop, ev_io *w, int revents)
 			finish(r, -errno);
 		return;
 	}
+	r->last_s = ev_now(r->loop);
 	if (n == 0) {
 		r->dir[i].eof = true;
 		ev_io_stop(r->loop, &r->rd[i]);
@@ -143,6 +147,7 @@ static bool connected(struct relay *r)
 	r->connecting = false;
 	ev_timer_stop(r->loop, &r->connect_timer);
 	ev_io_start(r->loop, &r->rd[1]);
+	relay_set_idle_timeout(r, r->idle_s);
 	return true;
 }
 
@@ -167,6 +172,7 @@ static void relay_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		d->off += (size_t)m;
 		d->len -= (size_t)m;
+		r->last_s = ev_now(r->loop);
 	}
 	free(d->buf);
 	d->buf = NULL;
@@ -184,6 +190,34 @@ static void relay_on_connect_timeout(struct ev_loop *loop, ev_timer *w, int reve
 	(void)loop;
 	(void)revents;
 	finish(r, -ETIMEDOUT);
+}
+
+static void relay_on_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relay *r = w->data;
+	double left_s = r->last_s + r->idle_s - ev_now(loop);
+
+	(void)revents;
+	if (left_s > 0.001) {
+		ev_timer_set(w, left_s, 0);
+		ev_timer_start(loop, w);
+		return;
+	}
+	finish(r, -ETIME);
+}
+
+void relay_set_idle_timeout(struct relay *r, double idle_s)
+{
+	double left_s;
+
+	r->idle_s = idle_s > 0 ? idle_s : 0;
+	ev_timer_stop(r->loop, &r->idle_timer);
+	/* While connecting, the connect timeout is in charge. */
+	if (r->idle_s == 0 || r->connecting)
+		return;
+	left_s = r->last_s + r->idle_s - ev_now(r->loop);
+	ev_timer_set(&r->idle_timer, left_s > 0 ? left_s : 0, 0);
+	ev_timer_start(r->loop, &r->idle_timer);
 }
 
 /* Latency over batching (each read is sent on at once), and dead peers found in minutes. */
@@ -228,6 +262,9 @@ int relay_start(struct ev_loop *loop, int fd_a, int fd_b, bool b_connecting,
 	}
 	ev_timer_init(&r->connect_timer, relay_on_connect_timeout, connect_timeout_s, 0);
 	r->connect_timer.data = r;
+	ev_timer_init(&r->idle_timer, relay_on_idle, 0, 0);
+	r->idle_timer.data = r;
+	r->last_s = ev_now(loop);
 	if (len) {
 		memcpy(r->dir[0].buf, pre, len);
 		r->dir[0].len = len;

@@ -7,7 +7,9 @@
  * reading that side, so a slow reader slows the writer down instead of
  * making tund buffer. A FIN is passed on as shutdown(SHUT_WR) once the bytes
  * before it are written (half-close); an error or reset on either side
- * resets both.
+ * resets both, and so does a connection idle for longer than its idle
+ * timeout (no byte moved either way), so that abandoned connections do not
+ * hold descriptors for ever.
  */
 #ifndef TUND_RELAY_H
 #define TUND_RELAY_H
@@ -28,7 +30,8 @@
 
 struct relay;
 /*
- * The relay ended (both directions closed, or failed: err is then -errno).
+ * The relay ended (both directions closed, or failed: err is then -errno;
+ * -ETIME: reset after its idle timeout).
  * Called once, from the relay's own callbacks; the relay is freed right
  * after it returns, so the owner only unlinks it.
  */
@@ -53,8 +56,12 @@ struct relay {
 	struct relay_dir dir[2];
 	bool connecting; /* fd[1] is still connecting */
 	ev_timer connect_timer;
+	ev_timer idle_timer; /* re-armed lazily from last_s */
+	double idle_s; /* 0: no idle timeout */
+	double last_s; /* ev_now() when a byte last moved */
 	uint8_t *scratch; /* borrowed: RELAY_BUF_LEN bytes to read into */
 	relay_done_fn done;
+	void *tag; /* the starter's, untouched here (expose: the user's source entry) */
 };
 
 /*
@@ -66,6 +73,11 @@ struct relay {
 int relay_start(struct ev_loop *loop, int fd_a, int fd_b, bool b_connecting,
 		double connect_timeout_s, const void *pre, size_t len, uint8_t *scratch,
 		relay_done_fn done, void *owner, struct relay **out);
+/*
+ * Reset both sides once no byte has moved for idle_s seconds (0: never),
+ * counted from the last byte, also for a relay already running.
+ */
+void relay_set_idle_timeout(struct relay *r, double idle_s);
 /* Close fd with a reset (RST) rather than a FIN: a failure, not the end of the data. */
 void relay_close_reset(int fd);
 /* Reset both connections and free, without calling done. NULL is a no-op. */

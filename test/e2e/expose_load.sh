@@ -7,7 +7,7 @@
 # service name, an over-long line and connections from outside the tunnel
 # on the control port, while other relayed connections carry on (with
 # ip_nonlocal_bind set, so that bind() accepts any address); one peer's
-# unanswered connections on the control port capped at 512 for 10 s;
+# unanswered connections on the control port capped at 256 for 10 s;
 # ExposeMaxConnections refusing the connections over the limit; a server out
 # of file descriptors pausing instead of spinning. (The relay's throughput
 # beside the tunnel's is measured by test/bench/bench.sh, path "relay".)
@@ -36,6 +36,8 @@ Peer = server
 "
 # Telling local addresses from the peers' must not depend on bind() failing.
 NONLOCAL_BIND=1
+# One user holds 1000 connections here (the per-source limit has its own test, expose_limits.sh).
+SERVER_EXTRA="ExposeMaxConnectionsPerSource = 2000"
 expose_setup
 www="$E2E_TMP/www"
 mkdir -p "$www"
@@ -84,13 +86,17 @@ wait_until 10 "the descriptors released" eval '[ "$(fd_count srv)" -le $((base_f
 	fail "descriptors left: server $(fd_count srv), client $(fd_count cli)"
 
 log "=== a user that never reads from a service that never stops writing"
-bg "$user" slow python3 "$EXPOSE_TOOL" slowreader 198.51.100.1 8083 10
+bg "$user" slow python3 "$EXPOSE_TOOL" slowreader 198.51.100.1 8083 30
 slow_pid=$BG_PID
 wait_until 10 "the flood started" test -s "$E2E_TMP/flood.bytes" || fail "the flood did not start"
 sleep 4 # let every buffer on the way fill up
-b1=$(cat "$E2E_TMP/flood.bytes") r1_srv=$(rss_kib srv) r1_cli=$(rss_kib cli)
-sleep 3
-b2=$(cat "$E2E_TMP/flood.bytes") r2_srv=$(rss_kib srv) r2_cli=$(rss_kib cli)
+# On a loaded machine the buffers fill more slowly: look again, up to 5 times.
+for _ in 1 2 3 4 5; do
+	b1=$(cat "$E2E_TMP/flood.bytes") r1_srv=$(rss_kib srv) r1_cli=$(rss_kib cli)
+	sleep 3
+	b2=$(cat "$E2E_TMP/flood.bytes") r2_srv=$(rss_kib srv) r2_cli=$(rss_kib cli)
+	((b2 - b1 >= 1048576)) || break
+done
 log "slow reader: the service wrote $((b1 / 1048576)) MiB, then $(((b2 - b1) / 1024)) KiB in 3 s; RSS server $r1_srv -> $r2_srv KiB, client $r1_cli -> $r2_cli KiB"
 ((b2 < 64 * 1048576)) || fail "the service could write $b2 bytes to a reader that reads nothing"
 ((b2 - b1 < 1048576)) || fail "the stream did not stop: $((b2 - b1)) bytes in 3 s"
@@ -98,7 +104,8 @@ if [ "$asan" = 0 ]; then
 	((r2_srv - base_rss_srv < 16384 && r2_cli - base_rss_cli < 16384)) ||
 		fail "memory grew with a slow reader: server $r2_srv, client $r2_cli KiB"
 fi
-wait "$slow_pid" || fail "the slow reader"
+grep -q "connected, not reading" "$E2E_TMP/slow.log" || fail "the slow reader: $(cat "$E2E_TMP/slow.log")"
+stop_bg "$slow_pid"
 
 log "=== hostile input on the control port; other relays carry on"
 bg "$user" hold20 python3 "$EXPOSE_TOOL" hold 198.51.100.1 8082 20 --timeout 60 \
@@ -106,17 +113,20 @@ bg "$user" hold20 python3 "$EXPOSE_TOOL" hold 198.51.100.1 8082 20 --timeout 60 
 hold_pid=$BG_PID
 wait_until 30 "20 connections open" test -f "$E2E_TMP/held20" || fail "20 connections"
 hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+# refused OUT: exposetool send was turned away: a reset (perhaps before connect()
+# returned) or an EOF.
+refused() { [[ -z $1 || $1 == "<reset>" || $1 == "<connect failed: Connection reset by peer>" ]]; }
 # From the server's side of the tunnel (its peer address) to the client's control port.
 out=$(n "$srv" python3 "$EXPOSE_TOOL" send 10.90.0.2 51821 "$(hex $'GET / HTTP/1.0\r\n\r\n')")
 [[ $out != *HTTP* ]] || fail "garbage got an answer: $out"
 out=$(n "$srv" python3 "$EXPOSE_TOOL" send 10.90.0.2 51821 "$(hex '{"op":"connect","name":"nosuch","remote":"192.0.2.9:1"}
 hello')")
-[ "$out" = "<reset>" ] || [ -z "$out" ] || fail "a connect to an unknown service got: $out"
-grep -q 'peer server asked to connect to "nosuch", which it was not given' "$E2E_TMP/cli.log" ||
+refused "$out" || fail "a connect to an unknown service got: $out"
+grep -q 'peer server asked from 10.90.0.1:[0-9]* to connect to "nosuch", which it was not given; reset' "$E2E_TMP/cli.log" ||
 	fail "no log of the unknown service"
 log "+ [srv] exposetool send 10.90.0.2 51821 (a line of 10000 bytes)"
 out=$(nq "$srv" python3 "$EXPOSE_TOOL" send 10.90.0.2 51821 "$(head -c 10000 /dev/zero | tr '\0' a | od -An -v -tx1 | tr -d ' \n')")
-[ "$out" = "<reset>" ] || [ -z "$out" ] || fail "a line of 10000 bytes got: $out"
+refused "$out" || fail "a line of 10000 bytes got: $out"
 head -c 40000 /dev/urandom >"$E2E_TMP/noise"
 log "+ [srv] exposetool send 10.90.0.2 51821 (40000 random bytes)"
 out=$(nq "$srv" python3 "$EXPOSE_TOOL" send 10.90.0.2 51821 "$(od -An -v -tx1 <"$E2E_TMP/noise" | tr -d ' \n')")
@@ -124,7 +134,7 @@ out=$(nq "$srv" python3 "$EXPOSE_TOOL" send 10.90.0.2 51821 "$(od -An -v -tx1 <"
 # binds to the TUN device as tund does, is refused (its address is local).
 out=$(n "$srv" python3 "$EXPOSE_TOOL" send 10.90.0.1 51821 "$(hex '{"op":"ping"}
 ')" --device tund0)
-[ "$out" = "<reset>" ] || [ -z "$out" ] || fail "the server's control port answered a local process: $out"
+refused "$out" || fail "the server's control port answered a local process: $out"
 grep -q "control port: refusing 10.90.0.1:[0-9]*: a local address, not through the tunnel" "$E2E_TMP/srv.log" ||
 	fail "the local connection was not refused as such"
 out=$(n "$user" python3 "$EXPOSE_TOOL" send 198.51.100.1 51821 "$(hex '{"op":"ping"}
@@ -147,21 +157,22 @@ wait_until 20 "web published again" expose_is web active || fail "web: $(C show 
 wait_until 10 "downloads again" ip netns exec "$user" python3 "$EXPOSE_TOOL" burst 198.51.100.1 8080 1 \
 	/one.bin "$(sha256sum <"$www/one.bin" | cut -d' ' -f1)" || fail "no download after the session came back"
 
-log "=== one peer holds at most 512 unanswered connections on the control port, each for 10 s"
+log "=== one peer holds at most 256 unanswered connections on the control port, each for 10 s"
 # 600 connections from the server that never send a line: the client keeps
-# 512 and closes the rest at once, then closes those 512 after 10 s.
+# 256 and closes the rest at once, then closes those 256 after 10 s.
 n "$srv" python3 "$EXPOSE_TOOL" idle 10.90.0.2 51821 600 2 --again 10 >"$E2E_TMP/out" ||
 	fail "idle connections: $(cat "$E2E_TMP/out")"
-grep -qx "open 512 closed 88" "$E2E_TMP/out" && grep -qx "later open 0" "$E2E_TMP/out" ||
+grep -qx "open 256 closed 344" "$E2E_TMP/out" && grep -qx "later open 0" "$E2E_TMP/out" ||
 	fail "unanswered connections: $(cat "$E2E_TMP/out")"
-tund_log_has cli "control port: refusing 10.90.0.1:[0-9]* (too many unanswered connections)" ||
+tund_log_has cli "control port: refusing 10.90.0.1:[0-9]* (peer server): too many unanswered connections" ||
 	fail "no log of the refusal"
 wait_until 10 "downloads after the idle connections" ip netns exec "$user" python3 "$EXPOSE_TOOL" burst \
 	198.51.100.1 8080 5 /one.bin "$(sha256sum <"$www/one.bin" | cut -d' ' -f1)" ||
 	fail "no download after the idle connections"
 
 log "=== ExposeMaxConnections refuses what is over the limit"
-SERVER_EXTRA="ExposeMaxConnections = 5" expose_write_server "8000-8099, 9000"
+SERVER_EXTRA="$SERVER_EXTRA
+ExposeMaxConnections = 5" expose_write_server "8000-8099, 9000"
 S reload >/dev/null || fail "server reload"
 out=$(n "$user" python3 "$EXPOSE_TOOL" count 198.51.100.1 8082 10 --timeout 30)
 [ "$out" = "served 5 refused 5" ] || fail "with ExposeMaxConnections = 5: $out"
@@ -175,8 +186,11 @@ S reload >/dev/null || fail "server reload"
 log "=== out of file descriptors: the server refuses and pauses, it does not spin"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$TUND_PID_srv/stat"; }
 # Only the soft limit: raising a hard limit again needs CAP_SYS_RESOURCE.
+# Below the descriptors it has open (a tunctl connection may be closing):
+# the reserve is gone too, and accept() fails.
 read -r soft hard < <(prlimit --pid "$TUND_PID_srv" --nofile --output SOFT,HARD --noheadings)
-run prlimit --pid "$TUND_PID_srv" --nofile="48:$hard"
+low=$(($(fd_count srv) - 2))
+run prlimit --pid "$TUND_PID_srv" --nofile="$low:$hard"
 bg "$user" fdhold python3 "$EXPOSE_TOOL" count 198.51.100.1 8082 60 --timeout 40
 fd_pid=$BG_PID
 sleep 2
@@ -186,7 +200,7 @@ t2=$(cpu_ticks)
 log "out of descriptors: the server used $((t2 - t1)) ticks of CPU in 3 s"
 ((t2 - t1 < 100)) || fail "the server spins when out of file descriptors: $((t2 - t1)) ticks in 3 s"
 wait "$fd_pid" || fail "the client of the full server"
-log "with 48 descriptors: $(cat "$E2E_TMP/fdhold.log")"
+log "with $low descriptors: $(cat "$E2E_TMP/fdhold.log")"
 grep -q "public port 8082: out of file descriptors; pausing" "$E2E_TMP/srv.log" ||
 	fail "no pause in the server's log"
 run prlimit --pid "$TUND_PID_srv" --nofile="$soft:$hard"

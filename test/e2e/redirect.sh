@@ -71,6 +71,10 @@ udp() {
 	[[ $1 != *:* ]] || a="UDP6:[$1]:$2"
 	echo ping | ip netns exec "$srv" socat -t2 -T2 - "$a"
 }
+# udp_answers HOST PORT WANT: a datagram gets WANT back; asked again for 10 s,
+# as a UDP client does (on a loaded machine one answer may come too late).
+udp_is() { [ "$(udp "$1" "$2")" = "$3" ]; }
+udp_answers() { wait_until 10 "UDP $1:$2 answered" udp_is "$1" "$2" "$3"; }
 # tables NS: the nftables tables of tund in NS, one per line.
 tables() { ip netns exec "$1" nft list tables | grep -E ' tund[-_]' || true; }
 localnet() { ip netns exec "$cli" cat /proc/sys/net/ipv4/conf/rd0/route_localnet; }
@@ -101,8 +105,8 @@ log "=== TCP and UDP reach the client's loopback, IPv4 and IPv6"
 [ "$(fetch 10.91.0.2 8000)" = v4 ] || fail "10.91.0.2:8000 did not reach 127.0.0.1:8000"
 [ "$(fetch fd91::2 8000)" = v6 ] || fail "[fd91::2]:8000 did not reach [::1]:8000"
 [ "$(fetch 10.91.0.2 8101)" = range ] || fail "8101 (in 8100-8101) was not redirected"
-[ "$(udp 10.91.0.2 5353)" = udp-v4 ] || fail "UDP 10.91.0.2:5353 did not reach 127.0.0.1:5353"
-[ "$(udp fd91::2 5353)" = udp-v6 ] || fail "UDP [fd91::2]:5353 did not reach [::1]:5353"
+udp_answers 10.91.0.2 5353 udp-v4 || fail "UDP 10.91.0.2:5353 did not reach 127.0.0.1:5353"
+udp_answers fd91::2 5353 udp-v6 || fail "UDP [fd91::2]:5353 did not reach [::1]:5353"
 log "=== a port not listed is not redirected"
 refused 10.91.0.2 9000 || fail "9000 is not listed but reached the client's loopback"
 refused fd91::2 9000 || fail "[fd91::2]:9000 got an answer"
@@ -153,7 +157,7 @@ tund_log_has cli "rd0: RedirectToLocalhost 9000/tcp, 5353/udp to 127.0.0.1 and :
 	fail "reload did not log the new ports"
 [ "$(fetch 10.91.0.2 9000)" = nine ] || fail "9000 not redirected after reload"
 refused 10.91.0.2 8000 || fail "8000 still redirected after reload"
-[ "$(udp 10.91.0.2 5353)" = udp-v4 ] || fail "UDP lost by the reload"
+udp_answers 10.91.0.2 5353 udp-v4 || fail "UDP lost by the reload"
 [ "$(tables "$cli")" = "table inet tund-rd0" ] || fail "tables after reload: $(tables "$cli")"
 [ "$(handshake)" = "$hs" ] || fail "the reload made a new handshake ($hs -> $(handshake))"
 ! tund_log_has cli "restarting" && [ "$(ifindex)" = "$ifi" ] ||

@@ -64,7 +64,8 @@ CONF
 }
 
 # expose_write_server ALLOW [CLIENT_ALLOWED_IPS [MORE]]: the server's file, with
-# AllowExpose = ALLOW for the client; MORE (other [Peer] sections) at the end.
+# AllowExpose = ALLOW for the client (and the lines of PEER_EXTRA in its
+# [Peer]); MORE (other [Peer] sections) at the end.
 expose_write_server() {
 	write_conf "$dsrv/tund0.conf" <<CONF
 [Interface]
@@ -79,6 +80,7 @@ Name = laptop
 PublicKey = $pcl
 AllowedIPs = ${2:-10.90.0.2/32, fd90::2/128}
 AllowExpose = $1
+${PEER_EXTRA:-}
 ${3:-}
 CONF
 }

@@ -18,20 +18,32 @@
       answers its greeting and an echo), write "held N" to FILE, then wait
       until the file RELEASE exists and close them all, checking each still
       echoes. Prints "held N" and "released N".
-  exposetool.py count HOST PORT N [--timeout S]
+  exposetool.py count HOST PORT N [--why] [--timeout S]
       Open N connections; print how many got a greeting (served) and how
-      many were closed or reset without one (refused).
-  exposetool.py idle HOST PORT N WAIT [--again S] [--timeout S]
-      Open N connections and send nothing; after WAIT seconds print how many
+      many were closed or reset without one (refused); with --why, how many
+      of those were turned away (reset or closed) and how many got nothing
+      for 5 s ("served A turned away B silent C").
+  exposetool.py grab HOST PORT N --ready FILE --release FILE [--bind ADDR] [--timeout S]
+      Open N connections to an echo service (from ADDR), 200 at a time;
+      write "served A refused B" to FILE (refused: reset, closed or no
+      greeting within 5 s), keep the served ones open until the file
+      RELEASE exists, then print how many still echo ("still C").
+  exposetool.py chatty HOST PORT SECONDS [--every S]
+      One connection that sends a line every S seconds (default 1) for
+      SECONDS and checks each echo; prints "alive" when all came back.
+  exposetool.py idle HOST PORT N WAIT [--again S] [--greeting] [--timeout S]
+      Open N connections and send nothing (with --greeting: read the
+      service's greeting line first); after WAIT seconds print how many
       the other side has left open ("open A closed B"); with --again, S
       seconds later print "later open C".
   exposetool.py slowreader HOST PORT SECONDS
       Connect to a flooding service and read nothing for SECONDS.
   exposetool.py proxycheck HOST PORT
       Connect and print the greeting's source and destination.
-  exposetool.py send HOST PORT HEXDATA [--bind ADDR] [--device DEV]
-      Connect (from ADDR, through DEV), send the bytes, print what comes
-      back before the close.
+  exposetool.py send HOST PORT HEXDATA [--bind ADDR] [--device DEV] [--shutdown] [--wait S]
+      Connect (from ADDR, through DEV), send the bytes (then half-close
+      with --shutdown), print what comes back before the close, or before
+      S seconds (default 15) pass without a close ("<timeout>" at the end).
 """
 import asyncio
 import hashlib
@@ -219,33 +231,108 @@ async def hold(host, port, n, timeout, ready, release):
     return 0
 
 
-async def count(host, port, n, timeout):
+async def count(host, port, n, why, timeout):
     async def one(i):
         try:
             reader, writer = await asyncio.open_connection(host, port)
         except OSError:
-            return None
+            return "away"
         try:
             line = await asyncio.wait_for(reader.readline(), 5)
-        except (OSError, asyncio.TimeoutError):
+        except asyncio.TimeoutError:
+            return "silent"
+        except OSError:
             line = b""
-        return (reader, writer) if line.startswith(b"HELLO ") else None
+        return (reader, writer) if line.startswith(b"HELLO ") else "away"
 
     conns = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout)
-    served = [c for c in conns if c]
-    print(f"served {len(served)} refused {n - len(served)}", flush=True)
+    served = [c for c in conns if isinstance(c, tuple)]
+    if why:
+        away = sum(1 for c in conns if c == "away")
+        print(f"served {len(served)} turned away {away} silent {n - len(served) - away}", flush=True)
+    else:
+        print(f"served {len(served)} refused {n - len(served)}", flush=True)
     for _, w in served:
         w.close()
     return 0
 
 
-async def idle(host, port, n, wait, again, timeout):
+async def open_from(host, port, bind):
+    return await asyncio.open_connection(host, port, local_addr=(bind, 0) if bind else None)
+
+
+async def grab(host, port, n, ready, release, bind, timeout):
     sem = asyncio.Semaphore(200)  # do not flood the listen queues all at once
 
     async def one(i):
         async with sem:
             try:
-                return await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.wait_for(open_from(host, port, bind), 10)
+                line = await asyncio.wait_for(reader.readline(), 5)
+            except (OSError, asyncio.TimeoutError):
+                return None
+            if not line.startswith(b"HELLO "):
+                writer.close()
+                return None
+            return reader, writer
+
+    conns = [c for c in await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout) if c]
+    with open(ready + ".tmp", "w") as f:
+        f.write(f"served {len(conns)} refused {n - len(conns)}\n")
+    os.rename(ready + ".tmp", ready)
+    print(f"served {len(conns)} refused {n - len(conns)}", flush=True)
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(release):
+        if time.monotonic() > deadline:
+            raise RuntimeError("never released")
+        await asyncio.sleep(0.1)
+
+    async def echoes(i, rw):
+        reader, writer = rw
+        msg = f"again {i}\n".encode()
+        try:
+            writer.write(msg)
+            await writer.drain()
+            ok = await asyncio.wait_for(reader.readline(), 5) == msg
+        except (OSError, asyncio.TimeoutError):
+            ok = False
+        writer.close()
+        return ok
+
+    still = sum(await asyncio.gather(*(echoes(i, c) for i, c in enumerate(conns))))
+    print(f"still {still}", flush=True)
+    return 0
+
+
+async def chatty(host, port, seconds, every):
+    reader, writer = await asyncio.open_connection(host, port)
+    if not (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HELLO "):
+        raise RuntimeError("no greeting")
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        await asyncio.sleep(every)
+        msg = f"chat {i}\n".encode()
+        writer.write(msg)
+        await writer.drain()
+        if await asyncio.wait_for(reader.readline(), 5) != msg:
+            raise RuntimeError(f"no echo of line {i}")
+        i += 1
+    writer.close()
+    print("alive", flush=True)
+    return 0
+
+
+async def idle(host, port, n, wait, again, greeting, timeout):
+    sem = asyncio.Semaphore(200)  # do not flood the listen queues all at once
+
+    async def one(i):
+        async with sem:
+            try:
+                reader, writer = await asyncio.open_connection(host, port)
+                if greeting and not (await asyncio.wait_for(reader.readline(), 5)).startswith(b"HELLO "):
+                    raise RuntimeError(f"connection {i}: no greeting")
+                return reader, writer
             except OSError:
                 return None
 
@@ -293,7 +380,7 @@ def proxycheck(host, port):
     return 0
 
 
-def send(host, port, data, bind, device):
+def send(host, port, data, bind, device, shut, wait):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(15)
@@ -306,7 +393,13 @@ def send(host, port, data, bind, device):
     except OSError as e:
         print(f"<connect failed: {e.strerror}>", flush=True)
         return 0
-    s.sendall(data)
+    try:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass  # reset already: what came back says why
+    s.settimeout(wait)
     got = b""
     try:
         while True:
@@ -359,18 +452,26 @@ def main(argv):
         ready, release = opt(args, "--ready"), opt(args, "--release")
         return asyncio.run(hold(args[1], int(args[2]), int(args[3]), timeout, ready, release))
     if cmd == "count":
-        return asyncio.run(count(args[1], int(args[2]), int(args[3]), timeout))
+        why = flag(args, "--why")
+        return asyncio.run(count(args[1], int(args[2]), int(args[3]), why, timeout))
+    if cmd == "grab":
+        ready, release, bind = opt(args, "--ready"), opt(args, "--release"), opt(args, "--bind")
+        return asyncio.run(grab(args[1], int(args[2]), int(args[3]), ready, release, bind, timeout))
+    if cmd == "chatty":
+        every = float(opt(args, "--every", "1"))
+        return asyncio.run(chatty(args[1], int(args[2]), float(args[3]), every))
     if cmd == "idle":
-        again = opt(args, "--again")
+        again, greeting = opt(args, "--again"), flag(args, "--greeting")
         return asyncio.run(idle(args[1], int(args[2]), int(args[3]), float(args[4]),
-                                float(again) if again else None, timeout))
+                                float(again) if again else None, greeting, timeout))
     if cmd == "slowreader":
         return slowreader(args[1], int(args[2]), float(args[3]))
     if cmd == "proxycheck":
         return proxycheck(args[1], int(args[2]))
     if cmd == "send":
-        bind, device = opt(args, "--bind"), opt(args, "--device")
-        return send(args[1], int(args[2]), bytes.fromhex(args[3]), bind, device)
+        bind, device, shut = opt(args, "--bind"), opt(args, "--device"), flag(args, "--shutdown")
+        wait = float(opt(args, "--wait", "15"))
+        return send(args[1], int(args[2]), bytes.fromhex(args[3]), bind, device, shut, wait)
     print(__doc__)
     return 2
 

@@ -621,6 +621,32 @@ static void check_expose_server(const struct iface_config *c)
 	assert_int_equal(c->n_exposes, 0);
 }
 
+/* Localhost tunnels: the limits, and the addresses a client peer publishes from. */
+static void check_expose_limits(const struct iface_config *c)
+{
+	const struct peer_config *pc = &c->peers[0];
+	char buf[64];
+
+	assert_true(c->has_expose_idle_timeout);
+	assert_int_equal(c->expose_idle_timeout_s, 0); /* never */
+	assert_int_equal(c->expose_max_per_source, 32);
+	assert_int_equal(pc->n_expose_from, 3);
+	assert_string_equal(prefix_format(buf, sizeof(buf), &pc->expose_from[0]), "10.66.0.2/32");
+	assert_string_equal(prefix_format(buf, sizeof(buf), &pc->expose_from[1]), "fd66::2/128");
+	assert_string_equal(prefix_format(buf, sizeof(buf), &pc->expose_from[2]), "10.66.0.12/32");
+	assert_int_equal(pc->expose_from_line, 9);
+	assert_true(expose_config_client_allowed(pc, AF_INET, &pc->expose_from[2].addr.ip4));
+	/* AllowExposeFrom replaces the default, it does not add to it. */
+	assert_null(expose_config_client_address(pc, AF_INET, 2));
+}
+
+static void check_expose_limits_max(const struct iface_config *c)
+{
+	assert_int_equal(c->expose_max_per_source, 1000000);
+	assert_int_equal(c->expose_idle_timeout_s, 604800);
+	assert_int_equal(c->peers[0].n_expose_from, 0);
+}
+
 /* Localhost tunnels: the client's side, defaults and every key. */
 static void check_expose_client(const struct iface_config *c)
 {
@@ -1365,7 +1391,8 @@ static const struct config_case cases[] = {
 	 .text = IFACE "ExposeBindAddress = 203.0.113.1\n"
 		       "ExposeGracePeriod = 0\n"
 		       "ExposeMaxConnections = 100\n" PEER_B "AllowExpose = 8000-8099, 9000\n"
-		       "AllowExpose = 443\n",
+		       "AllowExpose = 443\n"
+		       "AllowedIPs = 10.0.0.2/32\n",
 	 .check = check_expose_server},
 	{.name = "expose: [Expose] sections with defaults and with every key",
 	 .text = IFACE "Address = 10.0.0.2/24, fd00::2/64\n"
@@ -1399,7 +1426,8 @@ static const struct config_case cases[] = {
 	 .text = IFACE PEER_B "AllowExpose = 0, 8000\n"
 			      "AllowExpose = 9000-8000\n"
 			      "AllowExpose = http, 70000-70001\n"
-			      "AllowExpose = 80-\n",
+			      "AllowExpose = 80-\n"
+			      "AllowedIPs = 10.0.0.2/32\n",
 	 .diags = {L "5: error: AllowExpose: \"0\": a port is 1-65535",
 		   L "6: error: AllowExpose: \"9000-8000\": the range ends before it begins",
 		   L "7: error: AllowExpose: \"http\": expected a port or a range of ports such as 8000-8099",
@@ -1461,6 +1489,63 @@ static const struct config_case cases[] = {
 		   L "18: error: duplicate [Expose c]: already at line 14",
 		   L "26: error: PublicPort 6 through peer server is already asked for by the [Expose] at line 21"},
 	 .n_errors = 7},
+	{.name = "expose: the limits and AllowExposeFrom",
+	 .text = IFACE "ExposeIdleTimeout = 0\n"
+		       "ExposeMaxConnectionsPerSource = 32\n"
+		       "[Peer]\n"
+		       "PublicKey = " PUB_B "\n"
+		       "AllowedIPs = 10.66.0.0/24, fd66::/64\n"
+		       "AllowExpose = 8000\n"
+		       "AllowExposeFrom = 10.66.0.2, fd66::2/128\n"
+		       "AllowExposeFrom = 10.66.0.12\n",
+	 .check = check_expose_limits},
+	{.name = "expose: the limits' defaults",
+	 .text = IFACE "ExposeMaxConnectionsPerSource = 1000000\n"
+		       "ExposeIdleTimeout = 604800\n" PEER_B "AllowedIPs = 10.0.0.2/32\n",
+	 .check = check_expose_limits_max},
+	{.name = "expose: bad values of the limits and of AllowExposeFrom",
+	 .text = IFACE "ExposeIdleTimeout = 1h\n"
+		       "ExposeIdleTimeout = 604801\n"
+		       "ExposeMaxConnectionsPerSource = 0\n"
+		       "[Peer]\n"
+		       "PublicKey = " PUB_B "\n"
+		       "AllowedIPs = 10.66.0.0/24\n"
+		       "AllowExpose = 8000\n"
+		       "AllowExposeFrom = 10.66.0.0/24, laptop, 10.66.0.2/24\n",
+	 .diags = {L "3: error: ExposeIdleTimeout: \"1h\": expected a number of seconds 0-604800 (0: never)",
+		   L "4: warning: ExposeIdleTimeout is set again (first at line 3); the last value is used",
+		   L "4: error: ExposeIdleTimeout: \"604801\": expected a number of seconds 0-604800 (0: never)",
+		   L "5: error: ExposeMaxConnectionsPerSource: \"0\": expected a number 1-1000000",
+		   L "10: error: AllowExposeFrom: \"10.66.0.0/24\": expected the peer's own tunnel address, such as 10.0.0.2 (one address, not a network)",
+		   L "10: error: AllowExposeFrom: \"laptop\": expected the peer's own tunnel address, such as 10.0.0.2 (one address, not a network)",
+		   L "10: error: AllowExposeFrom: \"10.66.0.2/24\": expected the peer's own tunnel address, such as 10.0.0.2 (one address, not a network)",
+		   L "9: error: AllowExpose: the peer has no single-address AllowedIPs entry (/32 or /128) to publish from; set AllowExposeFrom to its own tunnel address"},
+	 .n_errors = 7,
+	 .n_warnings = 1},
+	{.name = "expose: AllowExposeFrom and ServerAddress go to the peer of the longest prefix",
+	 .text = IFACE "Address = 10.66.0.1/24\n"
+		       "[Peer]\n"
+		       "Name = hub\n"
+		       "PublicKey = " PUB_B "\n"
+		       "AllowedIPs = 10.66.0.0/24\n"
+		       "AllowExpose = 8000\n"
+		       "AllowExposeFrom = 10.66.0.7\n"
+		       "AllowExposeFrom = 10.66.0.9, 10.99.0.1\n"
+		       "[Peer]\n"
+		       "Name = laptop\n"
+		       "PublicKey = " PUB_C "\n"
+		       "AllowedIPs = 10.66.0.9/32\n"
+		       "AllowExposeFrom = 10.66.0.9\n"
+		       "[Expose web]\n"
+		       "LocalPort = 8000\n"
+		       "Peer = hub\n"
+		       "ServerAddress = 10.66.0.9\n",
+	 .diags = {L "19: error: ServerAddress: 10.66.0.9 goes to the [Peer] at line 11 (a longer AllowedIPs entry), not to peer hub",
+		   L "9: error: AllowExposeFrom: 10.66.0.9 goes to the [Peer] at line 11 (a longer AllowedIPs entry), not to this peer",
+		   L "9: error: AllowExposeFrom: 10.99.0.1 is not in this peer's AllowedIPs",
+		   L "15: warning: AllowExposeFrom has no effect without AllowExpose"},
+	 .n_errors = 3,
+	 .n_warnings = 1},
 	/* RedirectToLocalhost */
 	{.name = "RedirectToLocalhost: ports, ranges, /tcp and /udp in any case, repeated",
 	 .text = IFACE "RedirectToLocalhost = 8000, 8080-8090, 5353/udp\n"

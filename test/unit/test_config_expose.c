@@ -4,7 +4,8 @@
  * port-range parser as a numbered table of inputs and outcomes, lookups in
  * a list of ranges, their text, service names, and the [Expose] helpers
  * tunctl expose and reload use (find, put, drop, compare, the server's
- * default tunnel address).
+ * default tunnel address), the peer an address goes to (longest prefix),
+ * and the addresses a client peer may open control sessions from.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -139,8 +140,8 @@ static void test_exposes(void **state)
 		"fd00::1/128");
 	assert_int_equal(prefix_parse("10.0.0.9", &inside, NULL, NULL), 0);
 	assert_int_equal(prefix_parse("10.0.1.9", &outside, NULL, NULL), 0);
-	assert_true(expose_server_in_peer(&cfg->peers[0], &inside));
-	assert_false(expose_server_in_peer(&cfg->peers[0], &outside));
+	assert_ptr_equal(iface_config_route_owner(cfg, &inside), &cfg->peers[0]);
+	assert_null(iface_config_route_owner(cfg, &outside));
 
 	assert_int_equal(expose_config_copy(&e, &cfg->exposes[0]), 0);
 	assert_ptr_not_equal(e.peer, cfg->exposes[0].peer);
@@ -171,6 +172,89 @@ static void test_exposes(void **state)
 	diag_list_clear(&d);
 }
 
+#define PUB_C "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+#define PUB_D "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0="
+#define PUB_E "gN65BkIKy1eCE9pP1wdc8ROUtkHLF2PfAqYdyYBz6EA="
+
+/*
+ * A hub's view: the laptop's /32 inside the hub-wide /24 of another peer,
+ * a site peer with a LAN behind it. The peer an address goes to is the
+ * longest entry's, whichever peer lists a shorter one; a client peer opens
+ * control sessions from its own address only.
+ */
+static void test_owners(void **state)
+{
+	static const char text[] = "[Interface]\n"
+				   "PrivateKey = " PRIV "\n"
+				   "Address = 10.66.0.1/24\n"
+				   "[Peer]\n"
+				   "Name = wide\n"
+				   "PublicKey = " PUB_B "\n"
+				   "AllowedIPs = 10.66.0.0/24, 10.77.0.0/16\n"
+				   "[Peer]\n"
+				   "Name = laptop\n"
+				   "PublicKey = " PUB_C "\n"
+				   "AllowedIPs = 10.66.0.2/32, fd66::2/128, fd66::9/128\n"
+				   "AllowExpose = 8000\n"
+				   "[Peer]\n"
+				   "Name = site\n"
+				   "PublicKey = " PUB_D "\n"
+				   "AllowedIPs = 192.168.77.0/24, 10.66.0.4/32\n"
+				   "AllowExpose = 8050\n"
+				   "[Peer]\n"
+				   "Name = later\n"
+				   "PublicKey = " PUB_E "\n"
+				   "AllowedIPs = 10.77.0.0/16, 10.88.0.7/32\n"
+				   "AllowExpose = 8060\n"
+				   "AllowExposeFrom = 10.88.0.7\n";
+	static const struct {
+		const char *addr;
+		int peer; /* -1: none */
+	} owners[] = {
+		{"10.66.0.2", 1}, {"10.66.0.9", 0},	   {"10.66.0.4", 2}, {"192.168.77.10", 2},
+		{"10.77.1.1", 3}, /* equal entries: the later peer */
+		{"172.16.0.1", -1}, {"fd66::2", 1},	   {"fd66::3", -1},
+	};
+	static const struct {
+		int peer;
+		const char *addr;
+		bool ok;
+	} clients[] = {
+		{1, "10.66.0.2", true},	     {1, "fd66::2", true}, {1, "fd66::9", false},
+		{2, "10.66.0.4", true},	     {2, "192.168.77.10", false},
+		{2, "192.168.77.0", false},  {3, "10.88.0.7", true},
+		{3, "10.77.0.1", false},     {0, "10.66.0.9", false},
+	};
+	struct iface_config *cfg;
+	struct diag_list d = {0};
+	struct ip_prefix p;
+
+	(void)state;
+	assert_int_equal(config_load_string("x/wg0.conf", text, strlen(text), &cfg, &d), 0);
+	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		const struct peer_config *want =
+			owners[i].peer < 0 ? NULL : &cfg->peers[owners[i].peer];
+
+		assert_int_equal(prefix_parse(owners[i].addr, &p, NULL, NULL), 0);
+		if (iface_config_route_owner(cfg, &p) != want)
+			fail_msg("%s: not the owner expected (peer %d)", owners[i].addr,
+				 owners[i].peer);
+	}
+	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
+		assert_int_equal(prefix_parse(clients[i].addr, &p, NULL, NULL), 0);
+		if (expose_config_client_allowed(&cfg->peers[clients[i].peer], p.family,
+						 p.addr.bytes) != clients[i].ok)
+			fail_msg("peer %d from %s: expected %s", clients[i].peer, clients[i].addr,
+				 clients[i].ok ? "allowed" : "refused");
+	}
+	/* Without AllowExposeFrom: one address per family, the first single-address entry. */
+	assert_non_null(expose_config_client_address(&cfg->peers[1], AF_INET6, 0));
+	assert_null(expose_config_client_address(&cfg->peers[1], AF_INET6, 1));
+	assert_null(expose_config_client_address(&cfg->peers[3], AF_INET6, 0));
+	iface_config_free(cfg);
+	diag_list_clear(&d);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -178,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_port_ranges),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_exposes),
+		cmocka_unit_test(test_owners),
 	};
 	int failed;
 
