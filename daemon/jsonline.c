@@ -102,7 +102,9 @@ static void jsonline_on_writable(struct ev_loop *loop, ev_io *w, int revents)
 		c->out_off += (size_t)n;
 	}
 	if (c->out_off == c->out_len) {
-		c->out_off = c->out_len = 0;
+		free(c->out);
+		c->out = NULL;
+		c->out_off = c->out_len = c->out_cap = 0;
 		ev_io_stop(c->loop, &c->ww);
 	}
 	update_read(c);
@@ -146,25 +148,51 @@ void jsonline_destroy(struct jsonline *c)
 	free(c);
 }
 
+/*
+ * Room for len more bytes of output: what was sent goes first, then the
+ * buffer grows by doubling, up to JSONLINE_OUT_MAX (a connection that
+ * answers a ping does not hold 64 KiB). 0, -ENOBUFS or -ENOMEM.
+ */
+static int reserve(struct jsonline *c, size_t len)
+{
+	size_t need, cap;
+	char *p;
+
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	need = c->out_len + len;
+	if (need > JSONLINE_OUT_MAX)
+		return -ENOBUFS;
+	if (need <= c->out_cap)
+		return 0;
+	for (cap = c->out_cap ? c->out_cap : 1024; cap < need; cap *= 2)
+		;
+	cap = cap < JSONLINE_OUT_MAX ? cap : JSONLINE_OUT_MAX;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
 int jsonline_send(struct jsonline *c, json_t *msg)
 {
 	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
 	size_t len;
+	int rc;
 
 	json_decref(msg);
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
-	if (c->out_len + len + 1 > JSONLINE_OUT_MAX) {
+	rc = reserve(c, len + 1);
+	if (rc != 0) {
 		free(text);
-		return -ENOBUFS;
-	}
-	if (!c->out) {
-		c->out = malloc(JSONLINE_OUT_MAX);
-		if (!c->out) {
-			free(text);
-			return -ENOMEM;
-		}
+		return rc;
 	}
 	memcpy(c->out + c->out_len, text, len);
 	c->out[c->out_len + len] = '\n';

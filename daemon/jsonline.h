@@ -40,8 +40,8 @@ struct jsonline {
 	bool connecting; /* a non-blocking connect() in progress */
 	char in[JSONLINE_MAX + 1];
 	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
+	char *out; /* NULL while nothing waits: an idle connection holds no buffer */
+	size_t out_len, out_off, out_cap;
 	jsonline_msg_fn on_msg;
 	jsonline_close_fn on_close;
 	void *owner;
