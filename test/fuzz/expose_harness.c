@@ -219,6 +219,32 @@ void harness_feed(int ours, const void *data, size_t len, bool eof)
 	turn(ours); /* the EOF */
 }
 
+void harness_knock(struct expose *ex, unsigned int n)
+{
+	struct expose_listener *l;
+	int fds[64], n_fds = 0;
+
+	list_for_each(l, &ex->listeners, node) {
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(l->port)};
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		for (unsigned int i = 0; i < n && n_fds < 64; i++) {
+			int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+			if (fd < 0)
+				break;
+			(void)connect(fd, (struct sockaddr *)&a, sizeof(a));
+			fds[n_fds++] = fd;
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		ev_run(loop, EVRUN_NOWAIT);
+	while (n_fds > 0)
+		close(fds[--n_fds]);
+	for (int i = 0; i < 4; i++)
+		ev_run(loop, EVRUN_NOWAIT);
+}
+
 static union sockaddr_inet inet(const char *text, uint16_t port)
 {
 	union sockaddr_inet sa = {0};
