@@ -43,6 +43,11 @@ void harness_pair(int *ours, int *theirs);
  * reached); what comes back is read and dropped.
  */
 void harness_feed(int ours, const void *data, size_t len, bool eof);
+/*
+ * Users connect to every public port ex listens on, n times each, and go
+ * (the limits, the source table and the connections to the client run).
+ */
+void harness_knock(struct expose *ex, unsigned int n);
 /* remote picked by sel: the server (10.0.0.3), the laptop (10.0.0.2, fd00::2), others. */
 union sockaddr_inet harness_remote(unsigned int sel);
 /* Our tunnel address of remote's family, on the control port: where it connected to. */

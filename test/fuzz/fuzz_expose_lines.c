@@ -12,9 +12,11 @@
  *     lines after it;
  *   bit 0 set: the server's lines on our control connection to it (we are
  *     its client: expose answers, closed, changed, pong).
- * Besides crashes, leaks and UB, each run checks that destroying the
- * interface's localhost tunnels gives back every unit of the descriptor
- * budget.
+ * Before the end of the input, users connect to every public port the
+ * session opened (byte 0 bits 4-5: how many times each), so that the
+ * limits, the per-source table and the connections to the client run too.
+ * Besides crashes, leaks and UB, each run checks that the interface's
+ * localhost tunnels give back every unit of the descriptor budget.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -49,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		local = harness_local(&remote);
 		expose_accepted(ex, theirs, &remote, &local);
 	}
-	harness_feed(ours, data + 1, size - 1, true);
+	harness_feed(ours, data + 1, size - 1, false);
+	harness_knock(ex, (data[0] >> 4) & 3);
+	harness_feed(ours, NULL, 0, true);
 	close(ours);
 	harness_expose_free(ex);
 	return 0;
