@@ -55,21 +55,29 @@ stream() {
 # veth_tx_ns NS: packets sent on the underlay so far.
 veth_tx_ns() { ip netns exec "$1" cat /sys/class/net/v0/statistics/tx_packets; }
 
-# small_udp FROM TO DST: 64-byte datagrams arrive (a packet, not a super-packet, path).
+# small_udp FROM TO DST PORT: 64-byte datagrams arrive (a packet, not a
+# super-packet, path). The receiver is stopped once they have, so the next
+# round may bind the same address again.
 small_udp() {
-	local from=$1 to=$2 dst=$3 tcp=UDP host=$3 out="$E2E_TMP/udp.out"
+	local from=$1 to=$2 dst=$3 port=$4 udp=UDP host=$3 out="$E2E_TMP/udp.$4"
 	if [[ $dst == *:* ]]; then
-		tcp=UDP6 host="[$dst]"
+		udp=UDP6 host="[$dst]"
 	fi
 	rm -f "$out"
-	ip netns exec "$to" timeout 10 socat -u "$tcp-RECV:5300,bind=$host" "OPEN:$out,creat,append" &
-	E2E_PIDS+=("$!")
-	sleep 0.3
+	ip netns exec "$to" timeout 10 socat -u "$udp-RECV:$port,bind=$host" "OPEN:$out,creat,append" &
+	local rpid=$!
+	E2E_PIDS+=("$rpid")
+	wait_until 5 "UDP receiver on $dst:$port" udp_bound "$to" "$port" || fail "no UDP receiver"
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		head -c 64 /dev/zero | ip netns exec "$from" socat -u - "$tcp-SENDTO:$host:5300"
+		head -c 64 /dev/zero | ip netns exec "$from" socat -u - "$udp-SENDTO:$host:$port"
 	done
 	wait_until 5 "64-byte datagrams to $dst" test -s "$out" || fail "no UDP datagram reached $dst"
+	kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null || true
 }
+
+# udp_bound NS PORT: something in NS is bound to UDP port PORT.
+udp_bound() { ip netns exec "$1" ss -Hlun "sport = :$2" | grep -q .; }
 
 start_both() {
 	local args_a=$1 args_b=$2
@@ -109,8 +117,8 @@ limit=$((MB * 1024 * 1024 / 1400 / 4))
 log "underlay packets from a for $MB MB: $((tx1 - tx0)) (one per datagram would be $((MB * 1024 * 1024 / 1400)))"
 [ $((tx1 - tx0)) -lt "$limit" ] || fail "the underlay carried $((tx1 - tx0)) packets: GSO is not used"
 stream "$b" "$a" fd00:6::1 "$MB" 5002
-small_udp "$a" "$b" 10.4.0.2
-small_udp "$b" "$a" fd00:6::1
+small_udp "$a" "$b" 10.4.0.2 5301
+small_udp "$b" "$a" fd00:6::1 5302
 tund_alive a && tund_alive b || fail "a daemon died"
 
 log "--- round 2: --no-offload on both sides"
@@ -118,7 +126,7 @@ restart_both --no-offload --no-offload
 grep -q "wgt4: up, .*offloads: none" "$E2E_TMP/a.log" || fail "a used offloads despite --no-offload"
 stream "$a" "$b" 10.4.0.2 "$MB" 5003
 stream "$b" "$a" fd00:6::1 "$MB" 5004
-small_udp "$a" "$b" 10.4.0.2
+small_udp "$a" "$b" 10.4.0.2 5303
 
 log "--- round 3: offloads on a only"
 restart_both "" --no-offload
