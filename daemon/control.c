@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* The control server; see control.h and docs/control-protocol.md. */
+/*
+ * The control server: the socket (or systemd's), accepting clients, their
+ * credentials, and each client's session: requests in, replies out, show's
+ * reply streamed. The commands are control_cmd.c's table; see control.h and
+ * docs/control-protocol.md.
+ */
 #include "control.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <grp.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,27 +19,17 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "allowedips.h"
-#include "clock.h"
-#include "config.h"
-#include "config_edit.h"
+#include "control_cmd.h"
 #include "control_proto.h"
 #include "crypto.h"
 #include "daemon.h"
-#include "diag_json.h"
-#include "expose.h"
 #include "iface.h"
 #include "jsonmem.h"
-#include "key.h"
 #include "list.h"
 #include "log.h"
-#include "nat.h"
 #include "peer.h"
-#include "service.h"
 #include "util.h"
 
 #define MAX_CLIENTS      128
@@ -47,8 +41,7 @@
 
 struct control {
 	struct ev_loop *loop;
-	struct daemon *daemon;
-	struct service *service;
+	struct control_env env; /* what the commands act on */
 	int fd;
 	ev_io accept_watcher;
 	char *path; /* set when we created the socket file, to remove it */
@@ -83,699 +76,6 @@ struct client {
 		uint64_t next_peer;   /* the id of its first peer not written yet */
 		size_t n_ifaces, n_peers; /* written so far, for the commas */
 	} show;
-};
-
-struct cmd_error {
-	const char *code;
-	char message[512];
-};
-
-static int fail(struct cmd_error *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct cmd_error *err, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* ---- Arguments ---- */
-
-static const char *arg_string(json_t *args, const char *name)
-{
-	json_t *v = json_object_get(args, name);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int need_string(json_t *args, const char *name, const char **out, struct cmd_error *err)
-{
-	json_t *v = json_object_get(args, name);
-
-	if (!json_is_string(v))
-		return fail(err, "invalid_argument", "\"%s\" must be a string", name);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static struct iface *need_iface(struct control *ctl, json_t *args, struct cmd_error *err)
-{
-	const char *name = NULL;
-	struct iface *iface;
-
-	if (need_string(args, "interface", &name, err) != 0)
-		return NULL;
-	iface = daemon_find_iface(ctl->daemon, name);
-	if (!iface)
-		fail(err, "not_found", "no interface \"%s\" is up", name);
-	return iface;
-}
-
-/* PEER is a Name= or a public key. */
-static const struct peer_config *need_peer(struct iface *iface, json_t *args,
-					   struct cmd_error *err)
-{
-	const struct peer_config *pc;
-	const char *id = NULL;
-
-	if (need_string(args, "peer", &id, err) != 0)
-		return NULL;
-	pc = iface_config_find_peer(iface->cfg, id);
-	if (!pc)
-		fail(err, "not_found", "%s has no peer \"%s\"", iface->name, id);
-	return pc;
-}
-
-/*
- * Apply the optional peer fields of args onto pc: name, allowed_ips,
- * endpoint, persistent_keepalive, preshared_key ("" or null removes the
- * last three).
- */
-static int apply_peer_args(struct iface *iface, json_t *args, struct peer_config *pc,
-			   struct cmd_error *err)
-{
-	json_t *v;
-
-	if ((v = json_object_get(args, "name"))) {
-		const char *name = json_string_value(v);
-		const struct peer_config *other;
-
-		if (!json_is_string(v) || !*name || strlen(name) > 32 ||
-		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-			    strlen(name))
-			return fail(err, "invalid_argument",
-				    "\"name\" must be 1 to 32 of A-Z a-z 0-9 . _ - (as Name= in a file)");
-		other = iface_config_find_peer(iface->cfg, name);
-		if (other && !crypto_memeq(other->public_key, pc->public_key, KEY_LEN))
-			return fail(err, "exists", "%s already has a peer named \"%s\"", iface->name,
-				    name);
-		free(pc->name);
-		pc->name = strdup(name);
-		if (!pc->name)
-			return fail(err, "failed", "out of memory");
-	}
-	if ((v = json_object_get(args, "allowed_ips"))) {
-		struct ip_prefix *list;
-		size_t i, n;
-		json_t *item;
-
-		if (!json_is_array(v))
-			return fail(err, "invalid_argument", "\"allowed_ips\" must be a list");
-		n = json_array_size(v);
-		list = calloc(n ? n : 1, sizeof(*list));
-		if (!list)
-			return fail(err, "failed", "out of memory");
-		json_array_foreach (v, i, item) {
-			const char *why = NULL;
-			bool host_bits;
-
-			if (!json_is_string(item) ||
-			    prefix_parse(json_string_value(item), &list[i], &host_bits, &why) != 0) {
-				free(list);
-				return fail(err, "invalid_argument", "allowed IP \"%s\": %s",
-					    json_is_string(item) ? json_string_value(item) : "?",
-					    why ? why : "expected an address/prefix");
-			}
-			prefix_mask(&list[i]);
-		}
-		free(pc->allowed_ips);
-		pc->allowed_ips = list;
-		pc->n_allowed_ips = n;
-	}
-	if ((v = json_object_get(args, "endpoint"))) {
-		char host[256];
-		uint16_t port;
-		const char *why = NULL;
-
-		free(pc->endpoint_host);
-		pc->endpoint_host = NULL;
-		pc->endpoint_port = 0;
-		if (json_is_string(v) && *json_string_value(v)) {
-			if (endpoint_split(json_string_value(v), host, sizeof(host), &port, &why) != 0)
-				return fail(err, "invalid_argument", "endpoint \"%s\": %s",
-					    json_string_value(v), why ? why : "expected HOST:PORT");
-			pc->endpoint_host = strdup(host);
-			if (!pc->endpoint_host)
-				return fail(err, "failed", "out of memory");
-			pc->endpoint_port = port;
-		} else if (!json_is_null(v) && !json_is_string(v)) {
-			return fail(err, "invalid_argument", "\"endpoint\" must be HOST:PORT");
-		}
-	}
-	if ((v = json_object_get(args, "persistent_keepalive"))) {
-		json_int_t s = json_integer_value(v);
-
-		if (!json_is_integer(v) || s < 0 || s > 65535)
-			return fail(err, "invalid_argument",
-				    "\"persistent_keepalive\" must be 0 to 65535 seconds");
-		pc->persistent_keepalive_s = (uint16_t)s;
-	}
-	if ((v = json_object_get(args, "preshared_key"))) {
-		const char *why = NULL;
-
-		if (json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
-			pc->has_preshared_key = false;
-			crypto_wipe(pc->preshared_key, KEY_LEN);
-		} else if (!json_is_string(v) ||
-			   key_from_base64(pc->preshared_key, json_string_value(v), &why) != 0) {
-			return fail(err, "invalid_argument", "preshared key %s",
-				    why ? why : "must be a string");
-		} else {
-			pc->has_preshared_key = true;
-		}
-	}
-	return 0;
-}
-
-/* ---- Results ---- */
-
-static json_t *peer_json(const struct peer *peer, const struct peer_config *pc)
-{
-	char key[KEY_BASE64_LEN + 1], ep[ADDR_STR_LEN], buf[INET6_ADDRSTRLEN + 8];
-	json_t *ips = json_array();
-
-	key_to_base64(key, peer->public_key);
-	for (size_t i = 0; pc && i < pc->n_allowed_ips; i++)
-		json_array_append_new(ips, json_string(prefix_format(buf, sizeof(buf),
-								     &pc->allowed_ips[i])));
-	return json_pack("{s:s,s:s?,s:s?,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key", key, "name",
-			 peer->name, "endpoint",
-			 peer->has_endpoint ? sockaddr_format(ep, sizeof(ep), &peer->endpoint.addr)
-					    : NULL,
-			 "allowed_ips", ips, "latest_handshake",
-			 (json_int_t)peer->last_handshake_wall.tv_sec, "rx_bytes",
-			 (json_int_t)peer->rx_bytes, "tx_bytes", (json_int_t)peer->tx_bytes,
-			 "persistent_keepalive", (int)peer->persistent_keepalive_s,
-			 "preshared_key", peer->has_preshared_key);
-}
-
-/*
- * An interface's fields; with detail, also what show adds beyond status.
- * Peers are not here: show streams them (show_continue).
- */
-static json_t *iface_json(const struct iface *iface, bool detail)
-{
-	char key[KEY_BASE64_LEN + 1] = "";
-	json_t *obj;
-
-	if (iface->local.has_identity)
-		key_to_base64(key, iface->local.static_public);
-	obj = json_pack("{s:s,s:s?,s:i,s:I,s:I}", "name", iface->name, "public_key",
-			iface->local.has_identity ? key : NULL, "listen_port", (int)iface->udp.port,
-			"fwmark", (json_int_t)iface->cfg->fwmark, "peer_count",
-			(json_int_t)iface->n_peers);
-	/* show's fields beyond status's go here */
-	if (detail) {
-		expose_show(iface->expose, obj);
-		nat_show(iface->nat, obj);
-	}
-	return obj;
-}
-
-/* ---- Commands ---- */
-
-static int cmd_status(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	json_t *ifaces = json_array();
-	struct iface *iface;
-
-	(void)args;
-	(void)err;
-	list_for_each(iface, &ctl->daemon->ifaces, node)
-		json_array_append_new(ifaces, iface_json(iface, false));
-	*result = json_pack("{s:s,s:I,s:o}", "version", TUND_VERSION, "uptime",
-			    (json_int_t)(clock_now_s() - ctl->daemon->started_s), "interfaces",
-			    ifaces);
-	return 0;
-}
-
-/*
- * show is streamed (show_start): this only checks the arguments and returns
- * what to stream, {"interface": NAME} or {} for every interface.
- */
-static int cmd_show(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	struct iface *iface = NULL;
-
-	if (arg_string(args, "interface") && !(iface = need_iface(ctl, args, err)))
-		return -1;
-	*result = iface ? json_pack("{s:s}", "interface", iface->name) : json_object();
-	return 0;
-}
-
-/* Apply pc to the running interface and record it in iface->cfg. */
-static int commit_peer(struct iface *iface, const struct peer_config *pc, struct cmd_error *err)
-{
-	int rc = iface_apply_peer(iface, pc, clock_now_s(), NULL);
-
-	if (rc == -EINVAL)
-		return fail(err, "invalid_argument", "that is %s's own public key", iface->name);
-	if (rc != 0)
-		return fail(err, "failed", "cannot apply the peer: %s", strerror(-rc));
-	if (iface_config_put_peer(iface->cfg, pc) != 0)
-		return fail(err, "failed", "out of memory");
-	return 0;
-}
-
-/* Whether args ask for --save: 1, 0, or -1 when "save" is not a boolean. */
-static int save_wanted(json_t *args, struct cmd_error *err)
-{
-	json_t *save = json_object_get(args, "save");
-
-	if (!save || json_is_false(save))
-		return 0;
-	if (!json_is_true(save))
-		return fail(err, "invalid_argument", "\"save\" must be true or false");
-	return 1;
-}
-
-/*
- * --save, before anything changes: with "save": true in args, prepare the
- * interface file's text for the peer of key becoming pc (NULL: removed), or
- * refuse. Without it s is left empty.
- */
-static int save_prepare(struct iface *iface, json_t *args, const uint8_t key[static KEY_LEN],
-			const struct peer_config *pc, struct config_save *s, struct cmd_error *err)
-{
-	const char *psk_file = NULL;
-	char why[480];
-	json_t *v;
-	int want;
-
-	memset(s, 0, sizeof(*s));
-	if ((want = save_wanted(args, err)) <= 0)
-		return want;
-	v = json_object_get(args, "preshared_key_file");
-	if (v && !json_is_null(v)) {
-		if (!json_is_string(v) || json_string_value(v)[0] != '/')
-			return fail(err, "invalid_argument",
-				    "\"preshared_key_file\" must be an absolute path");
-		psk_file = json_string_value(v);
-	}
-	if (config_save_prepare(iface->cfg, key, pc, psk_file, s, why, sizeof(why)) != 0)
-		return fail(err, "save_refused", "%s; nothing was changed", why);
-	return 0;
-}
-
-/*
- * --save, after the change is live: write the file save_prepare() made and
- * note it in the result. On failure the result is dropped: the reply is the error.
- */
-static int save_commit(struct iface *iface, const struct config_save *s, json_t **result,
-		       struct cmd_error *err)
-{
-	char why[440];
-
-	if (!s->path)
-		return 0;
-	if (config_save_commit(s, iface->cfg, why, sizeof(why)) != 0) {
-		log_error("%s: the change is live but not saved: %s", iface->name, why);
-		json_decref(*result);
-		*result = NULL;
-		return fail(err, "save_failed", "the change is live but not saved: %s", why);
-	}
-	log_info("%s: saved to %s", iface->name, s->path);
-	json_object_set_new(*result, "saved", json_string(s->path));
-	return 0;
-}
-
-static int cmd_add_peer(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	struct peer_config pc = {0};
-	struct config_save save = {0};
-	struct iface *iface;
-	const char *key = NULL, *why = NULL;
-	int rc = -1;
-
-	iface = need_iface(ctl, args, err);
-	if (!iface || need_string(args, "public_key", &key, err) != 0)
-		return -1;
-	if (key_from_base64(pc.public_key, key, &why) != 0)
-		return fail(err, "invalid_argument", "public key %s", why);
-	if (iface_config_find_peer_key(iface->cfg, pc.public_key))
-		return fail(err, "exists", "%s already has this peer; use set-peer to change it",
-			    iface->name);
-	if (apply_peer_args(iface, args, &pc, err) == 0 &&
-	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
-	    commit_peer(iface, &pc, err) == 0) {
-		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
-		rc = save_commit(iface, &save, result, err);
-	}
-	config_save_clear(&save);
-	peer_config_clear(&pc);
-	return rc;
-}
-
-static int cmd_set_peer(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	const struct peer_config *cur;
-	struct peer_config pc;
-	struct config_save save = {0};
-	struct iface *iface;
-	char key[KEY_BASE64_LEN + 1];
-	int rc = -1;
-
-	iface = need_iface(ctl, args, err);
-	if (!iface || !(cur = need_peer(iface, args, err)))
-		return -1;
-	if (peer_config_copy(&pc, cur) != 0)
-		return fail(err, "failed", "out of memory");
-	if (apply_peer_args(iface, args, &pc, err) == 0 &&
-	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
-	    commit_peer(iface, &pc, err) == 0) {
-		key_to_base64(key, pc.public_key);
-		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
-		rc = save_commit(iface, &save, result, err);
-	}
-	config_save_clear(&save);
-	peer_config_clear(&pc);
-	return rc;
-}
-
-static int cmd_remove_peer(struct control *ctl, json_t *args, json_t **result,
-			   struct cmd_error *err)
-{
-	const struct peer_config *cur;
-	struct config_save save;
-	struct iface *iface;
-	uint8_t pub[KEY_LEN];
-	char key[KEY_BASE64_LEN + 1];
-	int rc;
-
-	iface = need_iface(ctl, args, err);
-	if (!iface || !(cur = need_peer(iface, args, err)))
-		return -1;
-	memcpy(pub, cur->public_key, KEY_LEN);
-	if (save_prepare(iface, args, pub, NULL, &save, err) != 0)
-		return -1;
-	(void)iface_remove_peer(iface, pub);
-	(void)iface_config_drop_peer(iface->cfg, pub);
-	key_to_base64(key, pub);
-	*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
-	rc = save_commit(iface, &save, result, err);
-	config_save_clear(&save);
-	return rc;
-}
-
-static int cmd_reload(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	struct diag_list diags = {0};
-	json_t *changes = json_array(), *list;
-	int rc;
-
-	(void)args;
-	service_reloading(ctl->service);
-	rc = daemon_reload(ctl->daemon, &diags, changes);
-	daemon_log_diags(&diags);
-	service_ready(ctl->service, ctl->daemon);
-	list = diag_list_to_json(&diags);
-	diag_list_clear(&diags);
-	if (rc < 0) {
-		json_decref(changes);
-		json_decref(list);
-		return fail(err, "failed", "cannot read the configuration directory: %s",
-			    strerror(-rc));
-	}
-	*result = json_pack("{s:o,s:o,s:i}", "changes", changes, "diagnostics", list, "failures",
-			    rc);
-	return 0;
-}
-
-/* args.interface, a valid interface name whether or not it is up. */
-static int need_iface_name(json_t *args, const char **name, struct cmd_error *err)
-{
-	if (need_string(args, "interface", name, err) != 0)
-		return -1;
-	if (!config_iface_name_valid(*name))
-		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", *name);
-	return 0;
-}
-
-static int cmd_up(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	struct diag_list diags = {0};
-	json_t *changes;
-	const char *name = NULL;
-	char first[512] = "";
-	int rc;
-
-	if (need_iface_name(args, &name, err) != 0)
-		return -1;
-	changes = json_array();
-	rc = daemon_up(ctl->daemon, name, &diags, changes);
-	daemon_log_diags(&diags);
-	for (size_t i = 0; i < diags.n && !first[0]; i++)
-		if (diags.items[i].severity == DIAG_ERROR)
-			diag_format(first, sizeof(first), &diags.items[i]);
-	diag_list_clear(&diags);
-	if (rc == 0) {
-		service_ready(ctl->service, ctl->daemon);
-		*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
-		return 0;
-	}
-	json_decref(changes);
-	if (rc == -EEXIST)
-		return fail(err, "exists", "%s is up already", name);
-	if (rc == -ENOENT)
-		return fail(err, "not_found", "no file %s/%s.conf", ctl->daemon->config_dir, name);
-	if (rc == -EINVAL && first[0])
-		return fail(err, "invalid_config", "%s", first);
-	return fail(err, "failed", "%s did not come up: %s (the daemon's log says why)", name,
-		    strerror(-rc));
-}
-
-static int cmd_down(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	const char *name = NULL;
-	json_t *changes;
-	int rc;
-
-	if (need_iface_name(args, &name, err) != 0)
-		return -1;
-	changes = json_array();
-	rc = daemon_down(ctl->daemon, name, changes);
-	if (rc != 0) {
-		json_decref(changes);
-		if (rc == -ENOENT)
-			return fail(err, "not_found", "no interface %s is up", name);
-		return fail(err, "failed", "cannot take %s down: %s", name, strerror(-rc));
-	}
-	service_ready(ctl->service, ctl->daemon);
-	*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
-	return 0;
-}
-
-static int cmd_log_level(struct control *ctl, json_t *args, json_t **result,
-			 struct cmd_error *err)
-{
-	enum log_level level;
-	const char *s = NULL;
-
-	(void)ctl;
-	if (need_string(args, "level", &s, err) != 0)
-		return -1;
-	if (log_level_parse(s, &level) != 0)
-		return fail(err, "invalid_argument", "\"%s\": expected error, warn, info or debug", s);
-	log_set_level(level);
-	log_info("log level set to %s", log_level_name(level));
-	*result = json_pack("{s:s}", "level", log_level_name(level));
-	return 0;
-}
-
-/* ---- Localhost tunnels (expose.h, docs/localhost-tunnels.md) ---- */
-
-static int port_arg(json_t *args, const char *name, uint16_t *out, struct cmd_error *err)
-{
-	json_t *v = json_object_get(args, name);
-	json_int_t port = json_integer_value(v);
-
-	if (!json_is_integer(v) || port < 1 || port > 65535)
-		return fail(err, "invalid_argument", "\"%s\" must be a port 1-65535", name);
-	*out = (uint16_t)port;
-	return 0;
-}
-
-/* An address without a prefix length, from args[name]. */
-static int host_arg(json_t *args, const char *name, struct ip_prefix *out, struct cmd_error *err)
-{
-	const char *s = arg_string(args, name);
-
-	if (!s || strchr(s, '/') || prefix_parse(s, out, NULL, NULL) != 0)
-		return fail(err, "invalid_argument", "\"%s\" must be an IP address", name);
-	return 0;
-}
-
-/* The arguments of expose into e (peer not resolved yet). */
-static int expose_args(json_t *args, struct expose_config *e, struct cmd_error *err)
-{
-	const char *peer = NULL, *name = arg_string(args, "name");
-	struct ip_prefix addr;
-	uint16_t local_port;
-	json_t *v;
-
-	if (port_arg(args, "local_port", &local_port, err) != 0 ||
-	    need_string(args, "peer", &peer, err) != 0)
-		return -1;
-	if (!(e->peer = strdup(peer)))
-		return fail(err, "failed", "out of memory");
-	e->local.in.sin_family = AF_INET;
-	e->local.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (json_object_get(args, "local_address")) {
-		if (host_arg(args, "local_address", &addr, err) != 0)
-			return -1;
-		memset(&e->local, 0, sizeof(e->local));
-		e->local.sa.sa_family = addr.family;
-		if (addr.family == AF_INET)
-			e->local.in.sin_addr = addr.addr.ip4;
-		else
-			e->local.in6.sin6_addr = addr.addr.ip6;
-	}
-	if (e->local.sa.sa_family == AF_INET)
-		e->local.in.sin_port = htons(local_port);
-	else
-		e->local.in6.sin6_port = htons(local_port);
-	e->public_port = local_port;
-	if (json_object_get(args, "public_port") &&
-	    port_arg(args, "public_port", &e->public_port, err) != 0)
-		return -1;
-	if (json_object_get(args, "name") && (!name || !expose_name_valid(name)))
-		return fail(err, "invalid_argument",
-			    "\"name\" must be 1 to 32 of A-Z a-z 0-9 . _ - (as [Expose NAME])");
-	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
-	if (!name)
-		snprintf(e->name, sizeof(e->name), "%u", local_port);
-	if ((v = json_object_get(args, "proxy_protocol")) && !json_is_boolean(v))
-		return fail(err, "invalid_argument", "\"proxy_protocol\" must be true or false");
-	e->proxy_protocol = json_is_true(v);
-	if (json_object_get(args, "server_address")) {
-		if (host_arg(args, "server_address", &e->server_address, err) != 0)
-			return -1;
-		e->has_server_address = true;
-	}
-	return 0;
-}
-
-/* expose_check()'s and expose_add()'s errors as control errors. */
-static int expose_fail(int rc, const char *why, struct cmd_error *err)
-{
-	static const struct {
-		int rc;
-		const char *code;
-	} codes[] = {{-ENOENT, "not_found"}, {-EEXIST, "exists"}, {-EINVAL, "invalid_argument"}};
-	const char *code = "failed";
-
-	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
-		if (codes[i].rc == rc)
-			code = codes[i].code;
-	return fail(err, code, "%s", why);
-}
-
-/* As save_prepare(), for the [Expose] named name becoming e (NULL: removed). */
-static int save_prepare_expose(struct iface *iface, json_t *args, const char *name,
-			       const struct expose_config *e, struct config_save *s,
-			       struct cmd_error *err)
-{
-	char why[480];
-	int want;
-
-	memset(s, 0, sizeof(*s));
-	if ((want = save_wanted(args, err)) <= 0)
-		return want;
-	if (config_save_prepare_expose(iface->cfg, name, e, s, why, sizeof(why)) != 0)
-		return fail(err, "save_refused", "%s; nothing was changed", why);
-	return 0;
-}
-
-static int cmd_expose(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err)
-{
-	struct expose_config e = {0};
-	struct config_save save = {0};
-	struct iface *iface;
-	char why[400];
-	bool is_new;
-	int rc = -1;
-
-	iface = need_iface(ctl, args, err);
-	if (!iface || expose_args(args, &e, err) != 0)
-		goto out;
-	is_new = !iface_config_find_expose(iface->cfg, e.name);
-	if (!iface->expose) {
-		fail(err, "failed", "%s is not running", iface->name);
-		goto out;
-	}
-	rc = expose_check(iface->expose, &e, why, sizeof(why));
-	if (rc != 0) {
-		rc = expose_fail(rc, why, err);
-		goto out;
-	}
-	if ((rc = save_prepare_expose(iface, args, e.name, &e, &save, err)) != 0)
-		goto out;
-	rc = expose_add(iface->expose, &e, why, sizeof(why));
-	if (rc != 0) {
-		rc = expose_fail(rc, why, err);
-		goto out;
-	}
-	log_info("%s: expose %s: added by tunctl", iface->name, e.name);
-	*result = expose_service_json(iface->expose, e.name);
-	if (!*result)
-		*result = json_object();
-	json_object_set_new(*result, "interface", json_string(iface->name));
-	json_object_set_new(*result, "new", json_boolean(is_new));
-	rc = save_commit(iface, &save, result, err);
-out:
-	config_save_clear(&save);
-	expose_config_clear(&e);
-	return rc;
-}
-
-static int cmd_unexpose(struct control *ctl, json_t *args, json_t **result,
-			struct cmd_error *err)
-{
-	struct config_save save;
-	const char *what = NULL, *found;
-	struct iface *iface;
-	char name[EXPOSE_NAME_MAX + 1];
-	int rc;
-
-	iface = need_iface(ctl, args, err);
-	if (!iface || need_string(args, "name", &what, err) != 0)
-		return -1;
-	found = iface->expose ? expose_find(iface->expose, what) : NULL;
-	if (!found)
-		return fail(err, "not_found", "%s publishes no service \"%.32s\"", iface->name,
-			    what);
-	snprintf(name, sizeof(name), "%s", found);
-	if (save_prepare_expose(iface, args, name, NULL, &save, err) != 0)
-		return -1;
-	(void)expose_remove(iface->expose, name);
-	log_info("%s: expose %s: removed by tunctl", iface->name, name);
-	*result = json_pack("{s:s,s:s}", "interface", iface->name, "name", name);
-	rc = save_commit(iface, &save, result, err);
-	config_save_clear(&save);
-	return rc;
-}
-
-static const struct {
-	const char *name;
-	bool changes_state;
-	int (*run)(struct control *ctl, json_t *args, json_t **result, struct cmd_error *err);
-} commands[] = {
-	{"status", false, cmd_status},
-	{"show", false, cmd_show}, /* gives what show_start streams */
-	{"add-peer", true, cmd_add_peer},
-	{"set-peer", true, cmd_set_peer},
-	{"remove-peer", true, cmd_remove_peer},
-	{"reload", true, cmd_reload},
-	{"up", true, cmd_up},
-	{"down", true, cmd_down},
-	{"log-level", true, cmd_log_level},
-	{"expose", true, cmd_expose},
-	{"unexpose", true, cmd_unexpose},
 };
 
 /* ---- Clients ---- */
@@ -857,8 +157,8 @@ static struct iface *show_next_iface(struct client *c)
 	struct iface *iface;
 
 	if (c->show.one)
-		return c->show.n_ifaces ? NULL : daemon_find_iface(c->ctl->daemon, c->show.iface);
-	list_for_each(iface, &c->ctl->daemon->ifaces, node)
+		return c->show.n_ifaces ? NULL : daemon_find_iface(c->ctl->env.daemon, c->show.iface);
+	list_for_each(iface, &c->ctl->env.daemon->ifaces, node)
 		if (!c->show.n_ifaces || strcmp(iface->name, c->show.iface) > 0)
 			return iface;
 	return NULL;
@@ -897,7 +197,7 @@ static bool show_continue(struct client *c)
 			c->show.n_peers = 0;
 			continue;
 		}
-		iface = daemon_find_iface(c->ctl->daemon, c->show.iface);
+		iface = daemon_find_iface(c->ctl->env.daemon, c->show.iface);
 		peer = NULL;
 		if (iface) {
 			list_for_each(peer, &iface->peers, node)
@@ -950,50 +250,19 @@ static bool client_error(struct client *c, const char *code, const char *message
 static bool client_handle_line(struct client *c, const char *line, size_t len)
 {
 	struct cmd_error err = {0};
-	json_t *req, *args, *result = NULL, *v;
-	json_error_t jerr;
-	const char *name = NULL;
+	const struct control_cmd *cmd;
+	json_t *req, *result;
+	int rc;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(req)) {
-		json_decref(req);
-		return client_error(c, "bad_request", "the request is not a JSON object");
-	}
-	v = json_object_get(req, "version");
-	if (v && (!json_is_integer(v) || json_integer_value(v) != CONTROL_PROTOCOL_VERSION)) {
-		json_decref(req);
-		return client_error(c, "unsupported_version", "this tund speaks protocol version 1");
-	}
-	name = json_string_value(json_object_get(req, "command"));
-	args = json_object_get(req, "args");
-	if (!name || (args && !json_is_object(args))) {
-		json_decref(req);
-		return client_error(c, "bad_request", "expected \"command\" and an \"args\" object");
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(commands[i].name, name) != 0)
-			continue;
-		if (commands[i].changes_state && !c->may_write) {
-			json_decref(req);
-			return client_error(c, "permission_denied",
-					    "only root or the control group may change tund's state");
-		}
-		json_t *empty = args ? NULL : json_object();
-		int rc = commands[i].run(c->ctl, args ? args : empty, &result, &err);
-
-		json_decref(empty);
-		json_decref(req);
-		if (rc != 0)
-			return client_error(c, err.code ? err.code : "failed", err.message);
-		if (commands[i].run == cmd_show)
-			return show_start(c, result);
-		return client_reply(c, json_pack("{s:i,s:b,s:o}", "version",
-						 CONTROL_PROTOCOL_VERSION, "ok", true, "result",
-						 result ? result : json_object()));
-	}
-	snprintf(err.message, sizeof(err.message), "unknown command \"%.64s\"", name);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	rc = control_dispatch(&c->ctl->env, req, c->may_write, &cmd, &result, &err);
 	json_decref(req);
-	return client_error(c, "unknown_command", err.message);
+	if (rc != 0)
+		return client_error(c, err.code, err.message);
+	if (cmd->streams)
+		return show_start(c, result);
+	return client_reply(c, json_pack("{s:i,s:b,s:o}", "version", CONTROL_PROTOCOL_VERSION, "ok",
+					 true, "result", result ? result : json_object()));
 }
 
 /* Handle every complete line in the input buffer. */
@@ -1333,8 +602,8 @@ int control_create(struct ev_loop *loop, struct daemon *d, struct service *svc,
 	if (!ctl)
 		return -ENOMEM;
 	ctl->loop = loop;
-	ctl->daemon = d;
-	ctl->service = svc;
+	ctl->env.daemon = d;
+	ctl->env.service = svc;
 	ctl->fd = -1;
 	list_init(&ctl->clients);
 	resolve_group(ctl, opts->group);

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The interface commands of the control socket: status, show (its
+ * arguments; control.c streams the reply), reload, up, down, log-level, and
+ * the JSON of an interface and a peer that status and show print.
+ */
+#include "control_cmd.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "config.h"
+#include "daemon.h"
+#include "diag_json.h"
+#include "expose.h"
+#include "iface.h"
+#include "key.h"
+#include "list.h"
+#include "log.h"
+#include "nat.h"
+#include "peer.h"
+#include "service.h"
+
+json_t *peer_json(const struct peer *peer, const struct peer_config *pc)
+{
+	char key[KEY_BASE64_LEN + 1], ep[ADDR_STR_LEN], buf[INET6_ADDRSTRLEN + 8];
+	json_t *ips = json_array();
+
+	key_to_base64(key, peer->public_key);
+	for (size_t i = 0; pc && i < pc->n_allowed_ips; i++)
+		json_array_append_new(ips, json_string(prefix_format(buf, sizeof(buf),
+								     &pc->allowed_ips[i])));
+	return json_pack("{s:s,s:s?,s:s?,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key", key, "name",
+			 peer->name, "endpoint",
+			 peer->has_endpoint ? sockaddr_format(ep, sizeof(ep), &peer->endpoint.addr)
+					    : NULL,
+			 "allowed_ips", ips, "latest_handshake",
+			 (json_int_t)peer->last_handshake_wall.tv_sec, "rx_bytes",
+			 (json_int_t)peer->rx_bytes, "tx_bytes", (json_int_t)peer->tx_bytes,
+			 "persistent_keepalive", (int)peer->persistent_keepalive_s,
+			 "preshared_key", peer->has_preshared_key);
+}
+
+/*
+ * An interface's fields; with detail, also what show adds beyond status.
+ * Peers are not here: show streams them (show_continue).
+ */
+json_t *iface_json(const struct iface *iface, bool detail)
+{
+	char key[KEY_BASE64_LEN + 1] = "";
+	json_t *obj;
+
+	if (iface->local.has_identity)
+		key_to_base64(key, iface->local.static_public);
+	obj = json_pack("{s:s,s:s?,s:i,s:I,s:I}", "name", iface->name, "public_key",
+			iface->local.has_identity ? key : NULL, "listen_port", (int)iface->udp.port,
+			"fwmark", (json_int_t)iface->cfg->fwmark, "peer_count",
+			(json_int_t)iface->n_peers);
+	/* show's fields beyond status's go here */
+	if (detail) {
+		expose_show(iface->expose, obj);
+		nat_show(iface->nat, obj);
+	}
+	return obj;
+}
+
+int cmd_status(const struct control_env *env, json_t *args, json_t **result,
+	       struct cmd_error *err)
+{
+	json_t *ifaces = json_array();
+	struct iface *iface;
+
+	(void)args;
+	(void)err;
+	list_for_each(iface, &env->daemon->ifaces, node)
+		json_array_append_new(ifaces, iface_json(iface, false));
+	*result = json_pack("{s:s,s:I,s:o}", "version", TUND_VERSION, "uptime",
+			    (json_int_t)(clock_now_s() - env->daemon->started_s), "interfaces",
+			    ifaces);
+	return 0;
+}
+
+/*
+ * show is streamed (show_start): this only checks the arguments and returns
+ * what to stream, {"interface": NAME} or {} for every interface.
+ */
+int cmd_show(const struct control_env *env, json_t *args, json_t **result,
+	     struct cmd_error *err)
+{
+	struct iface *iface = NULL;
+
+	if (arg_string(args, "interface") && !(iface = need_iface(env, args, err)))
+		return -1;
+	*result = iface ? json_pack("{s:s}", "interface", iface->name) : json_object();
+	return 0;
+}
+
+int cmd_reload(const struct control_env *env, json_t *args, json_t **result,
+	       struct cmd_error *err)
+{
+	struct diag_list diags = {0};
+	json_t *changes = json_array(), *list;
+	int rc;
+
+	(void)args;
+	service_reloading(env->service);
+	rc = daemon_reload(env->daemon, &diags, changes);
+	daemon_log_diags(&diags);
+	service_ready(env->service, env->daemon);
+	list = diag_list_to_json(&diags);
+	diag_list_clear(&diags);
+	if (rc < 0) {
+		json_decref(changes);
+		json_decref(list);
+		return fail(err, "failed", "cannot read the configuration directory: %s",
+			    strerror(-rc));
+	}
+	*result = json_pack("{s:o,s:o,s:i}", "changes", changes, "diagnostics", list, "failures",
+			    rc);
+	return 0;
+}
+
+/* args.interface, a valid interface name whether or not it is up. */
+static int need_iface_name(json_t *args, const char **name, struct cmd_error *err)
+{
+	if (need_string(args, "interface", name, err) != 0)
+		return -1;
+	if (!config_iface_name_valid(*name))
+		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", *name);
+	return 0;
+}
+
+int cmd_up(const struct control_env *env, json_t *args, json_t **result,
+	   struct cmd_error *err)
+{
+	struct diag_list diags = {0};
+	json_t *changes;
+	const char *name = NULL;
+	char first[512] = "";
+	int rc;
+
+	if (need_iface_name(args, &name, err) != 0)
+		return -1;
+	changes = json_array();
+	rc = daemon_up(env->daemon, name, &diags, changes);
+	daemon_log_diags(&diags);
+	for (size_t i = 0; i < diags.n && !first[0]; i++)
+		if (diags.items[i].severity == DIAG_ERROR)
+			diag_format(first, sizeof(first), &diags.items[i]);
+	diag_list_clear(&diags);
+	if (rc == 0) {
+		service_ready(env->service, env->daemon);
+		*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
+		return 0;
+	}
+	json_decref(changes);
+	if (rc == -EEXIST)
+		return fail(err, "exists", "%s is up already", name);
+	if (rc == -ENOENT)
+		return fail(err, "not_found", "no file %s/%s.conf", env->daemon->config_dir, name);
+	if (rc == -EINVAL && first[0])
+		return fail(err, "invalid_config", "%s", first);
+	return fail(err, "failed", "%s did not come up: %s (the daemon's log says why)", name,
+		    strerror(-rc));
+}
+
+int cmd_down(const struct control_env *env, json_t *args, json_t **result,
+	     struct cmd_error *err)
+{
+	const char *name = NULL;
+	json_t *changes;
+	int rc;
+
+	if (need_iface_name(args, &name, err) != 0)
+		return -1;
+	changes = json_array();
+	rc = daemon_down(env->daemon, name, changes);
+	if (rc != 0) {
+		json_decref(changes);
+		if (rc == -ENOENT)
+			return fail(err, "not_found", "no interface %s is up", name);
+		return fail(err, "failed", "cannot take %s down: %s", name, strerror(-rc));
+	}
+	service_ready(env->service, env->daemon);
+	*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
+	return 0;
+}
+
+int cmd_log_level(const struct control_env *env, json_t *args, json_t **result,
+		  struct cmd_error *err)
+{
+	enum log_level level;
+	const char *s = NULL;
+
+	(void)env;
+	if (need_string(args, "level", &s, err) != 0)
+		return -1;
+	if (log_level_parse(s, &level) != 0)
+		return fail(err, "invalid_argument", "\"%s\": expected error, warn, info or debug", s);
+	log_set_level(level);
+	log_info("log level set to %s", log_level_name(level));
+	*result = json_pack("{s:s}", "level", log_level_name(level));
+	return 0;
+}
