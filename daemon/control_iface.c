@@ -22,6 +22,7 @@
 #include "log.h"
 #include "nat.h"
 #include "peer.h"
+#include "reload.h"
 #include "service.h"
 
 json_t *peer_json(const struct peer *peer, const struct peer_config *pc)
@@ -106,10 +107,7 @@ int cmd_reload(const struct control_env *env, json_t *args, json_t **result,
 	int rc;
 
 	(void)args;
-	service_reloading(env->service);
-	rc = daemon_reload(env->daemon, &diags, changes);
-	daemon_log_diags(&diags);
-	service_ready(env->service, env->daemon);
+	rc = reload_run(env->daemon, env->service, &diags, changes);
 	list = diag_list_to_json(&diags);
 	diag_list_clear(&diags);
 	if (rc < 0) {

@@ -20,6 +20,7 @@
 #include "detach.h"
 #include "log.h"
 #include "noise.h"
+#include "reload.h"
 #include "service.h"
 #include "timers.h"
 #include "udp.h"
@@ -294,14 +295,11 @@ static void main_on_reload_signal(struct ev_loop *loop, ev_signal *w, int revent
 	(void)loop;
 	(void)revents;
 	log_info("received SIGHUP");
-	service_reloading(ctx->service);
-	rc = daemon_reload(ctx->daemon, &diags, changes);
-	daemon_log_diags(&diags);
+	rc = reload_run(ctx->daemon, ctx->service, &diags, changes);
 	diag_list_clear(&diags);
 	json_decref(changes);
 	if (rc < 0)
 		log_error("reload failed: %s", strerror(-rc));
-	service_ready(ctx->service, ctx->daemon);
 }
 
 int main(int argc, char **argv)
