@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "iface.h"
+#include "jsonline.h"
 #include "jsonmem.h"
 #include "list.h"
 #include "log.h"
@@ -39,6 +40,15 @@
 /* show writes its reply in pieces of about this size, each when the last is sent. */
 #define SHOW_CHUNK (64 * 1024)
 
+/* What a client's session is held to (jsonline.h). */
+static bool client_on_overlong(struct jsonline *conn);
+static const struct jsonline_session client_session = {
+	.max_line = CONTROL_MAX_REQUEST,
+	.high_water = OUTPUT_HIGH_WATER,
+	.idle_timeout_s = CLIENT_TIMEOUT_S,
+	.on_overlong = client_on_overlong,
+};
+
 struct control {
 	struct ev_loop *loop;
 	struct control_env env; /* what the commands act on */
@@ -51,30 +61,24 @@ struct control {
 	size_t n_clients;
 };
 
+/* Owned by its control's list; owns its connection. */
 struct client {
 	struct list_head node;
 	struct control *ctl;
-	int fd;
-	ev_io read_watcher, write_watcher;
-	ev_timer timeout;
-	bool may_write; /* root or the control group */
-	bool closing; /* EOF or a line too long: close once the lines before are answered */
-	char in[CONTROL_MAX_REQUEST];
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off, out_cap;
+	struct jsonline *conn; /* the framing, buffers and backpressure */
+	bool may_write;	       /* root or the control group */
 	/*
 	 * A show reply being streamed: interfaces in name order, each one's peers
 	 * in creation (id) order, resumed by name and id after each piece, so
 	 * interfaces and peers may come and go in between.
 	 */
 	struct {
-		bool active;
-		bool one;             /* only the interface named in iface */
-		bool in_iface;        /* iface's "peers" array is open */
-		char iface[IFNAMSIZ]; /* the interface being, or last, written */
-		uint64_t next_peer;   /* the id of its first peer not written yet */
+		bool one;		  /* only the interface named in iface */
+		bool in_iface;		  /* iface's "peers" array is open */
+		char iface[IFNAMSIZ];	  /* the interface being, or last, written */
+		uint64_t next_peer;	  /* the id of its first peer not written yet */
 		size_t n_ifaces, n_peers; /* written so far, for the commas */
+		size_t piece;		  /* bytes of the current piece */
 	} show;
 };
 
@@ -82,162 +86,19 @@ struct client {
 
 static void client_close(struct client *c)
 {
-	struct control *ctl = c->ctl;
-
-	ev_io_stop(ctl->loop, &c->read_watcher);
-	ev_io_stop(ctl->loop, &c->write_watcher);
-	ev_timer_stop(ctl->loop, &c->timeout);
-	close(c->fd);
+	jsonline_destroy(c->conn); /* wipes what was read: a request may hold a preshared key */
 	list_del(&c->node);
-	ctl->n_clients--;
-	free(c->out);
-	/* A request not yet handled may hold a preshared key. */
-	crypto_wipe(c->in, sizeof(c->in));
+	c->ctl->n_clients--;
 	free(c);
 }
 
-/* Queue text and try to write it now; returns false when the client was closed. */
-static bool client_send(struct client *c, const char *text, size_t len)
-{
-	if (c->out_len + len > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		char *n;
-
-		while (cap < c->out_len + len)
-			cap *= 2;
-		n = realloc(c->out, cap);
-		if (!n) {
-			client_close(c);
-			return false;
-		}
-		c->out = n;
-		c->out_cap = cap;
-	}
-	memcpy(c->out + c->out_len, text, len);
-	c->out_len += len;
-	ev_io_start(c->ctl->loop, &c->write_watcher);
-	return true;
-}
-
+/* Queue reply (taken) as a line; false when the client was closed. */
 static bool client_reply(struct client *c, json_t *reply)
 {
-	char *text;
-	bool ok;
-
-	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	json_decref(reply);
-	if (!text) {
-		client_close(c);
-		return false;
-	}
-	ok = client_send(c, text, strlen(text)) && client_send(c, "\n", 1);
-	free(text);
-	return ok;
-}
-
-/* Queue value as JSON text (and drop it), after a comma unless first. */
-static bool client_send_json(struct client *c, json_t *value, bool first)
-{
-	char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
-	bool ok;
-
-	json_decref(value);
-	if (!text) {
-		client_close(c);
-		return false;
-	}
-	ok = (first || client_send(c, ",", 1)) && client_send(c, text, strlen(text));
-	free(text);
-	return ok;
-}
-
-/* The next interface to write, after the one written last. */
-static struct iface *show_next_iface(struct client *c)
-{
-	struct iface *iface;
-
-	if (c->show.one)
-		return c->show.n_ifaces ? NULL : daemon_find_iface(c->ctl->env.daemon, c->show.iface);
-	list_for_each(iface, &c->ctl->env.daemon->ifaces, node)
-		if (!c->show.n_ifaces || strcmp(iface->name, c->show.iface) > 0)
-			return iface;
-	return NULL;
-}
-
-/* Write the next piece of a show reply; false when the client was closed. */
-static bool show_continue(struct client *c)
-{
-	size_t start = c->out_len;
-
-	while (c->out_len - start < SHOW_CHUNK) {
-		struct iface *iface;
-		struct peer *peer;
-		json_t *head;
-
-		if (!c->show.in_iface) {
-			iface = show_next_iface(c);
-			if (!iface) {
-				c->show.active = false;
-				return client_send(c, "]}}\n", 4);
-			}
-			/* The interface's fields, then an open "peers" array. */
-			head = iface_json(iface, true);
-			json_object_set_new(head, "peers", json_array());
-			if (!client_send_json(c, head, c->show.n_ifaces == 0))
-				return false;
-			/* Reopen it: drop the "]}" of the empty array and the object. */
-			if (memcmp(c->out + c->out_len - 2, "]}", 2) != 0) {
-				client_close(c);
-				return false;
-			}
-			c->out_len -= 2;
-			snprintf(c->show.iface, sizeof(c->show.iface), "%s", iface->name);
-			c->show.in_iface = true;
-			c->show.next_peer = 0;
-			c->show.n_peers = 0;
-			continue;
-		}
-		iface = daemon_find_iface(c->ctl->env.daemon, c->show.iface);
-		peer = NULL;
-		if (iface) {
-			list_for_each(peer, &iface->peers, node)
-				if (peer->id >= c->show.next_peer)
-					break;
-		}
-		for (; iface && &peer->node != &iface->peers && c->out_len - start < SHOW_CHUNK;
-		     peer = list_entry(peer->node.next, struct peer, node)) {
-			json_t *pj = peer_json(peer, iface_config_find_peer_key(iface->cfg,
-										peer->public_key));
-
-			if (!client_send_json(c, pj, c->show.n_peers++ == 0))
-				return false;
-			c->show.next_peer = peer->id + 1;
-		}
-		if (iface && &peer->node != &iface->peers)
-			break; /* a piece is full */
-		/* The interface's peers are written, or the interface went down. */
-		if (!client_send(c, "]}", 2))
-			return false;
-		c->show.in_iface = false;
-		c->show.n_ifaces++;
-	}
-	return true;
-}
-
-static bool show_start(struct client *c, json_t *plan)
-{
-	const char *name = json_string_value(json_object_get(plan, "interface"));
-	static const char head[] = "{\"version\":1,\"ok\":true,\"result\":{\"interfaces\":[";
-
-	_Static_assert(CONTROL_PROTOCOL_VERSION == 1, "the show header spells the version");
-	memset(&c->show, 0, sizeof(c->show));
-	c->show.active = true;
-	if (name) {
-		c->show.one = true;
-		snprintf(c->show.iface, sizeof(c->show.iface), "%s", name);
-	}
-	json_decref(plan);
-	return client_send(c, head, sizeof(head) - 1) && show_continue(c);
+	if (jsonline_send(c->conn, reply) == 0)
+		return true;
+	client_close(c);
+	return false;
 }
 
 static bool client_error(struct client *c, const char *code, const char *message)
@@ -247,17 +108,148 @@ static bool client_error(struct client *c, const char *code, const char *message
 					 code, "message", message));
 }
 
-static bool client_handle_line(struct client *c, const char *line, size_t len)
+/* Part of a show reply. 0 or -errno. */
+static int show_put(struct client *c, const char *text, size_t len)
 {
-	struct cmd_error err = {0};
-	const struct control_cmd *cmd;
-	json_t *req, *result;
+	c->show.piece += len;
+	return jsonline_put(c->conn, text, len);
+}
+
+/*
+ * Queue value as JSON text (and drop it), after a comma unless first;
+ * without its last `strip` bytes. 0 or -errno.
+ */
+static int show_put_json(struct client *c, json_t *value, bool first, size_t strip)
+{
+	char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
+	size_t len = text ? strlen(text) : 0;
+	int rc = -ENOMEM;
+
+	json_decref(value);
+	if (text && len >= strip && (first || (rc = show_put(c, ",", 1)) == 0))
+		rc = show_put(c, text, len - strip);
+	free(text);
+	return rc;
+}
+
+/* The next interface to write, after the one written last. */
+static struct iface *show_next_iface(struct client *c)
+{
+	struct iface *iface;
+
+	if (c->show.one)
+		return c->show.n_ifaces ? NULL
+					: daemon_find_iface(c->ctl->env.daemon, c->show.iface);
+	list_for_each(iface, &c->ctl->env.daemon->ifaces, node)
+		if (!c->show.n_ifaces || strcmp(iface->name, c->show.iface) > 0)
+			return iface;
+	return NULL;
+}
+
+/*
+ * The fields of the next interface, and its "peers" array left open. 0, 1
+ * when none is left, or -errno.
+ */
+static int show_open_iface(struct client *c)
+{
+	struct iface *iface = show_next_iface(c);
+	json_t *head;
 	int rc;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-	rc = control_dispatch(&c->ctl->env, req, c->may_write, &cmd, &result, &err);
-	json_decref(req);
+	if (!iface)
+		return 1;
+	head = iface_json(iface, true);
+	json_object_set_new(head, "peers", json_array());
+	/* Reopen it: without the "]}" of the empty array and the object. */
+	rc = show_put_json(c, head, c->show.n_ifaces == 0, 2);
 	if (rc != 0)
+		return rc;
+	snprintf(c->show.iface, sizeof(c->show.iface), "%s", iface->name);
+	c->show.in_iface = true;
+	c->show.next_peer = 0;
+	c->show.n_peers = 0;
+	return 0;
+}
+
+/*
+ * The open interface's peers from next_peer on, until the piece is full;
+ * then, if they are all written (or the interface went down), the end of
+ * the interface. 0, or -errno.
+ */
+static int show_peers(struct client *c)
+{
+	struct iface *iface = daemon_find_iface(c->ctl->env.daemon, c->show.iface);
+	struct peer *peer = NULL;
+	int rc;
+
+	if (iface) {
+		list_for_each(peer, &iface->peers, node)
+			if (peer->id >= c->show.next_peer)
+				break;
+	}
+	for (; iface && &peer->node != &iface->peers && c->show.piece < SHOW_CHUNK;
+	     peer = list_entry(peer->node.next, struct peer, node)) {
+		json_t *pj = peer_json(peer, iface_config_find_peer_key(iface->cfg,
+									peer->public_key));
+
+		rc = show_put_json(c, pj, c->show.n_peers++ == 0, 0);
+		if (rc != 0)
+			return rc;
+		c->show.next_peer = peer->id + 1;
+	}
+	if (iface && &peer->node != &iface->peers)
+		return 0; /* a piece is full */
+	rc = show_put(c, "]}", 2);
+	c->show.in_iface = false;
+	c->show.n_ifaces++;
+	return rc;
+}
+
+/* The next piece of a show reply (jsonline_stream_fn): 1 while more is to come, 0 at the end. */
+static int show_continue(struct jsonline *conn)
+{
+	struct client *c = conn->owner;
+	int rc;
+
+	c->show.piece = 0;
+	while (c->show.piece < SHOW_CHUNK) {
+		rc = c->show.in_iface ? show_peers(c) : show_open_iface(c);
+		if (rc == 1)
+			return show_put(c, "]}}\n", 4);
+		if (rc != 0)
+			return rc;
+	}
+	return 1;
+}
+
+static bool show_start(struct client *c, json_t *plan)
+{
+	const char *name = json_string_value(json_object_get(plan, "interface"));
+	static const char head[] = "{\"version\":1,\"ok\":true,\"result\":{\"interfaces\":[";
+
+	_Static_assert(CONTROL_PROTOCOL_VERSION == 1, "the show header spells the version");
+	memset(&c->show, 0, sizeof(c->show));
+	if (name) {
+		c->show.one = true;
+		snprintf(c->show.iface, sizeof(c->show.iface), "%s", name);
+	}
+	json_decref(plan);
+	if (jsonline_put(c->conn, head, sizeof(head) - 1) == 0 &&
+	    jsonline_stream(c->conn, show_continue) >= 0)
+		return true;
+	client_close(c);
+	return false;
+}
+
+/* One request line (jsonline_msg_fn): msg is NULL when it is not a JSON object. */
+static bool client_on_msg(struct jsonline *conn, json_t *msg)
+{
+	struct client *c = conn->owner;
+	struct cmd_error err = {0};
+	const struct control_cmd *cmd;
+	json_t *result;
+
+	if (control_dispatch(&c->ctl->env, msg, c->may_write, &cmd, &result, &err) != 0)
 		return client_error(c, err.code, err.message);
 	if (cmd->streams)
 		return show_start(c, result);
@@ -265,109 +257,19 @@ static bool client_handle_line(struct client *c, const char *line, size_t len)
 					 true, "result", result ? result : json_object()));
 }
 
-/* Handle every complete line in the input buffer. */
-static bool client_process(struct client *c)
+/* A line over the limit: the last reply; the session closes once it is written. */
+static bool client_on_overlong(struct jsonline *conn)
 {
-	char *nl;
-
-	while (!c->show.active && c->out_len - c->out_off < OUTPUT_HIGH_WATER &&
-	       (nl = memchr(c->in, '\n', c->in_len))) {
-		size_t len = (size_t)(nl - c->in);
-
-		if (len > 0 && !client_handle_line(c, c->in, len))
-			return false;
-		memmove(c->in, nl + 1, c->in_len - len - 1);
-		c->in_len -= len + 1;
-		/* The handled line may hold a preshared key: wipe what the move left behind. */
-		crypto_wipe(c->in + c->in_len, len + 1);
-	}
-	if (c->in_len == sizeof(c->in) && !memchr(c->in, '\n', c->in_len)) {
-		c->closing = true;
-		c->in_len = 0;
-		crypto_wipe(c->in, sizeof(c->in));
-		return client_error(c, "request_too_large", "a request line is limited to 64 KiB");
-	}
-	return true;
+	return client_error(conn->owner, "request_too_large",
+			    "a request line is limited to 64 KiB");
 }
 
-static void client_on_readable(struct ev_loop *loop, ev_io *w, int revents)
+static void client_on_close(struct jsonline *conn, int err)
 {
-	struct client *c = w->data;
-	ssize_t n;
-
-	(void)revents;
-	if (c->closing || c->out_len - c->out_off >= OUTPUT_HIGH_WATER ||
-	    c->in_len == sizeof(c->in)) {
-		/*
-		 * Backpressure: no new requests until the replies are read. A full
-		 * buffer holds whole lines waiting behind a show reply (a read into
-		 * no room would return 0 and look like EOF); the write side restarts us.
-		 */
-		ev_io_stop(loop, w);
-		return;
-	}
-	n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		/* EOF: answer what is complete, then close when written. */
-		c->closing = true;
-		ev_io_stop(loop, w);
-		if (c->out_len == c->out_off)
-			client_close(c);
-		return;
-	}
-	c->in_len += (size_t)n;
-	ev_timer_again(loop, &c->timeout);
-	if (!client_process(c))
-		return;
-	if (c->closing && c->out_len == c->out_off)
-		client_close(c);
-}
-
-static void client_on_writable(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct client *c = w->data;
-	ssize_t n;
-
-	(void)revents;
-	while (c->out_off < c->out_len) {
-		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n < 0) {
-			client_close(c);
-			return;
-		}
-		c->out_off += (size_t)n;
-		ev_timer_again(loop, &c->timeout);
-	}
-	c->out_off = c->out_len = 0;
-	ev_io_stop(loop, w);
-	if (c->show.active) {
-		/* The next piece of a show reply, even if the client sent EOF. */
-		show_continue(c);
-		return;
-	}
-	/* Requests that waited for the output to drain, those before an EOF too. */
-	if (!client_process(c))
-		return;
-	if (!c->closing)
-		ev_io_start(loop, &c->read_watcher);
-	else if (c->out_len == c->out_off)
-		client_close(c);
-}
-
-static void client_on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct client *c = w->data;
-
-	(void)loop;
-	(void)revents;
-	log_debug("control: dropping a client that made no progress for %.0f s", CLIENT_TIMEOUT_S);
-	client_close(c);
+	if (err == -ETIMEDOUT)
+		log_debug("control: dropping a client that made no progress for %.0f s",
+			  CLIENT_TIMEOUT_S);
+	client_close(conn->owner);
 }
 
 /*
@@ -424,17 +326,14 @@ static void control_on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->ctl = ctl;
-	c->fd = fd;
 	c->may_write = client_may_write(ctl, fd, &cred);
-	ev_io_init(&c->read_watcher, client_on_readable, fd, EV_READ);
-	ev_io_init(&c->write_watcher, client_on_writable, fd, EV_WRITE);
-	ev_init(&c->timeout, client_on_timeout);
-	c->timeout.repeat = CLIENT_TIMEOUT_S;
-	c->read_watcher.data = c->write_watcher.data = c->timeout.data = c;
+	if (jsonline_create_session(loop, fd, &client_session, client_on_msg, client_on_close, c,
+				    &c->conn) != 0) {
+		free(c);
+		return;
+	}
 	list_add_tail(&c->node, &ctl->clients);
 	ctl->n_clients++;
-	ev_io_start(loop, &c->read_watcher);
-	ev_timer_again(loop, &c->timeout);
 }
 
 /* ---- The socket ---- */
