@@ -2,12 +2,12 @@
 /*
  * Fuzz target for the control socket: the input is what a local client
  * writes to tund's control socket, JSON request lines or anything else, and
- * it reaches the real server (control.c) through a real Unix socket, with
- * no seam: framing, dispatch, every command, show's streaming. Behind it
- * are two real interfaces built as start-up builds them (config load,
- * iface_new(), expose_create()) from files in a private directory, a client
- * with [Expose web] and its server with AllowExpose; only the device, its
- * sockets and netconf are missing. Everything is rebuilt for each input.
+ * it reaches the real server (control.c, its sessions on jsonline.c) through
+ * a real Unix socket, with no seam: framing, dispatch, every command, show's
+ * streaming. Behind it are two real interfaces built as start-up builds
+ * them (config load, iface_new(), expose_create()) from files in a private
+ * directory, a client with [Expose web] and its server with AllowExpose;
+ * only the device, its sockets and netconf are missing. Everything is rebuilt for each input.
  *
  * What the fuzzer must never reach, and why it cannot:
  *  - iface_create() (a real TUN device): the config directory that reload
