@@ -23,7 +23,6 @@
 
 #include "control_cmd.h"
 #include "control_proto.h"
-#include "crypto.h"
 #include "daemon.h"
 #include "iface.h"
 #include "jsonline.h"
@@ -31,7 +30,6 @@
 #include "list.h"
 #include "log.h"
 #include "peer.h"
-#include "util.h"
 
 #define MAX_CLIENTS      128
 #define CLIENT_TIMEOUT_S 30.0 /* no progress for this long: the client is dropped */
