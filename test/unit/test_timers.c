@@ -30,7 +30,9 @@
 #include "noise.h"
 #include "peer.h"
 #include "send.h"
+#include "support.h"
 #include "timers.h"
+#include "twopeer.h"
 #include "udp.h"
 #include "util.h"
 #include "wire.h"
@@ -117,29 +119,17 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	uint8_t priv[KEY_LEN], peer_priv[KEY_LEN], peer_pub[KEY_LEN];
-	char b64_priv[KEY_BASE64_LEN + 1], b64_pub[KEY_BASE64_LEN + 1], text[512];
-	struct diag_list diags = {0};
-	struct iface_config *cfg;
-	int len;
+	uint8_t priv[KEY_LEN], peer_pub[KEY_LEN];
 
 	memset(&f, 0, sizeof(f));
 	mock_now_s = 1000.0;
 	zero_jitter = false;
 	n_sent = 0;
-	assert_int_equal(curve25519_generate_private(priv), 0);
-	assert_int_equal(curve25519_generate_private(peer_priv), 0);
-	assert_int_equal(curve25519_public_from_private(peer_pub, peer_priv), 0);
-	key_to_base64(b64_priv, priv);
-	key_to_base64(b64_pub, peer_pub);
-	len = snprintf(text, sizeof(text),
-		       "[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\n"
-		       "AllowedIPs = 10.0.0.2/32\nEndpoint = 192.0.2.2:51820\n",
-		       b64_priv, b64_pub);
-	assert_int_equal(config_load_string("tm0.conf", text, (size_t)len, &cfg, &diags), 0);
-	diag_list_clear(&diags);
+	ts_keypair(priv, NULL);
+	ts_keypair(NULL, peer_pub);
 	assert_int_equal(scratch_create(&f.scratch), 0);
-	assert_int_equal(iface_new(ev_default_loop(0), f.scratch, NULL, &f.next_id, cfg, &f.iface),
+	assert_int_equal(iface_new(ev_default_loop(0), f.scratch, NULL, &f.next_id,
+				   ts_one_peer_config("tm0", priv, peer_pub), &f.iface),
 			 0);
 	/* Any descriptor: sendmsg and sendmmsg are mocked. */
 	f.iface->udp.fd[0] = 0;
