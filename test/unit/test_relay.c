@@ -195,7 +195,9 @@ static void a_half_close_passes_on_and_the_other_way_goes_on(void **state)
 static void a_stalled_reader_stops_the_relay_reading(void **state)
 {
 	struct bench *b = *state;
-	enum { TOTAL = 1024 * 1024 };
+	enum {
+		TOTAL = 1024 * 1024
+	};
 	uint8_t *data = malloc(TOTAL), *got = malloc(TOTAL);
 	size_t sent = 0, recvd = 0;
 	int small = 8192;
@@ -215,7 +217,8 @@ static void a_stalled_reader_stops_the_relay_reading(void **state)
 		turn(b);
 	}
 	assert_true(sent < TOTAL); /* the writer was slowed down */
-	/* What the relay took is bounded by its buffer and the service's socket, not by the writer. */
+	/* What the relay took is bounded by its buffer and the service's socket, not by the writer.
+	 */
 	assert_true(b->r->dir[0].bytes <= 4 * RELAY_BUF_LEN);
 	assert_non_null(b->r->dir[0].buf);
 	assert_true(b->r->dir[0].len <= RELAY_BUF_LEN);
