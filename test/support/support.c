@@ -133,6 +133,14 @@ char *ts_expand(const char *s, const char *from, const char *to)
 	return out;
 }
 
+uint64_t ts_rng(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
 uint32_t ts_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)

@@ -64,6 +64,12 @@ char *ts_read_file(const char *path, size_t *len);
 char *ts_expand(const char *s, const char *from, const char *to);
 
 /*
+ * xorshift64*: a reproducible stream of pseudo-random numbers from *state
+ * (never 0), for randomized tests that print their seed when they fail.
+ */
+uint64_t ts_rng(uint64_t *state);
+
+/*
  * The Internet checksum (RFC 1071) the slow way, one big-endian 16-bit word
  * at a time, folded: sum plus the len bytes at p. Independent of offload.c.
  */
