@@ -371,13 +371,14 @@ PY
 
 # ---- 9. docs/control-protocol.md has every control command ----
 # The names are the string literals that open an entry of a command table
-# in daemon/ (an initializer holding the name and a cmd_* function), in
-# whatever file the table lives.
+# in daemon/ (an initializer, positional or .name =, that also holds a cmd_*
+# function or a true/false flag), in whatever file the table lives.
 python3 - "$src" <<'PY' || fail "docs/control-protocol.md's commands (above)"
 import os, re, sys
 
 src = sys.argv[1]
-entry = re.compile(r'\{\s*(?:\.name\s*=\s*)?"([a-z][a-z0-9-]*)"[^{}"]*?\bcmd_\w+[^{}]*\}')
+entry = re.compile(r'\{\s*(?:\.name\s*=\s*)?"([a-z][a-z0-9-]*)"\s*,'
+                   r'(?=[^{}"]*\b(?:cmd_\w+|true|false)\b)[^{}"]*\}')
 names = set()
 for dp, _, fs in os.walk(os.path.join(src, "daemon")):
     for f in fs:
