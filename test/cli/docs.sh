@@ -6,7 +6,10 @@
 # table says so); the example configurations load without an error or a
 # warning and their keys pair up; the bash completion offers every command;
 # and `cmake --install` into a DESTDIR puts each file where GNUInstallDirs
-# says. No root, no daemon. Exits 77 when neither groff nor mandoc is there
+# says. docs/architecture.md's module tables name every source file of
+# common/, daemon/ (subfolders too) and ctl/, and docs/control-protocol.md
+# has a section for every command of the daemon's command table. No root,
+# no daemon. Exits 77 when neither groff nor mandoc is there
 # to render the pages (after running every other check).
 set -euo pipefail
 : "${TUND:?}" "${TUNCTL:?}" "${TUND_SOURCE_DIR:?}"
@@ -329,6 +332,66 @@ cmp "$datadir/bash-completion/completions/tunctl" "$src/contrib/bash-completion/
 	fail "bash completion"
 # An example installed where tund reads its files would come up as an interface.
 ! find "$dest" -path '*/etc/tund/*.conf' | grep . || fail "a .conf file was installed into etc/tund"
+
+# ---- 8. docs/architecture.md names every source file ----
+# In the module table of its directory ("`daemon/` (library ..." starts the
+# daemon's), by name or by path below that directory (expose/relay.c). A
+# header is covered by the row of its .c; a header without one needs its own.
+python3 - "$src" <<'PY' || fail "docs/architecture.md's module tables (above)"
+import os, re, sys
+
+src = sys.argv[1]
+dirs = ("common", "daemon", "ctl")
+text = open(os.path.join(src, "docs/architecture.md")).read()
+m = re.search(r"^## Modules\n(.*?)(?=^## )", text, re.S | re.M)
+assert m, "docs/architecture.md has no '## Modules' section"
+named, cur = {d: set() for d in dirs}, None
+for line in m.group(1).splitlines():
+    head = re.match(r"`(\w+)/` ", line)
+    if head and head.group(1) in dirs:
+        cur = head.group(1)
+    elif cur and line.startswith("|"):
+        named[cur].update(re.findall(r"`([\w./-]+\.[ch])`", line.split("|")[1]))
+missing = []
+for d in dirs:
+    assert named[d], f"found no module table for {d}/ in docs/architecture.md"
+    root = os.path.join(src, d)
+    files = sorted(os.path.relpath(os.path.join(dp, f), root)
+                   for dp, _, fs in os.walk(root) for f in fs if f.endswith((".c", ".h")))
+    assert files, f"found no source files in {d}/"
+    for rel in files:
+        alts = {rel, os.path.basename(rel)}
+        if rel.endswith(".h") and rel[:-2] + ".c" in files:
+            alts |= {rel[:-2] + ".c", os.path.basename(rel)[:-2] + ".c"}
+        if not alts & named[d]:
+            missing.append(f"{d}/{rel}")
+if missing:
+    sys.exit("FAIL: not in docs/architecture.md's module tables: " + " ".join(missing))
+PY
+
+# ---- 9. docs/control-protocol.md has every control command ----
+# The names are the string literals that open an entry of a command table
+# in daemon/ (an initializer, positional or .name =, that also holds a cmd_*
+# function or a true/false flag), in whatever file the table lives.
+python3 - "$src" <<'PY' || fail "docs/control-protocol.md's commands (above)"
+import os, re, sys
+
+src = sys.argv[1]
+entry = re.compile(r'\{\s*(?:\.name\s*=\s*)?"([a-z][a-z0-9-]*)"\s*,'
+                   r'(?=[^{}"]*\b(?:cmd_\w+|true|false)\b)[^{}"]*\}')
+names = set()
+for dp, _, fs in os.walk(os.path.join(src, "daemon")):
+    for f in fs:
+        if f.endswith(".c"):
+            names.update(entry.findall(open(os.path.join(dp, f)).read()))
+if len(names) < 8:
+    sys.exit(f"FAIL: read only {len(names)} control commands from daemon/ ({sorted(names)}):"
+             " has the command table changed shape? Fix the pattern in test/cli/docs.sh")
+doc = open(os.path.join(src, "docs/control-protocol.md")).read()
+missing = sorted(n for n in names if not re.search(r"^#+ .*`%s`" % re.escape(n), doc, re.M))
+if missing:
+    sys.exit("FAIL: docs/control-protocol.md has no section for " + ", ".join(missing))
+PY
 
 if [ -z "$linted" ]; then
 	echo "SKIP: neither groff nor mandoc is installed; the man pages were not rendered"

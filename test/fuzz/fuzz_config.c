@@ -23,12 +23,13 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_INPUT (256 * 1024)
 
-static char dir[] = "/tmp/tund-fuzz-config.XXXXXX";
+static char dir[TS_DIR_LEN];
 static char conf_path[sizeof(dir) + 16];
 
 static const struct {
@@ -36,40 +37,24 @@ static const struct {
 	mode_t mode;
 	const char *text;
 } fixtures[] = {
-	{"key", 0600, "6NYFH7Dha3QCw5oWpJY0VzQZzjTDv9TbiAMglle9j20=\n"},
-	{"psk", 0600, "cM92FutqNtTxsD2wLRjvx9DoU+yHIjArVQv/iDvWkRQ="},
-	{"open", 0644, "sFk9ugYczCqe1YfBy31jKieM7Dh05s4NVg90wcSK10M=\n"},
+	{"key", 0600, TS_PRIV_1 "\n"},
+	{"psk", 0600, TS_PSK_1},
+	{"open", 0644, TS_PRIV_2 "\n"},
 	{"junk", 0600, "not a key\n"},
 	{"empty", 0600, ""},
 };
 
 static void remove_fixtures(void)
 {
-	char p[sizeof(dir) + 16];
-
-	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, fixtures[i].name);
-		unlink(p);
-	}
-	rmdir(dir);
+	ts_tmpdir_remove(dir);
 }
 
 static void init_once(void)
 {
-	if (crypto_init() != 0 || !mkdtemp(dir))
-		abort();
-	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-		char p[sizeof(dir) + 16];
-		size_t len = strlen(fixtures[i].text);
-		int fd;
-
-		snprintf(p, sizeof(p), "%s/%s", dir, fixtures[i].name);
-		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || write(fd, fixtures[i].text, len) != (ssize_t)len ||
-		    fchmod(fd, fixtures[i].mode) != 0)
-			abort();
-		close(fd);
-	}
+	check(crypto_init() == 0);
+	ts_tmpdir(dir, "fuzz-config");
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+		ts_write_text(dir, fixtures[i].name, fixtures[i].text, fixtures[i].mode);
 	atexit(remove_fixtures);
 	snprintf(conf_path, sizeof(conf_path), "%s/wg0.conf", dir);
 }

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "config_edit.h"
 #include "crypto.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,41 +66,31 @@ struct op_bytes {
 };
 
 /* Keys made with tunctl genkey / pubkey: the first is in no seed, the others in most. */
-static const char *const fixed_keys[] = {
-	"FXW2lhXlt1p9E/bWxogfXd3meyiQKexhdUat+p+d7UY=",
-	"L8mkDd0yhDBBYRywDVlXa14CPhhZPIXUkgHo/4kJHzk=",
-	"SCOlDkLNrP1TAMxglorAOq1raJH5Zcp6iT1zWP/CimM=",
-};
-#define PSK	   "COZWwCoIGgx9OwSkIDjMuu4oGJ5L1t82lXzcSpmRPHg="
+static const char *const fixed_keys[] = {TS_PUB_8, TS_PUB_5, TS_PUB_6};
+#define PSK	   TS_PSK_2
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define N_FIXED	   (sizeof(fixed_keys) / sizeof(fixed_keys[0]))
 #define MAX_KEYS   16
 #define ALL_FIELDS 0x1f
 
-static char dir[] = "/tmp/tund-fuzz-edit.XXXXXX";
+static char dir[TS_DIR_LEN];
 static char conf_path[sizeof(dir) + 16];
 static char psk_path[sizeof(dir) + 16];
 static uint8_t psk_key[KEY_LEN];
 
 static void remove_fixtures(void)
 {
-	unlink(psk_path);
-	rmdir(dir);
+	ts_tmpdir_remove(dir);
 }
 
 static void init_once(void)
 {
-	int fd;
-
-	if (crypto_init() != 0 || !mkdtemp(dir))
-		abort();
+	check(crypto_init() == 0);
+	ts_tmpdir(dir, "fuzz-edit");
 	snprintf(conf_path, sizeof(conf_path), "%s/wg0.conf", dir);
 	snprintf(psk_path, sizeof(psk_path), "%s/peer.psk", dir);
-	fd = open(psk_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, PSK "\n", strlen(PSK) + 1) != (ssize_t)strlen(PSK) + 1 ||
-	    key_from_base64(psk_key, PSK, NULL) != 0)
-		abort();
-	close(fd);
+	ts_write_text(dir, "peer.psk", PSK "\n", 0600);
+	check(key_from_base64(psk_key, PSK, NULL) == 0);
 	atexit(remove_fixtures);
 }
 
@@ -417,15 +408,6 @@ static void make_edit(const struct op_bytes *o, const char *t, const struct text
 }
 
 /* ---- The checks ---- */
-
-#define check(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "fuzz_config_edit: %s:%d: %s\n", __FILE__, __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 /* The file's line ending for new lines: that of its first line with one. */
 static const char *eol_of(const char *t, size_t len)

@@ -48,6 +48,7 @@
 #include "peer.h"
 #include "ratelimiter.h"
 #include "service.h"
+#include "support.h"
 #include "udp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -115,7 +116,7 @@ static const struct {
 		 "AllowedIPs = 10.66.0.3/32, 192.168.50.0/24\n"},
 };
 
-static char dir[200];
+static char dir[TS_DIR_LEN];
 static char conf_dir[sizeof(dir) + 8], sock_path[sizeof(dir) + 16];
 static struct scratch *scratch;
 static struct daemon daemon_;
@@ -254,10 +255,7 @@ static void init_once(void)
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("LISTEN_FDS");
 	/* Saves fsync: TMPDIR=/dev/shm makes long runs faster. */
-	snprintf(dir, sizeof(dir), "%.160s/tund-fuzz-control.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
+	ts_tmpdir(dir, "fuzz-control");
 	snprintf(conf_dir, sizeof(conf_dir), "%s/conf", dir);
 	snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
 	if (mkdir(conf_dir, 0700) != 0)

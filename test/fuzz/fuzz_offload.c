@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "offload.h"
+#include "support.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,12 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define GRO_CAP	   (OFFLOAD_VNET_HDR_LEN + PKT_MAX)
 #define GUARD_BYTE 0x5a
 
-#define check(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
 struct arena {
 	uint8_t mem[GUARD + ARENA_CAP + GUARD];
 	uint8_t *pkt[MAX_SEGS];
@@ -62,28 +57,6 @@ static struct arena *A, *B; /* the split, and the split of what the coalescer gl
 static uint8_t *pkt, *copy, *gro_buf;
 
 /* ---- a byte-wise reference, independent of offload.c ---- */
-
-static uint32_t ref_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* Header lengths of a TCP/UDP packet; false when it is not one offload could take. */
 static bool ref_hdrs(const uint8_t *p, size_t len, unsigned *ip_len, unsigned *hdr_len,
@@ -111,10 +84,10 @@ static bool ref_valid(const uint8_t *p, size_t len)
 
 	if (!ref_hdrs(p, len, &ip_len, &hdr_len, &proto))
 		return false;
-	if (!v6 && ref_add(0, p, ip_len) != 0xffff)
+	if (!v6 && ts_csum_add(0, p, ip_len) != 0xffff)
 		return false;
-	sum = ref_add(proto + (uint32_t)(len - ip_len), p + (v6 ? 8 : 12), v6 ? 32 : 8);
-	return ref_add(sum, p + ip_len, len - ip_len) == 0xffff;
+	sum = ts_csum_add(proto + (uint32_t)(len - ip_len), p + (v6 ? 8 : 12), v6 ? 32 : 8);
+	return ts_csum_add(sum, p + ip_len, len - ip_len) == 0xffff;
 }
 
 /* ---- setting up one input ---- */
@@ -148,9 +121,9 @@ static void make_consistent(struct virtio_net_hdr *vh, uint8_t opts, uint8_t *p,
 
 	if ((opts & OPT_IP_LEN) && len >= 20 && len <= PKT_MAX) {
 		if (p[0] >> 4 == 4)
-			put16(p + 2, (uint16_t)len);
+			ts_put16(p + 2, (uint16_t)len);
 		else if (len >= 40)
-			put16(p + 4, (uint16_t)(len - 40));
+			ts_put16(p + 4, (uint16_t)(len - 40));
 	}
 	if (!(opts & OPT_CONSISTENT) || !ref_hdrs(p, len, &ip_len, &hdr_len, &proto))
 		return;
@@ -177,8 +150,8 @@ static void check_partial(const struct virtio_net_hdr *vh, size_t len)
 		return;
 	}
 	check(at + 2 <= len);
-	want = (uint16_t)~ref_add(0, copy + vh->csum_start, len - vh->csum_start);
-	check(get16(pkt + at) == (want ? want : 0xffff));
+	want = (uint16_t)~ts_csum_add(0, copy + vh->csum_start, len - vh->csum_start);
+	check(ts_get16(pkt + at) == (want ? want : 0xffff));
 	check(memcmp(pkt, copy, at) == 0);
 	check(memcmp(pkt + at + 2, copy + at + 2, len - at - 2) == 0);
 }

@@ -28,68 +28,17 @@
 #include "noise.h"
 #include "peer.h"
 #include "receive.h"
+#include "support.h"
+#include "twopeer.h"
 #include "udp.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The remote side, kept in memory: its identity and its handshake with us. */
-struct remote {
-	struct noise_local local;
-	struct noise_handshake hs;
-	struct noise_keypairs kps;
-	struct cookie cookie;
-};
-
 static struct iface *iface;
-static struct remote them;
+static struct ts_peer them; /* the remote side, in memory (twopeer.h) */
 static struct endpoint from;
 static uint8_t *buf;
-
-static struct noise_handshake *remote_lookup(struct noise_local *local, const uint8_t *pub)
-{
-	(void)local;
-	return memcmp(pub, them.hs.remote_static, 32) == 0 ? &them.hs : NULL;
-}
-
-static struct iface_config *make_config(const uint8_t our_priv[32], const uint8_t their_pub[32])
-{
-	struct iface_config *cfg = calloc(1, sizeof(*cfg));
-	struct peer_config *pc;
-
-	strcpy(cfg->name, "fuzz0");
-	cfg->path = strdup("fuzz0.conf");
-	cfg->has_private_key = true;
-	memcpy(cfg->private_key, our_priv, 32);
-	cfg->peers = calloc(1, sizeof(*cfg->peers));
-	cfg->n_peers = 1;
-	pc = &cfg->peers[0];
-	memcpy(pc->public_key, their_pub, 32);
-	pc->allowed_ips = calloc(2, sizeof(*pc->allowed_ips));
-	pc->n_allowed_ips = 2;
-	prefix_parse("10.0.0.2/32", &pc->allowed_ips[0], NULL, NULL);
-	prefix_parse("fd00::2/128", &pc->allowed_ips[1], NULL, NULL);
-	pc->endpoint_host = strdup("192.0.2.2");
-	pc->endpoint_port = 51820;
-	return cfg;
-}
-
-/* A full handshake them -> us through the noise API, and one confirming data packet. */
-static void establish(struct peer *peer)
-{
-	struct message_handshake_initiation init;
-	struct message_handshake_response resp;
-	struct noise_handshake *hs;
-	double now_s = clock_now_s();
-
-	if (!noise_handshake_create_initiation(&init, &them.hs) ||
-	    !(hs = noise_handshake_consume_initiation(&init, &iface->local, now_s)) ||
-	    !noise_handshake_create_response(&resp, hs) ||
-	    !noise_handshake_begin_session(hs, &peer->keypairs, now_s) ||
-	    !(hs = noise_handshake_consume_response(&resp, &them.local)) ||
-	    !noise_handshake_begin_session(hs, &them.kps, now_s))
-		abort();
-}
 
 static void init_once(void)
 {
@@ -99,53 +48,32 @@ static void init_once(void)
 	struct peer *peer;
 
 	log_init(LOG_LEVEL_ERROR);
-	if (crypto_init() != 0)
-		abort();
+	check(crypto_init() == 0);
 	noise_init();
-	if (scratch_create(&scratch) != 0)
-		abort();
-	curve25519_generate_private(ours);
-	curve25519_generate_private(theirs);
-	curve25519_public_from_private(their_pub, theirs);
-
-	if (iface_new(ev_default_loop(0), scratch, NULL, &next_id, make_config(ours, their_pub),
-		      &iface) != 0)
-		abort();
+	check(scratch_create(&scratch) == 0);
+	ts_keypair(ours, NULL);
+	ts_keypair(theirs, their_pub);
+	check(iface_new(ev_default_loop(0), scratch, NULL, &next_id,
+			ts_one_peer_config("fuzz0", ours, their_pub), &iface) == 0);
 	iface->tun_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	iface->mtu = 1420;
 
-	if (index_table_create(&them.local.index) != 0)
-		abort();
-	them.local.lookup = remote_lookup;
-	noise_local_set_private_key(&them.local, theirs);
-	them.kps.index = them.local.index;
-	noise_handshake_init(&them.hs, &them.local, iface->local.static_public, NULL, NULL);
-	cookie_init(&them.cookie, iface->local.static_public);
-
+	ts_peer_init(&them, theirs);
+	ts_peer_meet(&them, iface->local.static_public, NULL);
 	peer = list_entry(iface->peers.next, struct peer, node);
-	establish(peer);
+	/* A full handshake them -> us: the live session. */
+	check(ts_handshake(&them, &iface->local, &peer->keypairs, clock_now_s()));
 	from.addr.in.sin_family = AF_INET;
 	from.addr.in.sin_port = htons(51820);
 	from.addr.in.sin_addr.s_addr = htonl(0xc0000202);
 	buf = malloc(PKT_BUF_SIZE);
+	check(buf != NULL);
 }
 
 /* Encrypt plain (len bytes) as them into a data message at buf + PKT_HEADROOM. */
 static size_t seal_data(const uint8_t *plain, size_t len, uint64_t counter)
 {
-	struct noise_keypair *kp = them.kps.current;
-	uint8_t *msg = buf + PKT_HEADROOM;
-	struct message_data hdr;
-	size_t padded = (len + 15) & ~(size_t)15;
-
-	hdr.header.type = htole32(MESSAGE_DATA);
-	hdr.key_idx = htole32(kp->remote_index);
-	hdr.counter = htole64(counter);
-	memcpy(msg, &hdr, sizeof(hdr));
-	memset(msg + sizeof(hdr), 0, padded);
-	memcpy(msg + sizeof(hdr), plain, len);
-	aead_ctx_seal(kp->sending.ctx, 0, counter, msg + sizeof(hdr), msg + sizeof(hdr), padded);
-	return sizeof(hdr) + padded + 16;
+	return ts_peer_seal_data(&them, plain, len, counter, buf + PKT_HEADROOM);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

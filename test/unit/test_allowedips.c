@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "allowedips.h"
+#include "support.h"
 
 /* Peers are opaque here: distinct addresses are all the table needs. */
 static char peer_storage[1024];
@@ -498,12 +499,10 @@ static void test_remove_peer(void **state)
 
 static uint64_t rng_state;
 
+/* xorshift64* (support.h): reproducible from the seed in the failure message */
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
+	return ts_rng(&rng_state);
 }
 
 #define NAIVE_MAX 8192

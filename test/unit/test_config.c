@@ -4,7 +4,7 @@
  * interface files, good and bad, each with the exact diagnostics it must
  * produce (severity, line, full text as diag_format() prints it) and, for
  * good files, the values it must load. Rows with files on disk (key files,
- * modes) run in a fresh mkdtemp directory; "$D" in their text stands for it.
+ * modes) run in a fresh temporary directory; "$D" in their text stands for it.
  * Then directory loading, the small helpers, and reading a key file that is
  * a FIFO.
  */
@@ -28,15 +28,16 @@
 #include "config.h"
 #include "crypto.h"
 #include "key.h"
+#include "support.h"
 
-/* Keys made with wg genkey / wg pubkey / wg genpsk. */
-#define PRIV	"6NYFH7Dha3QCw5oWpJY0VzQZzjTDv9TbiAMglle9j20="
-#define OWN_PUB "OGD1XEDsmI0Z+U+5VBGDcOuLszIadHgDKSyaKUgjV3w=" /* public key of PRIV */
-#define PRIV2	"sFk9ugYczCqe1YfBy31jKieM7Dh05s4NVg90wcSK10M="
-#define PUB_B	"jrO10eBFmwCS4TZ5beR54/Bq9pUivV9XTUIj/pRNDUk="
-#define PUB_C	"1vBLMk8RKQwLH3hjirGrLTbiJAbuWhuEffXNjfFqjyA="
-#define PUB_D	"5uzPZZ8JH8ObpdYvBL0PwUE0SuETVGmjDRaH67WMEEg="
-#define PSK	"cM92FutqNtTxsD2wLRjvx9DoU+yHIjArVQv/iDvWkRQ="
+/* The shared fixed keys (support.h), by the names the table below uses. */
+#define PRIV	TS_PRIV_1
+#define OWN_PUB TS_PUB_1 /* public key of PRIV */
+#define PRIV2	TS_PRIV_2
+#define PUB_B	TS_PUB_2
+#define PUB_C	TS_PUB_3
+#define PUB_D	TS_PUB_4
+#define PSK	TS_PSK_1
 
 #define PATH "x/wg0.conf"
 #define L    PATH ":" /* L "7: error: ..." */
@@ -120,42 +121,6 @@ static void assert_endpoint(const struct peer_config *pc, const char *host, uint
 	assert_int_equal(pc->endpoint_port, port);
 }
 
-/* A copy of s with every "$D" replaced by dir. */
-static char *expand(const char *s, const char *dir)
-{
-	size_t dlen = dir ? strlen(dir) : 0, n = 0;
-	char *out, *o;
-
-	for (const char *p = s; (p = strstr(p, "$D")); p += 2)
-		n++;
-	out = malloc(strlen(s) + n * dlen + 1);
-	assert_non_null(out);
-	for (o = out; *s;) {
-		if (dir && s[0] == '$' && s[1] == 'D') {
-			memcpy(o, dir, dlen);
-			o += dlen;
-			s += 2;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-static void write_file(const char *dir, const char *name, const char *text, size_t len, mode_t mode)
-{
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0); /* exact, whatever the umask */
-	close(fd);
-}
-
 static void remove_in(const char *dir, const char *name, bool is_dir)
 {
 	char path[512];
@@ -188,7 +153,7 @@ static void print_diags(const struct diag_list *d, const char *const *want, cons
 		print_message("  %s\n", diag_format(buf, sizeof(buf), &d->items[i]));
 	print_message("expected:\n");
 	for (size_t i = 0; i < MAX_DIAGS && want[i]; i++) {
-		char *w = expand(want[i], dir);
+		char *w = ts_expand(want[i], "$D", dir);
 
 		print_message("  %s\n", w);
 		free(w);
@@ -215,7 +180,7 @@ static void check_diags(const struct diag_list *d, const struct config_case *c, 
 
 	ok = d->n == n_want && d->n_errors == c->n_errors && d->n_warnings == c->n_warnings;
 	for (size_t i = 0; ok && i < n_want; i++) {
-		char got[1024], *want = expand(c->diags[i], dir);
+		char got[1024], *want = ts_expand(c->diags[i], "$D", dir);
 		unsigned int line;
 		enum diag_severity sev;
 
@@ -263,11 +228,11 @@ static int load_in_dir(const struct config_case *c, const char *dir, size_t len)
 
 		snprintf(p, sizeof(p), "%s/%s", dir, f->name);
 		if (f->text)
-			write_file(dir, f->name, f->text, strlen(f->text), f->mode);
+			ts_write_text(dir, f->name, f->text, f->mode);
 		else
 			assert_int_equal(mkdir(p, f->mode), 0);
 	}
-	write_file(dir, name, cur.text, len, c->mode);
+	ts_write_file(dir, name, cur.text, len, c->mode);
 	assert_true(asprintf(&cur.path, "%s/%s", dir, name) > 0);
 	rc = config_load_file(cur.path, &cur.cfg, &cur.diags);
 	for (const struct fixture *f = c->files; f->name; f++)
@@ -280,12 +245,12 @@ static int load_in_dir(const struct config_case *c, const char *dir, size_t len)
 static void run_case(void **state)
 {
 	const struct config_case *c = *state;
-	char dir[] = "/tmp/tund-test-config.XXXXXX";
+	char dir[TS_DIR_LEN];
 	size_t len;
 	int rc;
 
 	if (c->in_dir)
-		assert_non_null(mkdtemp(dir));
+		ts_tmpdir(dir, "config");
 	if (c->build) {
 		cur.text = c->build();
 	} else if (c->len) {
@@ -293,7 +258,7 @@ static void run_case(void **state)
 		assert_non_null(cur.text);
 		memcpy(cur.text, c->text, c->len);
 	} else {
-		cur.text = expand(c->text, c->in_dir ? dir : NULL);
+		cur.text = ts_expand(c->text, "$D", c->in_dir ? dir : NULL);
 	}
 	len = c->len ? c->len : strlen(cur.text);
 
@@ -315,7 +280,7 @@ static void run_case(void **state)
 	if (cur.cfg) {
 		assert_string_equal(cur.cfg->path, cur.path);
 		if (c->check)
-			c->check(cur.cfg);
+			(c->check)(cur.cfg); /* parenthesized: not support.h's check() */
 	}
 }
 
@@ -1698,16 +1663,16 @@ static void test_unreadable_file(void **state)
  */
 static void test_key_file_fifo_does_not_block(void **state)
 {
-	char dir[] = "/tmp/tund-test-config.XXXXXX", path[512], fifo[512];
+	char dir[TS_DIR_LEN], path[512], fifo[512];
 	const char *text = "[Interface]\nPrivateKeyFile = key\n";
 	int status = 0, waited_ms = 0;
 	pid_t pid;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	ts_tmpdir(dir, "config");
 	snprintf(fifo, sizeof(fifo), "%s/key", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	write_file(dir, "wg0.conf", text, strlen(text), 0600);
+	ts_write_text(dir, "wg0.conf", text, 0600);
 	snprintf(path, sizeof(path), "%s/wg0.conf", dir);
 
 	pid = fork();
@@ -1744,19 +1709,19 @@ static void test_key_file_fifo_does_not_block(void **state)
 /* A directory: good files load sorted, a bad one is left out, others are ignored. */
 static void test_load_dir(void **state)
 {
-	char dir[] = "/tmp/tund-test-config.XXXXXX", want[1024], buf[1024];
+	char dir[TS_DIR_LEN], want[1024], buf[1024];
 	const char *good = IFACE;
 	const char *bad = "[Interface]\nListenPort = 1\n";
 	struct config_set set;
 	struct diag_list d = {0};
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	write_file(dir, "wg1.conf", good, strlen(good), 0600);
-	write_file(dir, "wg0.conf", good, strlen(good), 0600);
-	write_file(dir, "bad.conf", bad, strlen(bad), 0600);
-	write_file(dir, "notes.txt", "x", 1, 0600);
-	write_file(dir, ".hidden.conf", "x", 1, 0600);
+	ts_tmpdir(dir, "config");
+	ts_write_text(dir, "wg1.conf", good, 0600);
+	ts_write_text(dir, "wg0.conf", good, 0600);
+	ts_write_text(dir, "bad.conf", bad, 0600);
+	ts_write_file(dir, "notes.txt", "x", 1, 0600);
+	ts_write_file(dir, ".hidden.conf", "x", 1, 0600);
 
 	assert_int_equal(config_load_dir(dir, &set, &d), -EINVAL);
 	assert_int_equal(set.n, 2);
@@ -1794,13 +1759,13 @@ static void test_load_dir(void **state)
 /* No interface file at all (every file removed, then reload): an empty set, no error. */
 static void test_load_dir_empty(void **state)
 {
-	char dir[] = "/tmp/tund-test-config.XXXXXX";
+	char dir[TS_DIR_LEN];
 	struct config_set set;
 	struct diag_list d = {0};
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	write_file(dir, "notes.txt", "x", 1, 0600);
+	ts_tmpdir(dir, "config");
+	ts_write_file(dir, "notes.txt", "x", 1, 0600);
 	assert_int_equal(config_load_dir(dir, &set, &d), 0);
 	assert_int_equal(set.n, 0);
 	assert_int_equal(set.n_failed, 0);

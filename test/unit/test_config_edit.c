@@ -30,15 +30,16 @@
 #include "config_edit.h"
 #include "crypto.h"
 #include "key.h"
+#include "support.h"
 
-/* Keys made with tunctl genkey / pubkey. */
-#define PRIV "IPIJZbGJcX7hXm23NaXQ+8MMldqOBNBFR6MnvvqNyVw="
-#define KA   "L8mkDd0yhDBBYRywDVlXa14CPhhZPIXUkgHo/4kJHzk="
-#define KB   "SCOlDkLNrP1TAMxglorAOq1raJH5Zcp6iT1zWP/CimM="
-#define KC   "svcrhIn9OuTK1NsDc6GawgyYpC5TD8HQ7FoLhI1U9zE="
-#define KN   "FXW2lhXlt1p9E/bWxogfXd3meyiQKexhdUat+p+d7UY=" /* never in a file before */
+/* Keys made with tunctl genkey / pubkey; most are the shared ones of support.h. */
+#define PRIV TS_PRIV_3
+#define KA   TS_PUB_5
+#define KB   TS_PUB_6
+#define KC   TS_PUB_7
+#define KN   TS_PUB_8 /* never in a file before */
 #define PSK1 "GPhlOy9QEThdS9HJHK0/ZzALho5jTLOOC0sWAPTMYUg="
-#define PSK2 "COZWwCoIGgx9OwSkIDjMuu4oGJ5L1t82lXzcSpmRPHg=" /* the one in @PSK@ */
+#define PSK2 TS_PSK_2 /* the one in @PSK@ */
 
 /* ---- The files ---- */
 
@@ -648,31 +649,9 @@ static const struct expose_case expose_cases[] = {
 
 #define N_EXPOSE_CASES (sizeof(expose_cases) / sizeof(expose_cases[0]))
 
-static char tmpdir[64];
-static char conf_path[128]; /* $tmpdir/wg0.conf: names files and resolves key files */
-static char psk_path[128]; /* $tmpdir/peer.psk holds PSK2, mode 0600 */
-
-/* s with every "@PSK@" replaced by psk_path. */
-static char *expand(const char *s)
-{
-	size_t n = 0;
-	char *out, *o;
-
-	for (const char *p = s; (p = strstr(p, "@PSK@")); p += 5)
-		n++;
-	out = malloc(strlen(s) + n * strlen(psk_path) + 1);
-	assert_non_null(out);
-	for (o = out; *s;) {
-		if (strncmp(s, "@PSK@", 5) == 0) {
-			o = stpcpy(o, psk_path);
-			s += 5;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
+static char tmpdir[TS_DIR_LEN];
+static char conf_path[TS_DIR_LEN + 16]; /* $tmpdir/wg0.conf: names files and resolves key files */
+static char psk_path[TS_DIR_LEN + 16]; /* $tmpdir/peer.psk holds PSK2, mode 0600 */
 
 /* The [Peer] of spec, loaded as the loader would. */
 static void peer_from(const char *spec, struct peer_config *pc)
@@ -761,7 +740,7 @@ static void run_case(void **state)
 		peer_config_clear(&pc);
 		return;
 	}
-	expected = expand(c->after);
+	expected = ts_expand(c->after, "@PSK@", psk_path);
 	if (strcmp(out, expected) != 0)
 		fail_msg("got:\n%s\n---- expected:\n%s\n----", out, expected);
 	assert_int_equal(out_len, strlen(expected));
@@ -1035,30 +1014,6 @@ static void test_verify_refuses(void **state)
 	peer_config_clear(&pc);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = calloc(1, 1 << 16);
-	size_t n;
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	n = fread(buf, 1, (1 << 16) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Names in dir other than . and .. and the ones given (NULL-terminated). */
 static size_t count_others(const char *dir, const char *const *known)
 {
@@ -1081,17 +1036,17 @@ static size_t count_others(const char *dir, const char *const *known)
 static void test_write_atomic(void **state)
 {
 	static const char *const known[] = {"w.conf", "peer.psk", "wg0.conf", "dir.conf", NULL};
-	char path[256], dir_path[256], why[512];
+	char path[TS_DIR_LEN + 32], dir_path[TS_DIR_LEN + 32], why[512];
 	struct stat st;
 	char *text;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/w.conf", tmpdir);
-	write_file(path, "old\n", 0640);
+	ts_write_text(path, NULL, "old\n", 0640);
 	if (geteuid() == 0)
 		assert_int_equal(chown(path, 4321, 5432), 0);
 	assert_int_equal(config_edit_write(path, "new\r\ntext", 9, why, sizeof(why)), 0);
-	text = slurp(path);
+	text = ts_read_file(path, NULL);
 	assert_string_equal(text, "new\r\ntext");
 	free(text);
 	assert_int_equal(stat(path, &st), 0);
@@ -1113,7 +1068,7 @@ static void test_write_atomic(void **state)
 	snprintf(dir_path, sizeof(dir_path), "%s/nodir/w.conf", tmpdir);
 	assert_int_equal(config_edit_write(dir_path, "x\n", 2, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "cannot stat "));
-	text = slurp(path);
+	text = ts_read_file(path, NULL);
 	assert_string_equal(text, "new\r\ntext");
 	free(text);
 	assert_int_equal(unlink(path), 0);
@@ -1131,14 +1086,14 @@ static void test_save(void **state)
 	struct stat st;
 
 	(void)state;
-	write_file(conf_path, F1, 0600);
+	ts_write_text(conf_path, NULL, F1, 0600);
 	assert_int_equal(config_load_file(conf_path, &cfg, &d), 0);
 	peer_from("Name = dave\nPublicKey = " KN "\nAllowedIPs = 10.0.0.5/32\n", &pc);
 
 	/* add, then the file loads with the peer and the digest follows. */
 	assert_int_equal(config_save_prepare(cfg, pc.public_key, &pc, NULL, &s, why, sizeof(why)),
 			 0);
-	text = slurp(conf_path);
+	text = ts_read_file(conf_path, NULL);
 	assert_string_equal(text, F1); /* nothing written yet */
 	free(text);
 	assert_int_equal(config_save_commit(&s, cfg, why, sizeof(why)), 0);
@@ -1172,13 +1127,13 @@ static void test_save(void **state)
 	config_save_clear(&s);
 
 	/* An edit on disk since the load is never overwritten. */
-	write_file(conf_path, F1 "# the operator's note\n", 0600);
+	ts_write_text(conf_path, NULL, F1 "# the operator's note\n", 0600);
 	assert_int_equal(config_save_prepare(cfg, pc.public_key, NULL, NULL, &s, why, sizeof(why)),
 			 -ESTALE);
 	assert_non_null(strstr(why, "wg0.conf changed on disk since it was loaded; run tunctl "
 				    "reload first"));
 	assert_null(s.path);
-	text = slurp(conf_path);
+	text = ts_read_file(conf_path, NULL);
 	assert_string_equal(text, F1 "# the operator's note\n");
 	free(text);
 
@@ -1199,16 +1154,16 @@ static void test_save_expose(void **state)
 	char why[512], *text;
 
 	(void)state;
-	write_file(conf_path, FX, 0600);
+	ts_write_text(conf_path, NULL, FX, 0600);
 	assert_int_equal(config_load_file(conf_path, &cfg, &d), 0);
 	expose_from("db", "Peer = server\nLocalPort = 5432\n", &e);
 	assert_int_equal(config_save_prepare_expose(cfg, "db", &e, &s, why, sizeof(why)), 0);
-	text = slurp(conf_path);
+	text = ts_read_file(conf_path, NULL);
 	assert_string_equal(text, FX); /* nothing written yet */
 	free(text);
 	assert_int_equal(config_save_commit(&s, cfg, why, sizeof(why)), 0);
 	config_save_clear(&s);
-	text = slurp(conf_path);
+	text = ts_read_file(conf_path, NULL);
 	assert_string_equal(text, FX "\n[Expose db]\nPeer = server\nLocalPort = 5432\n");
 	free(text);
 	assert_int_equal(config_load_file(conf_path, &again, &d), 0);
@@ -1232,7 +1187,7 @@ static void test_save_expose(void **state)
 	assert_int_equal(config_save_prepare_expose(cfg, "db", NULL, &s, why, sizeof(why)), 0);
 	assert_int_equal(config_save_commit(&s, cfg, why, sizeof(why)), 0);
 	config_save_clear(&s);
-	text = slurp(conf_path);
+	text = ts_read_file(conf_path, NULL);
 	assert_string_equal(text, FX);
 	free(text);
 	assert_int_equal(config_save_prepare_expose(cfg, "db", NULL, &s, why, sizeof(why)), 0);
@@ -1247,18 +1202,12 @@ static void test_save_expose(void **state)
 
 static int setup(void **state)
 {
-	FILE *f;
-
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tund-test-edit.XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
+	ts_tmpdir(tmpdir, "edit");
 	snprintf(conf_path, sizeof(conf_path), "%s/wg0.conf", tmpdir);
 	snprintf(psk_path, sizeof(psk_path), "%s/peer.psk", tmpdir);
-	f = fopen(psk_path, "w");
-	if (!f || fprintf(f, "%s\n", PSK2) < 0 || fclose(f) != 0)
-		return -1;
-	return chmod(psk_path, 0600);
+	ts_write_text(psk_path, NULL, PSK2 "\n", 0600);
+	return 0;
 }
 
 static int teardown(void **state)

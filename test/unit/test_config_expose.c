@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "support.h"
 
 struct range_case {
 	const char *text;
@@ -111,8 +112,8 @@ static void test_names(void **state)
 	assert_false(expose_name_valid("\"web\""));
 }
 
-#define PRIV  "6NYFH7Dha3QCw5oWpJY0VzQZzjTDv9TbiAMglle9j20="
-#define PUB_B "jrO10eBFmwCS4TZ5beR54/Bq9pUivV9XTUIj/pRNDUk="
+#define PRIV  TS_PRIV_1
+#define PUB_B TS_PUB_2
 
 static void test_exposes(void **state)
 {

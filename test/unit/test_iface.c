@@ -30,6 +30,7 @@
 #include "log.h"
 #include "noise.h"
 #include "peer.h"
+#include "support.h"
 #include "udp.h"
 
 /* ---- Fault injection ---- */
@@ -142,21 +143,15 @@ static struct iface_config *load(const char *text)
 
 static int group_setup(void **state)
 {
-	uint8_t k[KEY_LEN], pub[KEY_LEN];
+	uint8_t k[KEY_LEN];
 
 	(void)state;
 	log_init(LOG_LEVEL_ERROR);
 	if (crypto_init() != 0)
 		return -1;
 	noise_init();
-	for (int i = 0; i < N_KEYS; i++) {
-		if (curve25519_generate_private(k) != 0)
-			return -1;
-		if (i == ME)
-			key_to_base64(priv_b64, k);
-		curve25519_public_from_private(pub, k);
-		key_to_base64(pub_b64[i], pub);
-	}
+	for (int i = 0; i < N_KEYS; i++)
+		ts_keypair_b64(i == ME ? priv_b64 : NULL, pub_b64[i]);
 	if (crypto_random(k, sizeof(k)) != 0)
 		return -1;
 	key_to_base64(psk_b64, k);

@@ -20,67 +20,24 @@
 #include "crypto.h"
 #include "index.h"
 #include "noise.h"
+#include "twopeer.h"
 #include "util.h"
 
-struct side {
-	struct noise_local local;
-	struct noise_handshake hs; /* the handshake with the other side */
-	struct noise_keypairs kps;
-	struct cookie_checker checker;
-	struct cookie cookie; /* MAC state for messages to the other side */
-	bool knows_peer;
-};
-
-static struct noise_handshake *lookup(struct noise_local *local, const uint8_t pub[32])
-{
-	struct side *s = container_of(local, struct side, local);
-
-	if (!s->knows_peer || memcmp(pub, s->hs.remote_static, 32) != 0)
-		return NULL;
-	return &s->hs;
-}
-
-static void side_init(struct side *s, const uint8_t priv[32])
-{
-	memset(s, 0, sizeof(*s));
-	assert_int_equal(index_table_create(&s->local.index), 0);
-	s->local.lookup = lookup;
-	assert_int_equal(noise_local_set_private_key(&s->local, priv), 0);
-	s->kps.index = s->local.index;
-	cookie_checker_init(&s->checker, s->local.static_public);
-	s->knows_peer = true;
-}
-
-static void side_pair(struct side *s, const struct side *other, const uint8_t *psk)
-{
-	noise_handshake_init(&s->hs, &s->local, other->local.static_public, psk, NULL);
-	cookie_init(&s->cookie, other->local.static_public);
-}
-
-static void side_free(struct side *s)
-{
-	noise_keypairs_clear(&s->kps);
-	noise_handshake_destroy(&s->hs);
-	index_table_destroy(s->local.index);
-}
-
+/* The two sides are twopeer.h's in-memory peers, each knowing the other. */
 struct fixture {
-	struct side a, b;
+	struct ts_peer a, b;
 };
 
 static int setup(void **state)
 {
 	static struct fixture f;
-	uint8_t ka[32], kb[32];
 
 	assert_int_equal(crypto_init(), 0);
 	noise_init();
-	assert_int_equal(curve25519_generate_private(ka), 0);
-	assert_int_equal(curve25519_generate_private(kb), 0);
-	side_init(&f.a, ka);
-	side_init(&f.b, kb);
-	side_pair(&f.a, &f.b, NULL);
-	side_pair(&f.b, &f.a, NULL);
+	ts_peer_init(&f.a, NULL);
+	ts_peer_init(&f.b, NULL);
+	ts_peer_meet(&f.a, f.b.local.static_public, NULL);
+	ts_peer_meet(&f.b, f.a.local.static_public, NULL);
 	*state = &f;
 	return 0;
 }
@@ -89,35 +46,19 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	side_free(&f->a);
-	side_free(&f->b);
+	ts_peer_free(&f->a);
+	ts_peer_free(&f->b);
 	return 0;
 }
 
 /* One full handshake a -> b at time t; returns whether both ends derived keys. */
-static bool handshake(struct side *a, struct side *b, double t)
+static bool handshake(struct ts_peer *a, struct ts_peer *b, double t)
 {
-	struct message_handshake_initiation init;
-	struct message_handshake_response resp;
-	struct noise_handshake *hs;
-
-	if (!noise_handshake_create_initiation(&init, &a->hs))
-		return false;
-	hs = noise_handshake_consume_initiation(&init, &b->local, t);
-	if (!hs)
-		return false;
-	if (!noise_handshake_create_response(&resp, hs))
-		return false;
-	if (!noise_handshake_begin_session(hs, &b->kps, t))
-		return false;
-	hs = noise_handshake_consume_response(&resp, &a->local);
-	if (!hs)
-		return false;
-	return noise_handshake_begin_session(hs, &a->kps, t);
+	return ts_handshake(a, &b->local, &b->kps, t);
 }
 
 /* Send len bytes with from's current keypair and open them with to's keypair of that index. */
-static bool carry(struct side *from, struct side *to, const char *text)
+static bool carry(struct ts_peer *from, struct ts_peer *to, const char *text)
 {
 	uint8_t buf[256];
 	size_t len = strlen(text);

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "offload.h"
+#include "support.h"
 
 #define ARENA_CAP (512 * 1024)
 #define MAX_SEGS  1024
@@ -37,18 +38,7 @@
 #define TH_ECE 0x40
 #define TH_CWR 0x80
 
-/* ---- an independent checksum: 16-bit big-endian words, one at a time ---- */
-
-static uint32_t ref_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
+/* ---- an independent checksum (ts_csum_add, support.h) and what it needs ---- */
 
 static unsigned ip_len_of(const uint8_t *pkt)
 {
@@ -59,43 +49,21 @@ static uint32_t ref_pseudo(const uint8_t *pkt, size_t l4_len)
 {
 	bool v6 = pkt[0] >> 4 == 6;
 	uint8_t proto = v6 ? pkt[6] : pkt[9];
-	uint32_t sum = ref_add(0, pkt + (v6 ? 8 : 12), v6 ? 32 : 8);
+	uint32_t sum = ts_csum_add(0, pkt + (v6 ? 8 : 12), v6 ? 32 : 8);
 
-	return ref_add(sum + proto + (uint32_t)l4_len, NULL, 0);
+	return ts_csum_add(sum + proto + (uint32_t)l4_len, NULL, 0);
 }
 
 static bool ref_ipv4_ok(const uint8_t *pkt)
 {
-	return pkt[0] >> 4 == 6 || ref_add(0, pkt, ip_len_of(pkt)) == 0xffff;
+	return pkt[0] >> 4 == 6 || ts_csum_add(0, pkt, ip_len_of(pkt)) == 0xffff;
 }
 
 static bool ref_l4_ok(const uint8_t *pkt, size_t len)
 {
 	unsigned ip_len = ip_len_of(pkt);
 
-	return ref_add(ref_pseudo(pkt, len - ip_len), pkt + ip_len, len - ip_len) == 0xffff;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
+	return ts_csum_add(ref_pseudo(pkt, len - ip_len), pkt + ip_len, len - ip_len) == 0xffff;
 }
 
 static unsigned csum_at(const uint8_t *pkt)
@@ -111,12 +79,12 @@ static void ref_fix(uint8_t *pkt, size_t len)
 	unsigned ip_len = ip_len_of(pkt), at = csum_at(pkt);
 
 	if (pkt[0] >> 4 == 4) {
-		put16(pkt + 10, 0);
-		put16(pkt + 10, (uint16_t)~ref_add(0, pkt, ip_len));
+		ts_put16(pkt + 10, 0);
+		ts_put16(pkt + 10, (uint16_t)~ts_csum_add(0, pkt, ip_len));
 	}
-	put16(pkt + at, 0);
-	put16(pkt + at,
-	      (uint16_t)~ref_add(ref_pseudo(pkt, len - ip_len), pkt + ip_len, len - ip_len));
+	ts_put16(pkt + at, 0);
+	ts_put16(pkt + at,
+		 (uint16_t)~ts_csum_add(ref_pseudo(pkt, len - ip_len), pkt + ip_len, len - ip_len));
 }
 
 /* ---- packets ---- */
@@ -160,7 +128,7 @@ static size_t build(uint8_t *buf, const struct spec *s, enum csum_mode mode)
 		buf[0] = 0x60;
 		buf[1] = 0x0a; /* a flow label */
 		buf[3] = 0x42;
-		put16(buf + 4, (uint16_t)(len - 40));
+		ts_put16(buf + 4, (uint16_t)(len - 40));
 		buf[6] = s->proto;
 		buf[7] = 64;
 		buf[8] = 0xfd;
@@ -169,37 +137,37 @@ static size_t build(uint8_t *buf, const struct spec *s, enum csum_mode mode)
 		buf[39] = 2;
 	} else {
 		buf[0] = (uint8_t)(0x40 | ip_len / 4);
-		put16(buf + 2, (uint16_t)len);
-		put16(buf + 4, 0x1234);
+		ts_put16(buf + 2, (uint16_t)len);
+		ts_put16(buf + 4, 0x1234);
 		buf[6] = 0x40; /* DF */
 		buf[8] = 64;
 		buf[9] = s->proto;
-		put32(buf + 12, 0x0a000001);
-		put32(buf + 16, 0x0a000002);
+		ts_put32(buf + 12, 0x0a000001);
+		ts_put32(buf + 16, 0x0a000002);
 		if (s->ip_options)
 			memcpy(buf + 20, "\x01\x01\x01\x00", 4);
 	}
-	put16(l4, 40000);
-	put16(l4 + 2, 5201);
+	ts_put16(l4, 40000);
+	ts_put16(l4 + 2, 5201);
 	if (s->proto == IPPROTO_TCP) {
-		put32(l4 + 4, s->seq);
-		put32(l4 + 8, 0xa0b0c0d0);
+		ts_put32(l4 + 4, s->seq);
+		ts_put32(l4 + 8, 0xa0b0c0d0);
 		l4[12] = (uint8_t)(l4_len / 4 << 4);
 		l4[13] = s->flags;
-		put16(l4 + 14, 502);
+		ts_put16(l4 + 14, 502);
 		if (s->timestamps) {
 			memcpy(l4 + 20, "\x01\x01\x08\x0a", 4);
-			put32(l4 + 24, 0x01020304);
-			put32(l4 + 28, 0x05060708);
+			ts_put32(l4 + 24, 0x01020304);
+			ts_put32(l4 + 28, 0x05060708);
 		}
 	} else {
-		put16(l4 + 4, (uint16_t)(len - ip_len));
+		ts_put16(l4 + 4, (uint16_t)(len - ip_len));
 	}
 	for (size_t i = 0; i < s->payload; i++)
 		buf[ip_len + l4_len + i] = payload_byte(s, i);
 	ref_fix(buf, len);
 	if (mode == CSUM_PARTIAL)
-		put16(buf + csum_at(buf), (uint16_t)ref_pseudo(buf, len - ip_len));
+		ts_put16(buf + csum_at(buf), (uint16_t)ref_pseudo(buf, len - ip_len));
 	return len;
 }
 
@@ -295,19 +263,19 @@ static void check_segments(const uint8_t *super, size_t super_len, const struct 
 						   TAILROOM + HEADROOM);
 		assert_true(seg + len + TAILROOM <= F->segs.arena + F->segs.used);
 		if (sp->v6) {
-			assert_int_equal(get16(seg + 4), len - 40);
+			assert_int_equal(ts_get16(seg + 4), len - 40);
 			assert_memory_equal(seg, super, 4);
 			assert_memory_equal(seg + 6, super + 6, 34);
 		} else {
-			assert_int_equal(get16(seg + 2), len);
-			assert_int_equal(get16(seg + 4), (uint16_t)(get16(super + 4) + i));
+			assert_int_equal(ts_get16(seg + 2), len);
+			assert_int_equal(ts_get16(seg + 4), (uint16_t)(ts_get16(super + 4) + i));
 			assert_memory_equal(seg + 6, super + 6, 4);
 			assert_memory_equal(seg + 12, super + 12, ip_len - 12);
 			assert_true(ref_ipv4_ok(seg));
 		}
 		assert_memory_equal(l4, super + ip_len, 4); /* ports */
 		if (sp->proto == IPPROTO_TCP) {
-			assert_int_equal(get32(l4 + 4), sp->seq + (uint32_t)off);
+			assert_int_equal(ts_get32(l4 + 4), sp->seq + (uint32_t)off);
 			if (i > 0)
 				want_flags &= (uint8_t)~TH_CWR;
 			if (i + 1 < n)
@@ -317,7 +285,7 @@ static void check_segments(const uint8_t *super, size_t super_len, const struct 
 			assert_memory_equal(l4 + 14, super + ip_len + 14, 2);
 			assert_memory_equal(l4 + 18, super + ip_len + 18, hdr - ip_len - 18);
 		} else {
-			assert_int_equal(get16(l4 + 4), len - ip_len);
+			assert_int_equal(ts_get16(l4 + 4), len - ip_len);
 		}
 		assert_true(ref_l4_ok(seg, len));
 		assert_memory_equal(seg + hdr, super + hdr + off, plen);
@@ -347,17 +315,17 @@ static void assert_kernel_takes(const struct virtio_net_hdr *vh, const uint8_t *
 	assert_true(len - vh->hdr_len > vh->gso_size); /* else the kernel ignores GSO */
 	assert_true(len <= 65535);
 	if (v6)
-		assert_int_equal(get16(pkt + 4), len - 40);
+		assert_int_equal(ts_get16(pkt + 4), len - 40);
 	else
-		assert_int_equal(get16(pkt + 2), len);
+		assert_int_equal(ts_get16(pkt + 2), len);
 	assert_true(ref_ipv4_ok(pkt));
 	if (!tcp)
-		assert_int_equal(get16(pkt + ip_len + 4), len - ip_len);
+		assert_int_equal(ts_get16(pkt + ip_len + 4), len - ip_len);
 	/* the partial checksum: the pseudo-header sum for the whole length, not inverted */
-	assert_int_equal(get16(pkt + csum_at(pkt)), ref_pseudo(pkt, len - ip_len));
+	assert_int_equal(ts_get16(pkt + csum_at(pkt)), ref_pseudo(pkt, len - ip_len));
 	/* and the checksum the kernel completes from it (skb_checksum_help) is right */
 	memcpy(done, pkt, len);
-	put16(done + csum_at(pkt), (uint16_t)~ref_add(0, pkt + ip_len, len - ip_len));
+	ts_put16(done + csum_at(pkt), (uint16_t)~ts_csum_add(0, pkt + ip_len, len - ip_len));
 	assert_true(ref_l4_ok(done, len));
 }
 
@@ -404,14 +372,15 @@ static void test_csum_rfc1071(void **state)
 			uint32_t parts = offload_csum_add(offload_csum_add(0, buf + off, half),
 							  buf + off + half, len - half);
 
-			c = (uint16_t)~ref_add(0, buf + off, len);
+			c = (uint16_t)~ts_csum_add(0, buf + off, len);
 			assert_int_equal(ntohs(offload_csum_fold(whole)), c);
 			assert_int_equal(ntohs(offload_csum_fold(parts)), c);
 		}
 	}
 	/* a running sum near 2^32 keeps its carries */
-	assert_int_equal(ntohs(offload_csum_fold(offload_csum_add(0xffffffff, buf, 1000))),
-			 (uint16_t)~ref_add(ref_add(0, NULL, 0) + 0xffff + 0xffff, buf, 1000));
+	assert_int_equal(
+		ntohs(offload_csum_fold(offload_csum_add(0xffffffff, buf, 1000))),
+		(uint16_t)~ts_csum_add(ts_csum_add(0, NULL, 0) + 0xffff + 0xffff, buf, 1000));
 	/* running sums whose carries need both folding rounds, in both byte orders */
 	for (unsigned i = 0; i < 4; i++) {
 		static const uint8_t data[][8] = {
@@ -429,7 +398,7 @@ static void test_csum_rfc1071(void **state)
 		for (unsigned d = 0; d < 2; d++)
 			assert_int_equal(
 				ntohs(offload_csum_fold(offload_csum_add(init[i], data[d], 8))),
-				(uint16_t)~ref_add(ref_add(0, fb, 2), data[d], 8));
+				(uint16_t)~ts_csum_add(ts_csum_add(0, fb, 2), data[d], 8));
 	}
 	/* all-ones data */
 	memset(buf, 0xff, 64);
@@ -569,12 +538,12 @@ static void test_split_partial_csum(void **state)
 
 	/* a UDP sum that comes to 0 is sent as 0xffff (0 would mean "none") */
 	len = build(F->super, &udp, CSUM_PARTIAL);
-	put16(F->super + 48, 0);
-	s = ref_add(0, F->super + 40, len - 40);
-	put16(F->super + 48, (uint16_t)~s); /* the first payload word makes the sum 0xffff */
+	ts_put16(F->super + 48, 0);
+	s = ts_csum_add(0, F->super + 40, len - 40);
+	ts_put16(F->super + 48, (uint16_t)~s); /* the first payload word makes the sum 0xffff */
 	vh = gso_hdr(F->super, VIRTIO_NET_HDR_GSO_NONE, 0);
 	assert_int_equal(offload_split(&vh, F->super, len, &F->segs), 0);
-	assert_int_equal(get16(F->super + 46), 0xffff);
+	assert_int_equal(ts_get16(F->super + 46), 0xffff);
 	assert_true(ref_l4_ok(F->super, len));
 }
 
@@ -892,16 +861,16 @@ static void test_gro_refuses_tcp(void **state)
 
 	refuse(s[0], l[0], s[2], l[2]); /* a gap in seq */
 	refuse(s[1], l[1], s[0], l[0]); /* going back */
-	put16(seg_copy(1, c) + tcp + 2, 5202); /* another flow */
+	ts_put16(seg_copy(1, c) + tcp + 2, 5202); /* another flow */
 	ref_fix(c, L);
 	refuse(s[0], l[0], c, L);
-	put32(seg_copy(1, c) + 16, 0x0a000003); /* another destination */
+	ts_put32(seg_copy(1, c) + 16, 0x0a000003); /* another destination */
 	ref_fix(c, L);
 	refuse(s[0], l[0], c, L);
-	put32(seg_copy(1, c) + tcp + 8, 0xa0b0c0d1); /* another ack */
+	ts_put32(seg_copy(1, c) + tcp + 8, 0xa0b0c0d1); /* another ack */
 	ref_fix(c, L);
 	refuse(s[0], l[0], c, L);
-	put16(seg_copy(1, c) + tcp + 14, 503); /* another window */
+	ts_put16(seg_copy(1, c) + tcp + 14, 503); /* another window */
 	ref_fix(c, L);
 	refuse(s[0], l[0], c, L);
 	seg_copy(1, c)[tcp + 27]++; /* another TSval */
@@ -920,7 +889,7 @@ static void test_gro_refuses_tcp(void **state)
 	refuse(s[0], l[0], c, L);
 	seg_copy(1, c)[11] ^= 1; /* a bad IPv4 header checksum */
 	refuse(s[0], l[0], c, L);
-	put16(seg_copy(1, c) + 2, (uint16_t)(L - 1)); /* trailing bytes past the IP length */
+	ts_put16(seg_copy(1, c) + 2, (uint16_t)(L - 1)); /* trailing bytes past the IP length */
 	ref_fix(c, L - 1);
 	refuse(s[0], l[0], c, L);
 	for (unsigned f = 0; f < 8; f++) { /* any flag but ACK and PSH */
@@ -1024,15 +993,15 @@ static void test_gro_udp(void **state)
 
 	(void)state;
 	assert_int_equal(split_checked(&sp, VIRTIO_NET_HDR_GSO_UDP_L4, 1000), 3);
-	put16(seg_copy(1, c) + 20, 1); /* another source port */
+	ts_put16(seg_copy(1, c) + 20, 1); /* another source port */
 	ref_fix(c, L);
 	refuse(F->segs.pkt[0], L, c, L);
 	seg_copy(1, c)[L - 3] ^= 0x80; /* a bad checksum */
 	refuse(F->segs.pkt[0], L, c, L);
 	/* no checksum (0), with data that would verify as if it had one */
-	put16(seg_copy(1, c) + 26, 0);
-	put16(c + 28, 0);
-	put16(c + 28, (uint16_t)~ref_add(ref_pseudo(c, L - 20), c + 20, L - 20));
+	ts_put16(seg_copy(1, c) + 26, 0);
+	ts_put16(c + 28, 0);
+	ts_put16(c + 28, (uint16_t)~ts_csum_add(ref_pseudo(c, L - 20), c + 20, L - 20));
 	assert_true(ref_l4_ok(c, L));
 	refuse(F->segs.pkt[0], L, c, L);
 	/* without USO on the TUN device, UDP is never glued */
@@ -1100,7 +1069,7 @@ static void test_gro_ipv6_fields(void **state)
 	seg_copy(1, c)[1] |= 0x30; /* traffic class */
 	ref_fix(c, L);
 	refuse(F->segs.pkt[0], L, c, L);
-	put16(seg_copy(1, c) + 4, 999); /* payload length short of the packet */
+	ts_put16(seg_copy(1, c) + 4, 999); /* payload length short of the packet */
 	ref_fix(c, L);
 	refuse(F->segs.pkt[0], L, c, L);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "replay.h"
+#include "support.h"
 
 #define W    ((uint64_t)COUNTER_WINDOW_SIZE)
 #define RING ((uint64_t)COUNTER_BITS_TOTAL)
@@ -208,13 +209,10 @@ static void test_jump_lengths(void **state)
 
 static uint64_t rng_state;
 
+/* xorshift64* (support.h): reproducible from the seed in the failure message */
 static uint64_t rng(void)
 {
-	/* xorshift64*: reproducible from the seed in the failure message */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
+	return ts_rng(&rng_state);
 }
 
 #define SPAN	  (UINT64_C(1) << 22)

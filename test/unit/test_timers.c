@@ -2,8 +2,13 @@
 /*
  * The protocol timers against a controlled clock: the handshake retry of
  * section 6.4 keeps going until it gives up after MAX_TIMER_HANDSHAKES, even
- * when the watcher fires a little early and the jitter is zero, and two
- * initiations are never less than REKEY_TIMEOUT apart.
+ * when the watcher fires a little early and the jitter is zero, two
+ * initiations are never less than REKEY_TIMEOUT apart, and giving up drops
+ * the staged packets and wipes the keys later. With a session (the other
+ * peer of twopeer.h initiated it): the keepalive of section 6.5 after data
+ * received (twice when more data came), a new handshake when data sent was
+ * not answered (neither when the other direction moved), keys wiped after
+ * 3 x REJECT_AFTER_TIME, and the persistent keepalive's rhythm.
  *
  * Mocked at the system boundary (-Wl,--wrap): clock_gettime (CLOCK_BOOTTIME
  * is the test's clock, the others pass through), crypto_random (the jitter
@@ -30,7 +35,9 @@
 #include "noise.h"
 #include "peer.h"
 #include "send.h"
+#include "support.h"
 #include "timers.h"
+#include "twopeer.h"
 #include "udp.h"
 #include "util.h"
 #include "wire.h"
@@ -42,8 +49,10 @@
 
 static double mock_now_s = 1000.0;
 static bool zero_jitter;
-static double sent_at[64];
+static double sent_at[64]; /* when each initiation went out */
 static unsigned int n_sent;
+static double keepalive_at[64]; /* when each keepalive went out */
+static unsigned int n_keepalives;
 
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
 int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
@@ -79,11 +88,16 @@ static void count(const struct iovec *iov, size_t n)
 {
 	uint8_t type;
 
-	if (n == 0 || iov[0].iov_len != sizeof(struct message_handshake_initiation))
+	if (n == 0 || iov[0].iov_len == 0)
 		return;
 	memcpy(&type, iov[0].iov_base, 1);
-	if (type == MESSAGE_HANDSHAKE_INITIATION && n_sent < ARRAY_SIZE(sent_at))
+	if (type == MESSAGE_HANDSHAKE_INITIATION &&
+	    iov[0].iov_len == sizeof(struct message_handshake_initiation) &&
+	    n_sent < ARRAY_SIZE(sent_at))
 		sent_at[n_sent++] = mock_now_s;
+	if (type == MESSAGE_DATA && iov[0].iov_len == message_data_len(0) &&
+	    n_keepalives < ARRAY_SIZE(keepalive_at))
+		keepalive_at[n_keepalives++] = mock_now_s;
 }
 
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags)
@@ -108,6 +122,7 @@ int __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 }
 
 struct fixture {
+	struct ts_peer them; /* the other peer, in memory */
 	struct scratch *scratch;
 	struct iface *iface;
 	struct peer *peer;
@@ -117,34 +132,24 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	uint8_t priv[KEY_LEN], peer_priv[KEY_LEN], peer_pub[KEY_LEN];
-	char b64_priv[KEY_BASE64_LEN + 1], b64_pub[KEY_BASE64_LEN + 1], text[512];
-	struct diag_list diags = {0};
-	struct iface_config *cfg;
-	int len;
+	uint8_t priv[KEY_LEN];
 
 	memset(&f, 0, sizeof(f));
 	mock_now_s = 1000.0;
 	zero_jitter = false;
-	n_sent = 0;
-	assert_int_equal(curve25519_generate_private(priv), 0);
-	assert_int_equal(curve25519_generate_private(peer_priv), 0);
-	assert_int_equal(curve25519_public_from_private(peer_pub, peer_priv), 0);
-	key_to_base64(b64_priv, priv);
-	key_to_base64(b64_pub, peer_pub);
-	len = snprintf(text, sizeof(text),
-		       "[Interface]\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\n"
-		       "AllowedIPs = 10.0.0.2/32\nEndpoint = 192.0.2.2:51820\n",
-		       b64_priv, b64_pub);
-	assert_int_equal(config_load_string("tm0.conf", text, (size_t)len, &cfg, &diags), 0);
-	diag_list_clear(&diags);
+	n_sent = n_keepalives = 0;
+	ts_keypair(priv, NULL);
+	ts_peer_init(&f.them, NULL);
 	assert_int_equal(scratch_create(&f.scratch), 0);
-	assert_int_equal(iface_new(ev_default_loop(0), f.scratch, NULL, &f.next_id, cfg, &f.iface),
+	assert_int_equal(iface_new(ev_default_loop(0), f.scratch, NULL, &f.next_id,
+				   ts_one_peer_config("tm0", priv, f.them.local.static_public),
+				   &f.iface),
 			 0);
 	/* Any descriptor: sendmsg and sendmmsg are mocked. */
 	f.iface->udp.fd[0] = 0;
 	f.peer = list_entry(f.iface->peers.next, struct peer, node);
 	assert_true(f.peer->has_endpoint);
+	ts_peer_meet(&f.them, f.iface->local.static_public, NULL);
 	*state = &f;
 	return 0;
 }
@@ -156,6 +161,7 @@ static int teardown(void **state)
 	f->iface->udp.fd[0] = -1;
 	iface_destroy(f->iface);
 	scratch_destroy(f->scratch);
+	ts_peer_free(&f->them);
 	return 0;
 }
 
@@ -182,6 +188,31 @@ static void fire_until(struct peer *peer, unsigned int n, unsigned int max_fires
 {
 	while (n_sent < n && max_fires-- && fire(peer))
 		;
+}
+
+/* Fire until the watcher stops; at most max_fires times. */
+static void fire_all(struct peer *peer, unsigned int max_fires)
+{
+	while (max_fires-- && fire(peer))
+		;
+	assert_false(ev_is_active(&peer->timers.watcher));
+}
+
+/* A session: the other peer initiated, and its first data confirmed our keys. */
+static void establish(struct fixture *f)
+{
+	struct noise_keypairs *kps = &f->peer->keypairs;
+
+	assert_true(ts_handshake(&f->them, &f->iface->local, kps, mock_now_s));
+	assert_true(noise_received_with_keypair(kps, kps->next));
+	assert_non_null(kps->current);
+}
+
+/* b - a is d seconds, give or take how early fire() comes and a hundredth. */
+static void assert_apart(double a, double b, double d)
+{
+	assert_true(b - a >= d - 2 * EARLY_S);
+	assert_true(b - a < d + 0.01);
 }
 
 static void start_handshake(struct peer *peer)
@@ -250,6 +281,144 @@ static void test_retry_after_our_response_is_not_lost(void **state)
 	assert_true(sent_at[1] - sent_at[0] < 3.0 + REKEY_TIMEOUT + 0.01);
 }
 
+/* Giving up: the packets waiting for a session are dropped, the keys wiped 3 x REJECT_AFTER_TIME
+ * later. */
+static void test_give_up_drops_staged_then_wipes(void **state)
+{
+	struct fixture *f = *state;
+	double gave_up;
+
+	zero_jitter = true;
+	peer_stage_keepalive(f->peer);
+	start_handshake(f->peer);
+	fire_until(f->peer, MAX_TIMER_HANDSHAKES + 2, 1000);
+	assert_int_equal(f->peer->staged.count, 1);
+	/* The retry that gives up (the watcher may come a hair early for it first). */
+	for (int i = 0; i < 3 && f->peer->staged.count; i++)
+		assert_true(fire(f->peer));
+	gave_up = mock_now_s;
+	assert_apart(sent_at[n_sent - 1], gave_up, REKEY_TIMEOUT);
+	assert_int_equal(n_sent, MAX_TIMER_HANDSHAKES + 2);
+	assert_int_equal(f->peer->staged.count, 0);
+	assert_int_equal(f->iface->stats.tx_staged_dropped, 1);
+	assert_apart(gave_up, f->peer->timers.zero_key_material, REJECT_AFTER_TIME * 3);
+	assert_int_equal(f->peer->handshake.state, HANDSHAKE_CREATED_INITIATION);
+	fire_all(f->peer, 5);
+	assert_apart(gave_up, mock_now_s, REJECT_AFTER_TIME * 3);
+	assert_int_equal(f->peer->handshake.state, HANDSHAKE_ZEROED);
+	assert_int_equal(n_sent, MAX_TIMER_HANDSHAKES + 2);
+}
+
+/* Section 6.5: data received and nothing sent back: one keepalive, KEEPALIVE_TIMEOUT later. */
+static void test_keepalive_after_data_received(void **state)
+{
+	struct fixture *f = *state;
+	double t0 = mock_now_s;
+
+	establish(f);
+	timers_data_received(f->peer, t0);
+	fire_all(f->peer, 5);
+	assert_int_equal(n_keepalives, 1);
+	assert_apart(t0, keepalive_at[0], KEEPALIVE_TIMEOUT);
+	assert_int_equal(n_sent, 0);
+}
+
+/* More data while a keepalive is pending: another one, KEEPALIVE_TIMEOUT after the first. */
+static void test_data_while_pending_gets_another_keepalive(void **state)
+{
+	struct fixture *f = *state;
+	double t0 = mock_now_s;
+
+	establish(f);
+	timers_data_received(f->peer, t0);
+	mock_now_s += 4;
+	timers_data_received(f->peer, mock_now_s);
+	fire_all(f->peer, 5);
+	assert_int_equal(n_keepalives, 2);
+	assert_apart(t0, keepalive_at[0], KEEPALIVE_TIMEOUT);
+	assert_apart(keepalive_at[0], keepalive_at[1], KEEPALIVE_TIMEOUT);
+}
+
+/* Section 6.5: data sent, nothing heard for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT: a new handshake. */
+static void test_new_handshake_when_not_heard_back(void **state)
+{
+	struct fixture *f = *state;
+	double t0 = mock_now_s;
+
+	zero_jitter = true;
+	establish(f);
+	timers_data_sent(f->peer, t0);
+	fire_until(f->peer, 1, 5);
+	assert_int_equal(n_sent, 1);
+	assert_apart(t0, sent_at[0], KEEPALIVE_TIMEOUT + REKEY_TIMEOUT);
+}
+
+/*
+ * Both deadlines of section 6.5 fall when the other direction moves in
+ * time: something we send is the confirmation a keepalive would be, and
+ * anything heard from the peer shows the session is alive.
+ */
+static void test_cancelled_in_time(void **state)
+{
+	static const struct {
+		void (*arm)(struct peer *peer, double now_s);
+		double after_s;
+		void (*cancel)(struct peer *peer, double now_s);
+		unsigned int *count; /* of what must not go out */
+	} cases[] = {
+		{timers_data_received, 3, timers_any_authenticated_packet_sent, &n_keepalives},
+		{timers_data_sent, KEEPALIVE_TIMEOUT, timers_any_authenticated_packet_received,
+		 &n_sent},
+	};
+	struct fixture *f = *state;
+
+	establish(f);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cases[i].arm(f->peer, mock_now_s);
+		mock_now_s += cases[i].after_s;
+		cases[i].cancel(f->peer, mock_now_s);
+		fire_all(f->peer, 5);
+		assert_int_equal(*cases[i].count, 0);
+	}
+}
+
+/* Section 6.3: no new session for 3 x REJECT_AFTER_TIME: every key is wiped. */
+static void test_key_material_wiped(void **state)
+{
+	struct fixture *f = *state;
+	double t0 = mock_now_s;
+
+	establish(f);
+	timers_session_derived(f->peer, t0);
+	assert_true(fire(f->peer));
+	assert_apart(t0, mock_now_s, REJECT_AFTER_TIME * 3);
+	assert_null(f->peer->keypairs.current);
+	assert_null(f->peer->keypairs.previous);
+	assert_null(f->peer->keypairs.next);
+	assert_false(ev_is_active(&f->peer->timers.watcher));
+}
+
+/* PersistentKeepalive: one at once when set, then one every interval; none once it is off. */
+static void test_persistent_keepalive_rhythm(void **state)
+{
+	struct fixture *f = *state;
+	double t0 = mock_now_s;
+
+	establish(f);
+	f->peer->persistent_keepalive_s = 25;
+	timers_persistent_keepalive_changed(f->peer, t0);
+	assert_int_equal(n_keepalives, 1);
+	for (int i = 0; i < 3; i++)
+		assert_true(fire(f->peer));
+	assert_int_equal(n_keepalives, 4);
+	for (unsigned int i = 1; i < n_keepalives; i++)
+		assert_apart(keepalive_at[i - 1], keepalive_at[i], 25);
+	f->peer->persistent_keepalive_s = 0;
+	timers_persistent_keepalive_changed(f->peer, mock_now_s);
+	fire_all(f->peer, 5);
+	assert_int_equal(n_keepalives, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +430,17 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_our_response_is_not_lost, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_give_up_drops_staged_then_wipes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_after_data_received, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_data_while_pending_gets_another_keepalive,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_handshake_when_not_heard_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cancelled_in_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_material_wiped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_persistent_keepalive_rhythm, setup, teardown),
 	};
 
 	log_init(LOG_LEVEL_ERROR);

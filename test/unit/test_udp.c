@@ -24,6 +24,8 @@
 #include "log.h"
 #include "noise.h"
 #include "peer.h"
+#include "support.h"
+#include "twopeer.h"
 #include "udp.h"
 
 /* A receiving socket on 127.0.0.1 and an endpoint that points at it. */
@@ -123,26 +125,6 @@ static void a_run_arrives_as_datagrams(void **state)
 	scratch_destroy(s);
 }
 
-static struct iface_config *one_peer_config(const uint8_t priv[32], const uint8_t peer_pub[32])
-{
-	struct iface_config *cfg = calloc(1, sizeof(*cfg));
-	struct peer_config *pc;
-
-	assert_non_null(cfg);
-	strcpy(cfg->name, "test0");
-	cfg->path = strdup("test0.conf");
-	cfg->has_private_key = true;
-	memcpy(cfg->private_key, priv, 32);
-	cfg->peers = calloc(1, sizeof(*cfg->peers));
-	cfg->n_peers = 1;
-	pc = &cfg->peers[0];
-	memcpy(pc->public_key, peer_pub, 32);
-	pc->allowed_ips = calloc(1, sizeof(*pc->allowed_ips));
-	pc->n_allowed_ips = 1;
-	prefix_parse("10.0.0.2/32", &pc->allowed_ips[0], NULL, NULL);
-	return cfg;
-}
-
 /*
  * The peer's endpoint has a sticky source address this host does not have,
  * so the kernel refuses the send and udp.c clears the peer's source. Remove
@@ -151,7 +133,7 @@ static struct iface_config *one_peer_config(const uint8_t priv[32], const uint8_
  */
 static void removing_a_peer_leaves_nothing_queued_for_it(void **state)
 {
-	uint8_t priv[32], other[32], other_pub[32], data[64] = {0};
+	uint8_t priv[32], other_pub[32], data[64] = {0};
 	struct scratch *s;
 	struct iface *iface;
 	struct peer *peer;
@@ -159,11 +141,10 @@ static void removing_a_peer_leaves_nothing_queued_for_it(void **state)
 
 	(void)state;
 	assert_int_equal(scratch_create(&s), 0);
-	curve25519_generate_private(priv);
-	curve25519_generate_private(other);
-	curve25519_public_from_private(other_pub, other);
-	assert_int_equal(iface_new(NULL, s, NULL, &next_id, one_peer_config(priv, other_pub),
-				   &iface),
+	ts_keypair(priv, NULL);
+	ts_keypair(NULL, other_pub);
+	assert_int_equal(iface_new(NULL, s, NULL, &next_id,
+				   ts_one_peer_config("test0", priv, other_pub), &iface),
 			 0);
 	assert_int_equal(udp_open(&iface->udp, 0, 0, true), 0);
 	peer = iface_find_peer(iface, other_pub);
