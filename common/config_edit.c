@@ -23,36 +23,14 @@
 
 #include "addr.h"
 #include "crypto.h"
+#include "ini_lex.h"
 #include "log.h"
 
-enum line_kind {
-	LINE_BLANK, /* nothing but blanks */
-	LINE_COMMENT, /* '#' or ';' first, or blanks and a '#' comment */
-	LINE_SECTION, /* [Name] */
-	LINE_KEY, /* Key = Value */
-	LINE_OTHER, /* anything else (the loader refuses it) */
-};
-
-/* One line of the text, as byte offsets into it. */
-struct line {
-	size_t off; /* first byte */
-	size_t len; /* bytes before the line ending */
-	size_t eol; /* 2 "\r\n", 1 "\n", 0 on a last line without one */
-	enum line_kind kind;
-	bool is_peer; /* LINE_SECTION: [Peer], in any case and spacing */
-	size_t name_off, name_len; /* LINE_SECTION, relative to off: the name, trimmed */
-	size_t indent; /* leading blanks */
-	/* LINE_KEY, relative to off: the key is [indent, indent + key_len) */
-	size_t key_len;
-	size_t eq; /* the '=' */
-	size_t value_off, value_len; /* the value, without blanks or inline comment */
-};
-
-/* The text split in lines; lines is owned. */
+/* The text split in lines (ini_lex.h); lines is owned. */
 struct doc {
 	const char *text;
 	size_t len;
-	struct line *lines;
+	struct ini_line *lines;
 	size_t n;
 	const char *eol; /* for new lines: the ending of the file's first line */
 };
@@ -64,75 +42,9 @@ struct buf {
 	bool failed;
 };
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* What the loader's trim() takes off the end of a line, a key or a section name. */
-static bool is_trailing(char c)
-{
-	return is_blank(c) || c == '\r';
-}
-
-static void classify(const char *s, struct line *l)
-{
-	size_t cut = l->len, start = 0, end;
-	const char *hash = memchr(s, '#', l->len), *eq;
-
-	/* As the loader: drop everything from the first '#', then trim. */
-	if (hash)
-		cut = (size_t)(hash - s);
-	while (start < cut && is_blank(s[start]))
-		start++;
-	end = cut;
-	while (end > start && is_trailing(s[end - 1]))
-		end--;
-	l->indent = start;
-	if (start == end) {
-		l->kind = hash ? LINE_COMMENT : LINE_BLANK;
-		return;
-	}
-	if (s[start] == ';') {
-		l->kind = LINE_COMMENT;
-		return;
-	}
-	if (s[start] == '[') {
-		size_t a = start + 1, b = end - 1;
-
-		if (s[end - 1] != ']' || end - start < 2) {
-			l->kind = LINE_OTHER;
-			return;
-		}
-		while (a < b && is_blank(s[a]))
-			a++;
-		while (b > a && is_trailing(s[b - 1]))
-			b--;
-		l->kind = LINE_SECTION;
-		l->name_off = a;
-		l->name_len = b - a;
-		l->is_peer = b - a == 4 && strncasecmp(s + a, "Peer", 4) == 0;
-		return;
-	}
-	eq = memchr(s + start, '=', end - start);
-	if (!eq) {
-		l->kind = LINE_OTHER;
-		return;
-	}
-	l->kind = LINE_KEY;
-	l->eq = (size_t)(eq - s);
-	l->key_len = l->eq - start;
-	while (l->key_len > 0 && is_trailing(s[start + l->key_len - 1]))
-		l->key_len--;
-	l->value_off = l->eq + 1;
-	while (l->value_off < end && is_blank(s[l->value_off]))
-		l->value_off++;
-	l->value_len = end - l->value_off;
-}
-
 static int doc_parse(struct doc *d, const char *text, size_t len)
 {
-	size_t n = 0, off = 0;
+	size_t n = 0, pos = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->text = text;
@@ -144,25 +56,9 @@ static int doc_parse(struct doc *d, const char *text, size_t len)
 	d->lines = calloc(n ? n : 1, sizeof(*d->lines));
 	if (!d->lines)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct line *l = &d->lines[i];
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t end = nl ? (size_t)(nl - text) : len;
-
-		l->off = off;
-		l->len = end - off;
-		if (nl) {
-			l->eol = 1;
-			if (l->len > 0 && text[end - 1] == '\r') {
-				l->len--;
-				l->eol = 2;
-			}
-		}
-		classify(text + off, l);
-		off = end + (nl ? 1 : 0);
-	}
-	d->n = n;
-	for (size_t i = 0; i < n; i++) {
+	while (d->n < n && ini_lex_next(text, len, &pos, &d->lines[d->n]))
+		d->n++;
+	for (size_t i = 0; i < d->n; i++) {
 		if (d->lines[i].eol) {
 			d->eol = d->lines[i].eol == 2 ? "\r\n" : "\n";
 			break;
@@ -171,17 +67,16 @@ static int doc_parse(struct doc *d, const char *text, size_t len)
 	return 0;
 }
 
-static bool key_is(const struct doc *d, const struct line *l, const char *name)
+static bool key_is(const struct doc *d, const struct ini_line *l, const char *name)
 {
-	return l->kind == LINE_KEY && l->key_len == strlen(name) &&
-	       strncasecmp(d->text + l->off + l->indent, name, l->key_len) == 0;
+	return ini_lex_key_is(d->text, l, name);
 }
 
 /* The next section header after line i, or d->n. */
 static size_t section_end(const struct doc *d, size_t i)
 {
 	for (i++; i < d->n; i++)
-		if (d->lines[i].kind == LINE_SECTION)
+		if (d->lines[i].kind == INI_SECTION)
 			break;
 	return i;
 }
@@ -190,12 +85,12 @@ static size_t section_end(const struct doc *d, size_t i)
 static int find_peer(const struct doc *d, const uint8_t key[KEY_LEN], size_t *header)
 {
 	for (size_t h = 0; h < d->n; h++) {
-		const struct line *pub = NULL;
+		const struct ini_line *pub = NULL;
 		uint8_t k[KEY_LEN];
 		char text[KEY_BASE64_LEN + 1];
-		size_t end;
+		size_t end, arg_len;
 
-		if (d->lines[h].kind != LINE_SECTION || !d->lines[h].is_peer)
+		if (!ini_lex_section_is(d->text, &d->lines[h], "Peer", NULL, &arg_len) || arg_len)
 			continue;
 		end = section_end(d, h);
 		for (size_t i = h + 1; i < end; i++)
@@ -216,20 +111,12 @@ static int find_peer(const struct doc *d, const uint8_t key[KEY_LEN], size_t *he
 /* The header line of the [Expose NAME] of that name; -ENOENT when none. */
 static int find_expose(const struct doc *d, const char *name, size_t *header)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(name), arg_len;
+	const char *arg;
 
 	for (size_t h = 0; h < d->n; h++) {
-		const struct line *l = &d->lines[h];
-		const char *s = d->text + l->off + l->name_off;
-		size_t i = 6;
-
-		/* As the loader: "Expose" in any case, blanks, then the name as it is. */
-		if (l->kind != LINE_SECTION || l->name_len <= i ||
-		    strncasecmp(s, "Expose", i) != 0 || !is_blank(s[i]))
-			continue;
-		while (i < l->name_len && is_blank(s[i]))
-			i++;
-		if (l->name_len - i == len && memcmp(s + i, name, len) == 0) {
+		if (ini_lex_section_is(d->text, &d->lines[h], "Expose", &arg, &arg_len) &&
+		    arg_len == len && memcmp(arg, name, len) == 0) {
 			*header = h;
 			return 0;
 		}
@@ -245,9 +132,9 @@ static size_t comment_run_above(const struct doc *d, size_t i)
 {
 	size_t a = i;
 
-	while (a > 0 && d->lines[a - 1].kind == LINE_COMMENT)
+	while (a > 0 && d->lines[a - 1].kind == INI_COMMENT)
 		a--;
-	return a < i && a > 0 && d->lines[a - 1].kind == LINE_BLANK ? a : i;
+	return a < i && a > 0 && d->lines[a - 1].kind == INI_BLANK ? a : i;
 }
 
 /* ---- Output ---- */
@@ -318,7 +205,7 @@ bool config_edit_value_ok(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || is_blank(s[0]) || is_blank(s[len - 1]))
+	if (len == 0 || s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t')
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '#')
@@ -438,7 +325,7 @@ int config_edit_add_peer(const char *text, size_t len, const struct peer_config 
 	if (d.n > 0) {
 		if (!d.lines[d.n - 1].eol)
 			puts_(&b, d.eol);
-		if (d.lines[d.n - 1].kind != LINE_BLANK)
+		if (d.lines[d.n - 1].kind != INI_BLANK)
 			puts_(&b, d.eol);
 	}
 	puts_(&b, "[Peer]");
@@ -471,7 +358,7 @@ struct line_edit {
 static void put_rewritten(struct buf *b, const struct doc *d, size_t i,
 			  const struct peer_config *pc, unsigned int field, const char *psk_file)
 {
-	const struct line *l = &d->lines[i];
+	const struct ini_line *l = &d->lines[i];
 	const char *s = d->text + l->off;
 	size_t key_end = l->indent + l->key_len;
 
@@ -498,9 +385,9 @@ static void put_rewritten(struct buf *b, const struct doc *d, size_t i,
 static void insert_fields(struct buf *b, const struct doc *d, size_t k, bool dropped,
 			  const struct peer_config *pc, unsigned int missing, const char *psk_file)
 {
-	const struct line *l = &d->lines[k];
-	const char *indent = l->kind == LINE_KEY ? d->text + l->off : "";
-	size_t indent_len = l->kind == LINE_KEY ? l->indent : 0;
+	const struct ini_line *l = &d->lines[k];
+	const char *indent = l->kind == INI_KEY ? d->text + l->off : "";
+	size_t indent_len = l->kind == INI_KEY ? l->indent : 0;
 	const char *eol = l->eol == 2 ? "\r\n" : l->eol == 1 ? "\n" : d->eol;
 
 	if (!l->eol && !dropped)
@@ -540,7 +427,7 @@ int config_edit_set_peer(const char *text, size_t len, const struct peer_config 
 	}
 	last_key = h;
 	for (size_t i = h + 1; i < end; i++)
-		if (d.lines[i].kind == LINE_KEY)
+		if (d.lines[i].kind == INI_KEY)
 			last_key = i;
 	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
 		bool seen = false;
@@ -549,7 +436,7 @@ int config_edit_set_peer(const char *text, size_t len, const struct peer_config 
 			continue;
 		field_value_check(pc, fields[f].field, psk_file, &is_set);
 		for (size_t i = h + 1; i < end; i++) {
-			const struct line *l = &d.lines[i];
+			const struct ini_line *l = &d.lines[i];
 
 			if (!key_is(&d, l, fields[f].key) &&
 			    !(fields[f].alias && key_is(&d, l, fields[f].alias)))
@@ -594,14 +481,14 @@ static int remove_section(const struct doc *d, size_t h, char **out, size_t *out
 		/* A final comment run (blank lines after it allowed) is the file's. */
 		size_t t = d->n;
 
-		while (t > h + 1 && d->lines[t - 1].kind == LINE_BLANK)
+		while (t > h + 1 && d->lines[t - 1].kind == INI_BLANK)
 			t--;
 		stop = comment_run_above(d, t);
 		if (stop == t)
 			stop = d->n;
 	}
 	if (stop == d->n)
-		while (start > 0 && d->lines[start - 1].kind == LINE_BLANK)
+		while (start > 0 && d->lines[start - 1].kind == INI_BLANK)
 			start--;
 	for (size_t i = 0; i < d->n; i++)
 		if (i < start || i >= stop)
@@ -694,7 +581,7 @@ static int append_expose(const struct doc *d, const struct expose_config *e, cha
 	if (d->n > 0) {
 		if (!d->lines[d->n - 1].eol)
 			puts_(&b, d->eol);
-		if (d->lines[d->n - 1].kind != LINE_BLANK)
+		if (d->lines[d->n - 1].kind != INI_BLANK)
 			puts_(&b, d->eol);
 	}
 	puts_(&b, "[Expose ");
@@ -717,17 +604,17 @@ static int rewrite_expose(const struct doc *d, size_t h, const struct expose_con
 	struct buf b = {0};
 
 	for (size_t i = h + 1; i < end && first == h; i++)
-		if (d->lines[i].kind == LINE_KEY)
+		if (d->lines[i].kind == INI_KEY)
 			first = i;
 	for (size_t i = 0; i < d->n; i++) {
-		const struct line *l = &d->lines[i];
+		const struct ini_line *l = &d->lines[i];
 
 		if (i == first) {
 			put_expose_keys(&b, d->text + l->off, l->indent, e,
 					l->eol == 2   ? "\r\n"
 					: l->eol == 1 ? "\n"
 						      : d->eol);
-		} else if (i <= h || i >= end || l->kind != LINE_KEY) {
+		} else if (i <= h || i >= end || l->kind != INI_KEY) {
 			put_line(&b, d, i);
 			if (i == h && first == h) {
 				if (!l->eol)
@@ -918,10 +805,12 @@ static int load_after(const char *path, const char *after, size_t after_len,
 static bool interface_same(const struct iface_config *a, const struct iface_config *b)
 {
 	return iface_config_same_interface(a, b) && a->has_listen_port == b->has_listen_port &&
-	       a->listen_port == b->listen_port && a->expose_control_port == b->expose_control_port &&
+	       a->listen_port == b->listen_port &&
+	       a->expose_control_port == b->expose_control_port &&
 	       a->has_expose_bind_address == b->has_expose_bind_address &&
 	       (!a->has_expose_bind_address || sockaddr_equal(&a->expose_bind, &b->expose_bind)) &&
-	       a->has_expose_grace == b->has_expose_grace && a->expose_grace_s == b->expose_grace_s &&
+	       a->has_expose_grace == b->has_expose_grace &&
+	       a->expose_grace_s == b->expose_grace_s &&
 	       a->expose_max_connections == b->expose_max_connections &&
 	       a->expose_max_per_source == b->expose_max_per_source &&
 	       a->has_expose_idle_timeout == b->has_expose_idle_timeout &&

@@ -5,7 +5,7 @@
  * unexpose --save): text edits that touch only the lines of one [Peer] or
  * [Expose NAME] section, a check that the result loads back as intended, and an
  * atomic replacement of the file. Parsing is config_ini.c's; the edits read
- * lines the way it does: '#' starts a comment anywhere, ';' only at the start
+ * lines with its reader, ini_lex.c: '#' starts a comment anywhere, ';' only at the start
  * of a line, keys and section names in any case, blanks around them (and CRs
  * after them) ignored.
  *
