@@ -33,10 +33,9 @@ static const char *const section_names[] = {
 	[SEC_EXPOSE] = "Expose", [SEC_UNKNOWN] = "?",
 };
 
-/* Every key, section by section; the order gives each key its slot in loader.seen. */
+/* The keys of [Interface] and [Expose]; the order gives each its slot in loader.seen. */
 static const struct key_table *const tables[] = {
 	&config_ini_interface_keys,
-	&config_ini_peer_keys,
 	&config_ini_expose_keys,
 };
 
@@ -146,51 +145,20 @@ bool config_ini_parse_ip(const char *s, union sockaddr_inet *out)
 	return false;
 }
 
+void config_ini_report(struct peer_setting_ctx *ctx, enum diag_severity sev, const char *msg)
+{
+	struct loader *l = ctx->arg;
+
+	diag_add(l->diags, sev, l->path, l->line, "%s", msg);
+}
+
 int config_ini_read_key_file(struct loader *l, const char *key, const char *value,
 			     uint8_t out[KEY_LEN])
 {
-	char path[4096], text[128];
-	const char *why;
-	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
+	struct peer_setting_ctx ctx = {
+		.label = key, .dir = l->dir, .report = config_ini_report, .arg = l};
 
-	if (value[0] == '/')
-		snprintf(path, sizeof(path), "%s", value);
-	else
-		snprintf(path, sizeof(path), "%s/%s", l->dir, value);
-	/* O_NONBLOCK: a FIFO in the way must not hang start-up or reload. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		config_ini_err(l, "%s: \"%s\": cannot read: %s", key, value, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		config_ini_err(l, "%s: \"%s\": not a regular file", key, value);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		config_ini_err(
-			l,
-			"%s: \"%s\" is readable by group or others (mode %04o); run chmod 600 on it",
-			key, value, (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	n = read(fd, text, sizeof(text) - 1);
-	if (n < 0) {
-		config_ini_err(l, "%s: \"%s\": cannot read: %s", key, value, strerror(errno));
-		goto out;
-	}
-	text[n] = '\0';
-	if (key_from_base64(out, config_ini_trim(text), &why) != 0) {
-		config_ini_err(l, "%s: \"%s\": the key in it %s", key, value, why);
-		goto out;
-	}
-	rc = 0;
-out:
-	crypto_wipe(text, sizeof(text));
-	close(fd);
-	return rc;
+	return peer_settings_read_key_file(value, out, &ctx);
 }
 
 /* ---- Sections ---- */
@@ -253,10 +221,44 @@ static void start_section(struct loader *l, const char *text, const struct ini_l
 
 /* ---- Lines ---- */
 
+/* A key of a section: a parser of a table, or a peer setting. */
+struct key_ref {
+	const char *name; /* its canonical spelling */
+	bool is_list;
+	size_t slot; /* in loader.seen */
+	const struct key_handler *h;
+	const struct peer_setting *setting;
+};
+
+static bool find_key(enum section section, const char *name, struct key_ref *k)
+{
+	size_t slot = 0;
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (size_t i = 0; i < tables[t]->n; i++, slot++) {
+			const struct key_handler *h = &tables[t]->keys[i];
+
+			if (h->section == section && strcasecmp(h->name, name) == 0) {
+				*k = (struct key_ref){h->name, h->is_list, slot, h, NULL};
+				return true;
+			}
+		}
+	}
+	for (size_t i = 0; section == SEC_PEER && i < peer_settings_count; i++) {
+		const struct peer_setting *s = &peer_settings[i];
+
+		if (strcasecmp(s->file_key, name) == 0) {
+			*k = (struct key_ref){s->file_key, s->is_list, slot + i, NULL, s};
+			return true;
+		}
+	}
+	return false;
+}
+
 /* A key line of the current section, to the parser its table names. */
 static void handle_key(struct loader *l, const char *name, const char *value)
 {
-	size_t slot = 0;
+	struct key_ref k;
 
 	if (l->section == SEC_UNKNOWN)
 		return; /* already reported */
@@ -266,31 +268,27 @@ static void handle_key(struct loader *l, const char *name, const char *value)
 			name);
 		return;
 	}
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		for (size_t i = 0; i < tables[t]->n; i++, slot++) {
-			const struct key_handler *h = &tables[t]->keys[i];
-
-			if (h->section != l->section || strcasecmp(h->name, name) != 0)
-				continue;
-			assert(slot < LOADER_MAX_KEYS); /* the tables hold fewer keys */
-			if (!h->is_list) {
-				if (l->seen[slot])
-					config_ini_warn(
-						l,
-						"%s is set again (first at line %u); the last value is used",
-						h->name, l->seen[slot]);
-				else
-					l->seen[slot] = l->line;
-			}
-			if (!*value && !h->is_list) {
-				config_ini_err(l, "%s: expected a value", h->name);
-				return;
-			}
-			h->parse(l, h->name, value);
-			return;
-		}
+	if (!find_key(l->section, name, &k)) {
+		config_ini_err(l, "unknown key \"%s\" in [%s]", name, section_names[l->section]);
+		return;
 	}
-	config_ini_err(l, "unknown key \"%s\" in [%s]", name, section_names[l->section]);
+	assert(k.slot < LOADER_MAX_KEYS);
+	if (!k.is_list) {
+		if (l->seen[k.slot])
+			config_ini_warn(
+				l, "%s is set again (first at line %u); the last value is used",
+				k.name, l->seen[k.slot]);
+		else
+			l->seen[k.slot] = l->line;
+	}
+	if (!*value && !k.is_list) {
+		config_ini_err(l, "%s: expected a value", k.name);
+		return;
+	}
+	if (k.setting)
+		config_ini_peer_key(l, k.setting, value);
+	else
+		k.h->parse(l, k.name, value);
 }
 
 /* The bytes [off, off + len) of line s into l->buf at at, NUL-terminated. */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "peer_settings.h"
 
 enum section {
 	SEC_NONE,
@@ -39,8 +40,8 @@ struct key_table {
 	size_t n;
 };
 
+/* The [Peer] keys are the peer settings' (peer_settings.h). */
 extern const struct key_table config_ini_interface_keys;
-extern const struct key_table config_ini_peer_keys;
 extern const struct key_table config_ini_expose_keys;
 
 /* Where the keys of one [Expose] were set, for the whole-file checks; 0 = not set. */
@@ -48,7 +49,7 @@ struct expose_lines {
 	unsigned int local_port, peer, public_port, server_address;
 };
 
-#define LOADER_MAX_KEYS 64
+#define LOADER_MAX_KEYS 64 /* more than the keys of all sections */
 
 /* The state of one file's load; lives on the stack of config_load_*(). */
 struct loader {
@@ -92,6 +93,10 @@ int config_ini_push_string(struct loader *l, char ***arr, size_t *n, const char 
 /* Read one base64 key from a file of our own, refusing files others can read. */
 int config_ini_read_key_file(struct loader *l, const char *key, const char *value,
 			     uint8_t out[KEY_LEN]);
+/* A peer setting's message (peer_settings.h) as a diagnostic of the current line; arg is l. */
+void config_ini_report(struct peer_setting_ctx *ctx, enum diag_severity sev, const char *msg);
+/* One [Peer] key line of the current peer. */
+void config_ini_peer_key(struct loader *l, const struct peer_setting *s, const char *value);
 
 /* [Expose NAME]: a new published service, or SEC_UNKNOWN after an error. */
 void config_ini_start_expose(struct loader *l, const char *name);
