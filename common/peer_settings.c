@@ -489,6 +489,8 @@ const struct peer_setting peer_settings[] = {
 };
 
 const size_t peer_settings_count = sizeof(peer_settings) / sizeof(peer_settings[0]);
+_Static_assert(sizeof(peer_settings) / sizeof(peer_settings[0]) <= PEER_SETTINGS_MAX,
+	       "PEER_SETTINGS_MAX bounds the table");
 
 const struct peer_setting *peer_setting_by_file_key(const char *key)
 {

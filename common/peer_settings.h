@@ -85,6 +85,9 @@ struct peer_setting {
 	char *(*format)(const struct peer_config *pc);
 };
 
+/* At most this many rows, for callers that size an array by the table. */
+#define PEER_SETTINGS_MAX 16
+
 extern const struct peer_setting peer_settings[];
 extern const size_t peer_settings_count;
 

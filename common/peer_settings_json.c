@@ -158,6 +158,7 @@ int peer_settings_apply_json(const struct iface_config *cfg, json_t *args, struc
 	sink.ctx.arg = &sink;
 	r->code = NULL;
 	r->message[0] = '\0';
+	r->warnings = NULL;
 	for (size_t i = 0; i < peer_settings_count; i++) {
 		const struct peer_setting *s = &peer_settings[i];
 		json_t *v =
