@@ -1,58 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
- * Editing one [Peer] or [Expose NAME] section of an interface file in
- * place, checking the result by loading it, and replacing the file
- * atomically; see config_edit.h for which lines a section owns. The text is never parsed
- * into a model and printed back: lines are kept as byte ranges of the
- * original and only the touched ones are rebuilt.
+ * Editing one [Peer] or [Expose NAME] section of an interface file in place
+ * (see config_edit.h for which lines a section owns). The text is never
+ * parsed into a model and printed back: lines are kept as byte ranges of the
+ * original (as ini_lex.c measures them) and only the touched ones are
+ * rebuilt, each peer setting written by the table of peer settings. Checking
+ * the result and replacing the file are config_save.c's.
  */
 #include "config_edit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "crypto.h"
-#include "log.h"
+#include "ini_lex.h"
+#include "peer_settings.h"
 
-enum line_kind {
-	LINE_BLANK, /* nothing but blanks */
-	LINE_COMMENT, /* '#' or ';' first, or blanks and a '#' comment */
-	LINE_SECTION, /* [Name] */
-	LINE_KEY, /* Key = Value */
-	LINE_OTHER, /* anything else (the loader refuses it) */
-};
-
-/* One line of the text, as byte offsets into it. */
-struct line {
-	size_t off; /* first byte */
-	size_t len; /* bytes before the line ending */
-	size_t eol; /* 2 "\r\n", 1 "\n", 0 on a last line without one */
-	enum line_kind kind;
-	bool is_peer; /* LINE_SECTION: [Peer], in any case and spacing */
-	size_t name_off, name_len; /* LINE_SECTION, relative to off: the name, trimmed */
-	size_t indent; /* leading blanks */
-	/* LINE_KEY, relative to off: the key is [indent, indent + key_len) */
-	size_t key_len;
-	size_t eq; /* the '=' */
-	size_t value_off, value_len; /* the value, without blanks or inline comment */
-};
-
-/* The text split in lines; lines is owned. */
+/* The text split in lines (ini_lex.h); lines is owned. */
 struct doc {
 	const char *text;
 	size_t len;
-	struct line *lines;
+	struct ini_line *lines;
 	size_t n;
 	const char *eol; /* for new lines: the ending of the file's first line */
 };
@@ -64,75 +36,9 @@ struct buf {
 	bool failed;
 };
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* What the loader's trim() takes off the end of a line, a key or a section name. */
-static bool is_trailing(char c)
-{
-	return is_blank(c) || c == '\r';
-}
-
-static void classify(const char *s, struct line *l)
-{
-	size_t cut = l->len, start = 0, end;
-	const char *hash = memchr(s, '#', l->len), *eq;
-
-	/* As the loader: drop everything from the first '#', then trim. */
-	if (hash)
-		cut = (size_t)(hash - s);
-	while (start < cut && is_blank(s[start]))
-		start++;
-	end = cut;
-	while (end > start && is_trailing(s[end - 1]))
-		end--;
-	l->indent = start;
-	if (start == end) {
-		l->kind = hash ? LINE_COMMENT : LINE_BLANK;
-		return;
-	}
-	if (s[start] == ';') {
-		l->kind = LINE_COMMENT;
-		return;
-	}
-	if (s[start] == '[') {
-		size_t a = start + 1, b = end - 1;
-
-		if (s[end - 1] != ']' || end - start < 2) {
-			l->kind = LINE_OTHER;
-			return;
-		}
-		while (a < b && is_blank(s[a]))
-			a++;
-		while (b > a && is_trailing(s[b - 1]))
-			b--;
-		l->kind = LINE_SECTION;
-		l->name_off = a;
-		l->name_len = b - a;
-		l->is_peer = b - a == 4 && strncasecmp(s + a, "Peer", 4) == 0;
-		return;
-	}
-	eq = memchr(s + start, '=', end - start);
-	if (!eq) {
-		l->kind = LINE_OTHER;
-		return;
-	}
-	l->kind = LINE_KEY;
-	l->eq = (size_t)(eq - s);
-	l->key_len = l->eq - start;
-	while (l->key_len > 0 && is_trailing(s[start + l->key_len - 1]))
-		l->key_len--;
-	l->value_off = l->eq + 1;
-	while (l->value_off < end && is_blank(s[l->value_off]))
-		l->value_off++;
-	l->value_len = end - l->value_off;
-}
-
 static int doc_parse(struct doc *d, const char *text, size_t len)
 {
-	size_t n = 0, off = 0;
+	size_t n = 0, pos = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->text = text;
@@ -144,25 +50,9 @@ static int doc_parse(struct doc *d, const char *text, size_t len)
 	d->lines = calloc(n ? n : 1, sizeof(*d->lines));
 	if (!d->lines)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct line *l = &d->lines[i];
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t end = nl ? (size_t)(nl - text) : len;
-
-		l->off = off;
-		l->len = end - off;
-		if (nl) {
-			l->eol = 1;
-			if (l->len > 0 && text[end - 1] == '\r') {
-				l->len--;
-				l->eol = 2;
-			}
-		}
-		classify(text + off, l);
-		off = end + (nl ? 1 : 0);
-	}
-	d->n = n;
-	for (size_t i = 0; i < n; i++) {
+	while (d->n < n && ini_lex_next(text, len, &pos, &d->lines[d->n]))
+		d->n++;
+	for (size_t i = 0; i < d->n; i++) {
 		if (d->lines[i].eol) {
 			d->eol = d->lines[i].eol == 2 ? "\r\n" : "\n";
 			break;
@@ -171,17 +61,16 @@ static int doc_parse(struct doc *d, const char *text, size_t len)
 	return 0;
 }
 
-static bool key_is(const struct doc *d, const struct line *l, const char *name)
+static bool key_is(const struct doc *d, const struct ini_line *l, const char *name)
 {
-	return l->kind == LINE_KEY && l->key_len == strlen(name) &&
-	       strncasecmp(d->text + l->off + l->indent, name, l->key_len) == 0;
+	return ini_lex_key_is(d->text, l, name);
 }
 
 /* The next section header after line i, or d->n. */
 static size_t section_end(const struct doc *d, size_t i)
 {
 	for (i++; i < d->n; i++)
-		if (d->lines[i].kind == LINE_SECTION)
+		if (d->lines[i].kind == INI_SECTION)
 			break;
 	return i;
 }
@@ -190,12 +79,12 @@ static size_t section_end(const struct doc *d, size_t i)
 static int find_peer(const struct doc *d, const uint8_t key[KEY_LEN], size_t *header)
 {
 	for (size_t h = 0; h < d->n; h++) {
-		const struct line *pub = NULL;
+		const struct ini_line *pub = NULL;
 		uint8_t k[KEY_LEN];
 		char text[KEY_BASE64_LEN + 1];
-		size_t end;
+		size_t end, arg_len;
 
-		if (d->lines[h].kind != LINE_SECTION || !d->lines[h].is_peer)
+		if (!ini_lex_section_is(d->text, &d->lines[h], "Peer", NULL, &arg_len) || arg_len)
 			continue;
 		end = section_end(d, h);
 		for (size_t i = h + 1; i < end; i++)
@@ -216,20 +105,12 @@ static int find_peer(const struct doc *d, const uint8_t key[KEY_LEN], size_t *he
 /* The header line of the [Expose NAME] of that name; -ENOENT when none. */
 static int find_expose(const struct doc *d, const char *name, size_t *header)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(name), arg_len;
+	const char *arg;
 
 	for (size_t h = 0; h < d->n; h++) {
-		const struct line *l = &d->lines[h];
-		const char *s = d->text + l->off + l->name_off;
-		size_t i = 6;
-
-		/* As the loader: "Expose" in any case, blanks, then the name as it is. */
-		if (l->kind != LINE_SECTION || l->name_len <= i ||
-		    strncasecmp(s, "Expose", i) != 0 || !is_blank(s[i]))
-			continue;
-		while (i < l->name_len && is_blank(s[i]))
-			i++;
-		if (l->name_len - i == len && memcmp(s + i, name, len) == 0) {
+		if (ini_lex_section_is(d->text, &d->lines[h], "Expose", &arg, &arg_len) &&
+		    arg_len == len && memcmp(arg, name, len) == 0) {
 			*header = h;
 			return 0;
 		}
@@ -245,9 +126,9 @@ static size_t comment_run_above(const struct doc *d, size_t i)
 {
 	size_t a = i;
 
-	while (a > 0 && d->lines[a - 1].kind == LINE_COMMENT)
+	while (a > 0 && d->lines[a - 1].kind == INI_COMMENT)
 		a--;
-	return a < i && a > 0 && d->lines[a - 1].kind == LINE_BLANK ? a : i;
+	return a < i && a > 0 && d->lines[a - 1].kind == INI_BLANK ? a : i;
 }
 
 /* ---- Output ---- */
@@ -318,7 +199,7 @@ bool config_edit_value_ok(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || is_blank(s[0]) || is_blank(s[len - 1]))
+	if (len == 0 || s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t')
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '#')
@@ -326,94 +207,73 @@ bool config_edit_value_ok(const char *s)
 	return true;
 }
 
-static const struct {
-	unsigned int field;
-	const char *key; /* as written */
-	const char *alias; /* another key of the same setting, or NULL */
-} fields[] = {
-	{CONFIG_EDIT_NAME, "Name", NULL},
-	{CONFIG_EDIT_PRESHARED_KEY, "PresharedKeyFile", "PresharedKey"},
-	{CONFIG_EDIT_ALLOWED_IPS, "AllowedIPs", NULL},
-	{CONFIG_EDIT_ENDPOINT, "Endpoint", NULL},
-	{CONFIG_EDIT_KEEPALIVE, "PersistentKeepalive", NULL},
-};
+/* The settings --save writes (peer_settings.h): a preshared key only as its file, never inline. */
+static bool is_written(const struct peer_setting *s)
+{
+	return s->edit_field && s->id != PEER_SETTING_PRESHARED_KEY;
+}
 
-static bool psk_file_ok(const char *path)
+/* Whether line l sets field: a key of any setting --save rewrites under it. */
+static bool sets_field(const struct doc *d, const struct ini_line *l, unsigned int field)
+{
+	for (size_t i = 0; i < peer_settings_count; i++)
+		if (peer_settings[i].edit_field == field && key_is(d, l, peer_settings[i].file_key))
+			return true;
+	return false;
+}
+
+bool config_edit_psk_file_ok(const char *path)
 {
 	return path && path[0] == '/' && config_edit_value_ok(path);
 }
 
-/* Whether pc sets field; -EINVAL when it does with a value that cannot be written. */
-static int field_value_check(const struct peer_config *pc, unsigned int field, const char *psk_file,
-			     bool *is_set)
+/* Whether pc sets s; -EINVAL when it does with a value that cannot be written. */
+static int field_value_check(const struct peer_config *pc, const struct peer_setting *s,
+			     const char *psk_file, bool *is_set)
 {
-	switch (field) {
-	case CONFIG_EDIT_NAME:
-		*is_set = pc->name != NULL;
-		return !pc->name || config_edit_value_ok(pc->name) ? 0 : -EINVAL;
-	case CONFIG_EDIT_PRESHARED_KEY:
-		*is_set = pc->has_preshared_key;
-		return !pc->has_preshared_key || psk_file_ok(psk_file) ? 0 : -EINVAL;
-	case CONFIG_EDIT_ALLOWED_IPS:
-		*is_set = pc->n_allowed_ips > 0;
+	*is_set = s->is_set(pc);
+	if (!*is_set)
 		return 0;
+	switch (s->edit_field) {
+	case CONFIG_EDIT_NAME:
+		return config_edit_value_ok(pc->name) ? 0 : -EINVAL;
+	case CONFIG_EDIT_PRESHARED_KEY:
+		return config_edit_psk_file_ok(psk_file) ? 0 : -EINVAL;
 	case CONFIG_EDIT_ENDPOINT:
-		*is_set = pc->endpoint_host != NULL;
-		return !pc->endpoint_host || config_edit_value_ok(pc->endpoint_host) ? 0 : -EINVAL;
+		return config_edit_value_ok(pc->endpoint_host) ? 0 : -EINVAL;
 	default:
-		*is_set = pc->persistent_keepalive_s != 0;
 		return 0;
 	}
 }
 
-/* The value of a set field, as the loader reads it back. */
-static void put_value(struct buf *b, const struct peer_config *pc, unsigned int field,
+/* The value of a set setting, as the loader reads it back; a preshared key is its file. */
+static void put_value(struct buf *b, const struct peer_config *pc, const struct peer_setting *s,
 		      const char *psk_file)
 {
-	char tmp[ADDR_STR_LEN + 8];
+	char *text;
 
-	switch (field) {
-	case CONFIG_EDIT_NAME:
-		puts_(b, pc->name);
-		break;
-	case CONFIG_EDIT_PRESHARED_KEY:
+	if (s->edit_field == CONFIG_EDIT_PRESHARED_KEY) {
 		puts_(b, psk_file);
-		break;
-	case CONFIG_EDIT_ALLOWED_IPS:
-		for (size_t i = 0; i < pc->n_allowed_ips; i++) {
-			if (i)
-				puts_(b, ", ");
-			puts_(b, prefix_format(tmp, sizeof(tmp), &pc->allowed_ips[i]));
-		}
-		break;
-	case CONFIG_EDIT_ENDPOINT:
-		/* A host with a ':', or one that begins with '[', reads back only in brackets. */
-		if (strchr(pc->endpoint_host, ':') || pc->endpoint_host[0] == '[') {
-			puts_(b, "[");
-			puts_(b, pc->endpoint_host);
-			puts_(b, "]");
-		} else {
-			puts_(b, pc->endpoint_host);
-		}
-		snprintf(tmp, sizeof(tmp), ":%u", (unsigned int)pc->endpoint_port);
-		puts_(b, tmp);
-		break;
-	default:
-		snprintf(tmp, sizeof(tmp), "%u", (unsigned int)pc->persistent_keepalive_s);
-		puts_(b, tmp);
-		break;
+		return;
 	}
+	text = s->format(pc);
+	if (!text) {
+		b->failed = true;
+		return;
+	}
+	puts_(b, text);
+	free(text);
 }
 
 /* "indent Key = value" and a line ending. */
-static void put_key_line(struct buf *b, const char *indent, size_t indent_len, const char *key,
-			 const struct peer_config *pc, unsigned int field, const char *psk_file,
-			 const char *eol)
+static void put_key_line(struct buf *b, const char *indent, size_t indent_len,
+			 const struct peer_config *pc, const struct peer_setting *s,
+			 const char *psk_file, const char *eol)
 {
 	put(b, indent, indent_len);
-	puts_(b, key);
+	puts_(b, s->file_key);
 	puts_(b, " = ");
-	put_value(b, pc, field, psk_file);
+	put_value(b, pc, s, psk_file);
 	puts_(b, eol);
 }
 
@@ -422,14 +282,14 @@ static void put_key_line(struct buf *b, const char *indent, size_t indent_len, c
 int config_edit_add_peer(const char *text, size_t len, const struct peer_config *pc,
 			 const char *psk_file, char **out, size_t *out_len)
 {
-	char pub[KEY_BASE64_LEN + 1];
 	struct buf b = {0};
 	struct doc d;
 	bool is_set;
 	int rc;
 
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-		if (field_value_check(pc, fields[f].field, psk_file, &is_set) != 0)
+	for (size_t i = 0; i < peer_settings_count; i++)
+		if (is_written(&peer_settings[i]) &&
+		    field_value_check(pc, &peer_settings[i], psk_file, &is_set) != 0)
 			return -EINVAL;
 	rc = doc_parse(&d, text, len);
 	if (rc != 0)
@@ -438,22 +298,17 @@ int config_edit_add_peer(const char *text, size_t len, const struct peer_config 
 	if (d.n > 0) {
 		if (!d.lines[d.n - 1].eol)
 			puts_(&b, d.eol);
-		if (d.lines[d.n - 1].kind != LINE_BLANK)
+		if (d.lines[d.n - 1].kind != INI_BLANK)
 			puts_(&b, d.eol);
 	}
 	puts_(&b, "[Peer]");
 	puts_(&b, d.eol);
-	key_to_base64(pub, pc->public_key);
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-		field_value_check(pc, fields[f].field, psk_file, &is_set);
-		if (is_set)
-			put_key_line(&b, "", 0, fields[f].key, pc, fields[f].field, psk_file,
-				     d.eol);
-		if (fields[f].field == CONFIG_EDIT_NAME) {
-			puts_(&b, "PublicKey = ");
-			puts_(&b, pub);
-			puts_(&b, d.eol);
-		}
+	/* In the table's order: Name, PublicKey, then the others. */
+	for (size_t i = 0; i < peer_settings_count; i++) {
+		const struct peer_setting *s = &peer_settings[i];
+
+		if (s->id == PEER_SETTING_PUBLIC_KEY || (is_written(s) && s->is_set(pc)))
+			put_key_line(&b, "", 0, pc, s, psk_file, d.eol);
 	}
 	free(d.lines);
 	return finish(&b, out, out_len);
@@ -464,31 +319,32 @@ int config_edit_add_peer(const char *text, size_t len, const struct peer_config 
 /* What happens to one line of the section being changed. */
 struct line_edit {
 	bool drop;
-	unsigned int field; /* rewrite its value to this field's (0: keep the line) */
+	const struct peer_setting *setting; /* rewrite its value to this one's (NULL: keep) */
 };
 
-/* Line i with its value replaced by field's (and an inline PresharedKey renamed). */
+/* Line i with its value replaced by s's (and an inline PresharedKey renamed). */
 static void put_rewritten(struct buf *b, const struct doc *d, size_t i,
-			  const struct peer_config *pc, unsigned int field, const char *psk_file)
+			  const struct peer_config *pc, const struct peer_setting *s,
+			  const char *psk_file)
 {
-	const struct line *l = &d->lines[i];
-	const char *s = d->text + l->off;
+	const struct ini_line *l = &d->lines[i];
+	const char *text = d->text + l->off;
 	size_t key_end = l->indent + l->key_len;
 
-	put(b, s, l->indent);
-	if (field == CONFIG_EDIT_PRESHARED_KEY && l->key_len == strlen("PresharedKey"))
-		puts_(b, "PresharedKeyFile");
+	put(b, text, l->indent);
+	if (s->edit_field == CONFIG_EDIT_PRESHARED_KEY && !key_is(d, l, s->file_key))
+		puts_(b, s->file_key);
 	else
-		put(b, s + l->indent, l->key_len);
+		put(b, text + l->indent, l->key_len);
 	if (l->value_len == 0) {
 		/* "Key =" had no value: give the new one a blank after '='. */
-		put(b, s + key_end, l->eq + 1 - key_end);
+		put(b, text + key_end, l->eq + 1 - key_end);
 		puts_(b, " ");
 	} else {
-		put(b, s + key_end, l->value_off - key_end);
+		put(b, text + key_end, l->value_off - key_end);
 	}
-	put_value(b, pc, field, psk_file);
-	put(b, s + l->value_off + l->value_len, l->len + l->eol - l->value_off - l->value_len);
+	put_value(b, pc, s, psk_file);
+	put(b, text + l->value_off + l->value_len, l->len + l->eol - l->value_off - l->value_len);
 }
 
 /*
@@ -498,33 +354,66 @@ static void put_rewritten(struct buf *b, const struct doc *d, size_t i,
 static void insert_fields(struct buf *b, const struct doc *d, size_t k, bool dropped,
 			  const struct peer_config *pc, unsigned int missing, const char *psk_file)
 {
-	const struct line *l = &d->lines[k];
-	const char *indent = l->kind == LINE_KEY ? d->text + l->off : "";
-	size_t indent_len = l->kind == LINE_KEY ? l->indent : 0;
+	const struct ini_line *l = &d->lines[k];
+	const char *indent = l->kind == INI_KEY ? d->text + l->off : "";
+	size_t indent_len = l->kind == INI_KEY ? l->indent : 0;
 	const char *eol = l->eol == 2 ? "\r\n" : l->eol == 1 ? "\n" : d->eol;
 
 	if (!l->eol && !dropped)
 		puts_(b, d->eol); /* it was the last line, without an ending */
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-		if (missing & fields[f].field)
-			put_key_line(b, indent, indent_len, fields[f].key, pc, fields[f].field,
-				     psk_file, eol);
+	for (size_t i = 0; i < peer_settings_count; i++)
+		if (is_written(&peer_settings[i]) && (missing & peer_settings[i].edit_field))
+			put_key_line(b, indent, indent_len, pc, &peer_settings[i], psk_file, eol);
+}
+
+/*
+ * What happens to each line of the section [h, end) for the settings in
+ * which: the first line of a set one rewritten, its others dropped (all of
+ * them when it is now unset). Returns those that had no line.
+ */
+static unsigned int plan_edits(const struct doc *d, size_t h, size_t end,
+			       const struct peer_config *pc, unsigned int which,
+			       struct line_edit *edits)
+{
+	unsigned int missing = 0;
+	bool is_set;
+
+	for (size_t f = 0; f < peer_settings_count; f++) {
+		const struct peer_setting *s = &peer_settings[f];
+		bool seen = false;
+
+		if (!is_written(s) || !(which & s->edit_field))
+			continue;
+		field_value_check(pc, s, NULL, &is_set);
+		for (size_t i = h + 1; i < end; i++) {
+			if (!sets_field(d, &d->lines[i], s->edit_field))
+				continue;
+			if (is_set && !seen)
+				edits[i - h].setting = s;
+			else
+				edits[i - h].drop = true;
+			seen = true;
+		}
+		if (is_set && !seen)
+			missing |= s->edit_field;
+	}
+	return missing;
 }
 
 int config_edit_set_peer(const char *text, size_t len, const struct peer_config *pc,
 			 unsigned int which, const char *psk_file, char **out, size_t *out_len)
 {
 	struct line_edit *edits = NULL;
-	unsigned int missing = 0;
+	unsigned int missing;
 	struct buf b = {0};
 	size_t h, end, last_key;
 	struct doc d;
 	bool is_set;
 	int rc;
 
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-		if ((which & fields[f].field) &&
-		    field_value_check(pc, fields[f].field, psk_file, &is_set) != 0)
+	for (size_t f = 0; f < peer_settings_count; f++)
+		if (is_written(&peer_settings[f]) && (which & peer_settings[f].edit_field) &&
+		    field_value_check(pc, &peer_settings[f], psk_file, &is_set) != 0)
 			return -EINVAL;
 	rc = doc_parse(&d, text, len);
 	if (rc != 0)
@@ -540,34 +429,14 @@ int config_edit_set_peer(const char *text, size_t len, const struct peer_config 
 	}
 	last_key = h;
 	for (size_t i = h + 1; i < end; i++)
-		if (d.lines[i].kind == LINE_KEY)
+		if (d.lines[i].kind == INI_KEY)
 			last_key = i;
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-		bool seen = false;
-
-		if (!(which & fields[f].field))
-			continue;
-		field_value_check(pc, fields[f].field, psk_file, &is_set);
-		for (size_t i = h + 1; i < end; i++) {
-			const struct line *l = &d.lines[i];
-
-			if (!key_is(&d, l, fields[f].key) &&
-			    !(fields[f].alias && key_is(&d, l, fields[f].alias)))
-				continue;
-			if (is_set && !seen)
-				edits[i - h].field = fields[f].field;
-			else
-				edits[i - h].drop = true;
-			seen = true;
-		}
-		if (is_set && !seen)
-			missing |= fields[f].field;
-	}
+	missing = plan_edits(&d, h, end, pc, which, edits);
 	for (size_t i = 0; i < d.n; i++) {
 		const struct line_edit *e = i > h && i < end ? &edits[i - h] : NULL;
 
-		if (e && e->field)
-			put_rewritten(&b, &d, i, pc, e->field, psk_file);
+		if (e && e->setting)
+			put_rewritten(&b, &d, i, pc, e->setting, psk_file);
 		else if (!e || !e->drop)
 			put_line(&b, &d, i);
 		if (i == last_key && missing)
@@ -594,14 +463,14 @@ static int remove_section(const struct doc *d, size_t h, char **out, size_t *out
 		/* A final comment run (blank lines after it allowed) is the file's. */
 		size_t t = d->n;
 
-		while (t > h + 1 && d->lines[t - 1].kind == LINE_BLANK)
+		while (t > h + 1 && d->lines[t - 1].kind == INI_BLANK)
 			t--;
 		stop = comment_run_above(d, t);
 		if (stop == t)
 			stop = d->n;
 	}
 	if (stop == d->n)
-		while (start > 0 && d->lines[start - 1].kind == LINE_BLANK)
+		while (start > 0 && d->lines[start - 1].kind == INI_BLANK)
 			start--;
 	for (size_t i = 0; i < d->n; i++)
 		if (i < start || i >= stop)
@@ -694,7 +563,7 @@ static int append_expose(const struct doc *d, const struct expose_config *e, cha
 	if (d->n > 0) {
 		if (!d->lines[d->n - 1].eol)
 			puts_(&b, d->eol);
-		if (d->lines[d->n - 1].kind != LINE_BLANK)
+		if (d->lines[d->n - 1].kind != INI_BLANK)
 			puts_(&b, d->eol);
 	}
 	puts_(&b, "[Expose ");
@@ -717,17 +586,17 @@ static int rewrite_expose(const struct doc *d, size_t h, const struct expose_con
 	struct buf b = {0};
 
 	for (size_t i = h + 1; i < end && first == h; i++)
-		if (d->lines[i].kind == LINE_KEY)
+		if (d->lines[i].kind == INI_KEY)
 			first = i;
 	for (size_t i = 0; i < d->n; i++) {
-		const struct line *l = &d->lines[i];
+		const struct ini_line *l = &d->lines[i];
 
 		if (i == first) {
 			put_expose_keys(&b, d->text + l->off, l->indent, e,
 					l->eol == 2   ? "\r\n"
 					: l->eol == 1 ? "\n"
 						      : d->eol);
-		} else if (i <= h || i >= end || l->kind != LINE_KEY) {
+		} else if (i <= h || i >= end || l->kind != INI_KEY) {
 			put_line(&b, d, i);
 			if (i == h && first == h) {
 				if (!l->eol)
@@ -767,561 +636,12 @@ int config_edit_remove_expose(const char *text, size_t len, const char *name, ch
 
 /* ---- Comparing peers ---- */
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool same_ips(const struct peer_config *a, const struct peer_config *b)
-{
-	if (a->n_allowed_ips != b->n_allowed_ips)
-		return false;
-	for (size_t i = 0; i < a->n_allowed_ips; i++) {
-		const struct ip_prefix *x = &a->allowed_ips[i], *y = &b->allowed_ips[i];
-
-		if (x->family != y->family || x->cidr != y->cidr ||
-		    memcmp(x->addr.bytes, y->addr.bytes, x->family == AF_INET ? 4 : 16) != 0)
-			return false;
-	}
-	return true;
-}
-
 unsigned int config_edit_peer_diff(const struct peer_config *a, const struct peer_config *b)
 {
 	unsigned int diff = 0;
 
-	if (!same_str(a->name, b->name))
-		diff |= CONFIG_EDIT_NAME;
-	if (a->has_preshared_key != b->has_preshared_key ||
-	    (a->has_preshared_key && !crypto_memeq(a->preshared_key, b->preshared_key, KEY_LEN)))
-		diff |= CONFIG_EDIT_PRESHARED_KEY;
-	if (!same_ips(a, b))
-		diff |= CONFIG_EDIT_ALLOWED_IPS;
-	if (!same_str(a->endpoint_host, b->endpoint_host) || a->endpoint_port != b->endpoint_port)
-		diff |= CONFIG_EDIT_ENDPOINT;
-	if (a->persistent_keepalive_s != b->persistent_keepalive_s)
-		diff |= CONFIG_EDIT_KEEPALIVE;
+	for (size_t i = 0; i < peer_settings_count; i++)
+		if (is_written(&peer_settings[i]) && !peer_settings[i].same(a, b))
+			diff |= peer_settings[i].edit_field;
 	return diff;
-}
-
-/* ---- Verify ---- */
-
-static int because(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int because(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int cmp_peer_key(const void *a, const void *b)
-{
-	const struct peer_config *x = *(const struct peer_config *const *)a;
-	const struct peer_config *y = *(const struct peer_config *const *)b;
-
-	return memcmp(x->public_key, y->public_key, KEY_LEN);
-}
-
-/* cfg's peers but key's (all when key is NULL), sorted by public key (memcmp will do). */
-static const struct peer_config **sorted_others(const struct iface_config *cfg,
-						const uint8_t key[KEY_LEN], size_t *n)
-{
-	const struct peer_config **v = calloc(cfg->n_peers + 1, sizeof(*v));
-
-	*n = 0;
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (!key || memcmp(cfg->peers[i].public_key, key, KEY_LEN) != 0)
-			v[(*n)++] = &cfg->peers[i];
-	qsort(v, *n, sizeof(*v), cmp_peer_key);
-	return v;
-}
-
-/*
- * Whether a and b have the same peers apart from key's (NULL: all); *line is the line in
- * a (or b) of the first that differs. Sorted, so that a file of thousands of
- * peers is checked in n log n. -ENOMEM when out of memory.
- */
-static int others_same(const struct iface_config *a, const struct iface_config *b,
-		       const uint8_t key[KEY_LEN], unsigned int *line)
-{
-	size_t na, nb, i;
-	const struct peer_config **va = sorted_others(a, key, &na);
-	const struct peer_config **vb = sorted_others(b, key, &nb);
-	int rc = 0;
-
-	if (!va || !vb) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < na && i < nb; i++) {
-		if (!peer_config_same(va[i], vb[i])) {
-			/* The one with the lower key is missing from the other, or both differ. */
-			*line = cmp_peer_key(&va[i], &vb[i]) <= 0 ? va[i]->line : vb[i]->line;
-			rc = -EINVAL;
-			goto out;
-		}
-	}
-	if (na != nb) {
-		*line = i < na ? va[i]->line : vb[i]->line;
-		rc = -EINVAL;
-	}
-out:
-	free(va);
-	free(vb);
-	return rc;
-}
-
-/* The first error of diags, or "" . */
-static void first_error(const struct diag_list *diags, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (size_t i = 0; i < diags->n; i++) {
-		if (diags->items[i].severity == DIAG_ERROR) {
-			diag_format(buf, len, &diags->items[i]);
-			return;
-		}
-	}
-}
-
-/* Load the edited text; -EINVAL with why set to its first error when it does not load. */
-static int load_after(const char *path, const char *after, size_t after_len,
-		      struct iface_config **cfg, char *why, size_t why_len)
-{
-	struct diag_list diags = {0};
-	char msg[512];
-	int rc;
-
-	rc = config_load_string(path, after, after_len, cfg, &diags);
-	if (rc != 0) {
-		first_error(&diags, msg, sizeof(msg));
-		diag_list_clear(&diags);
-		if (rc == -ENOMEM)
-			return -ENOMEM;
-		return because(why, why_len, "the edited file would not load: %s",
-			       msg[0] ? msg : strerror(-rc));
-	}
-	diag_list_clear(&diags);
-	return 0;
-}
-
-/*
- * Every [Interface] setting alike, those that a reload applies in place too
- * (which iface_config_same_interface() leaves out).
- */
-static bool interface_same(const struct iface_config *a, const struct iface_config *b)
-{
-	return iface_config_same_interface(a, b) && a->has_listen_port == b->has_listen_port &&
-	       a->listen_port == b->listen_port && a->expose_control_port == b->expose_control_port &&
-	       a->has_expose_bind_address == b->has_expose_bind_address &&
-	       (!a->has_expose_bind_address || sockaddr_equal(&a->expose_bind, &b->expose_bind)) &&
-	       a->has_expose_grace == b->has_expose_grace && a->expose_grace_s == b->expose_grace_s &&
-	       a->expose_max_connections == b->expose_max_connections &&
-	       a->expose_max_per_source == b->expose_max_per_source &&
-	       a->has_expose_idle_timeout == b->has_expose_idle_timeout &&
-	       a->expose_idle_timeout_s == b->expose_idle_timeout_s &&
-	       redirect_ports_same(a->redirects, a->n_redirects, b->redirects, b->n_redirects);
-}
-
-/* The checks of config_edit_verify() on the loaded result. */
-static int check_edit(const struct iface_config *before, const struct iface_config *after,
-		      const uint8_t key[KEY_LEN], const struct peer_config *pc, char *why,
-		      size_t why_len)
-{
-	const struct peer_config *q = iface_config_find_peer_key(after, key);
-	unsigned int line = 0;
-	int rc;
-
-	if (!interface_same(before, after))
-		return because(why, why_len, "the edit would change [Interface]");
-	rc = others_same(before, after, key, &line);
-	if (rc == -EINVAL)
-		return because(why, why_len, "the edit would change the [Peer] at line %u", line);
-	if (rc != 0)
-		return rc;
-	if (pc && !q)
-		return because(why, why_len, "the edited file would not have the peer");
-	if (pc && !peer_config_same(q, pc))
-		return because(why, why_len, "the peer would not read back as it runs (line %u)",
-			       q->line);
-	if (!pc && q)
-		return because(why, why_len, "the edited file would still have the peer (line %u)",
-			       q->line);
-	return 0;
-}
-
-int config_edit_verify(const char *path, const struct iface_config *before, const char *after,
-		       size_t after_len, const uint8_t key[static KEY_LEN],
-		       const struct peer_config *pc, char *why, size_t why_len)
-{
-	struct iface_config *cfg;
-	int rc = load_after(path, after, after_len, &cfg, why, why_len);
-
-	if (rc != 0)
-		return rc;
-	rc = check_edit(before, cfg, key, pc, why, why_len);
-	iface_config_free(cfg);
-	return rc;
-}
-
-/* The checks of config_edit_verify_expose() on the loaded result. */
-static int check_expose_edit(const struct iface_config *before, const struct iface_config *after,
-			     const char *name, const struct expose_config *e, char *why,
-			     size_t why_len)
-{
-	const struct expose_config *q = iface_config_find_expose(after, name);
-	unsigned int line = 0;
-	size_t kept = 0;
-	int rc;
-
-	if (!interface_same(before, after))
-		return because(why, why_len, "the edit would change [Interface]");
-	rc = others_same(before, after, NULL, &line);
-	if (rc == -EINVAL)
-		return because(why, why_len, "the edit would change the [Peer] at line %u", line);
-	if (rc != 0)
-		return rc;
-	for (size_t i = 0; i < before->n_exposes; i++) {
-		const struct expose_config *o = &before->exposes[i], *p;
-
-		if (strcmp(o->name, name) == 0)
-			continue;
-		p = iface_config_find_expose(after, o->name);
-		if (!p || !expose_config_same(o, p))
-			return because(why, why_len,
-				       "the edit would change the [Expose %s] at line %u", o->name,
-				       o->line);
-		kept++;
-	}
-	if (after->n_exposes != kept + (q ? 1 : 0))
-		return because(why, why_len, "the edit would add another [Expose] section");
-	if (e && !q)
-		return because(why, why_len, "the edited file would not have [Expose %s]", name);
-	if (e && !expose_config_same(q, e))
-		return because(why, why_len, "[Expose %s] would not read back as it runs (line %u)",
-			       name, q->line);
-	if (!e && q)
-		return because(why, why_len,
-			       "the edited file would still have [Expose %s] (line %u)", name,
-			       q->line);
-	return 0;
-}
-
-int config_edit_verify_expose(const char *path, const struct iface_config *before,
-			      const char *after, size_t after_len, const char *name,
-			      const struct expose_config *e, char *why, size_t why_len)
-{
-	struct iface_config *cfg;
-	int rc = load_after(path, after, after_len, &cfg, why, why_len);
-
-	if (rc != 0)
-		return rc;
-	rc = check_expose_edit(before, cfg, name, e, why, why_len);
-	iface_config_free(cfg);
-	return rc;
-}
-
-/* ---- Replacing the file ---- */
-
-static int failed_to(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* "cannot <what>: <strerror>"; returns -err. */
-static int failed_to(char *why, size_t len, int err, const char *fmt, ...)
-{
-	char what[PATH_MAX + 64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(why, len, "cannot %s: %s", what, strerror(err));
-	return -err;
-}
-
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int config_edit_write(const char *path, const char *text, size_t len, char *why, size_t why_len)
-{
-	char *copy = strdup(path), *dir, *tmp = NULL;
-	struct stat st;
-	int fd = -1, dfd, rc;
-
-	if (!copy)
-		return failed_to(why, why_len, ENOMEM, "save %s", path);
-	dir = dirname(copy);
-	if (stat(path, &st) != 0) {
-		rc = failed_to(why, why_len, errno, "stat %s", path);
-		goto out;
-	}
-	/* A dot name: never taken for an interface file, should it be left behind. */
-	if (asprintf(&tmp, "%s/.%s.save-XXXXXX", dir,
-		     strrchr(path, '/') ? strrchr(path, '/') + 1 : path) < 0) {
-		tmp = NULL;
-		rc = failed_to(why, why_len, ENOMEM, "save %s", path);
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC); /* O_CREAT | O_EXCL, mode 0600 */
-	if (fd < 0) {
-		rc = failed_to(why, why_len, errno, "create a temporary file in %s", dir);
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	/* Owner first: fchown may clear mode bits that fchmod then sets. */
-	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
-	    fchown(fd, st.st_uid, st.st_gid) != 0) {
-		rc = failed_to(why, why_len, errno, "give %s the owner and group of %s", tmp, path);
-		goto out;
-	}
-	if (fchmod(fd, st.st_mode & 07777) != 0) {
-		rc = failed_to(why, why_len, errno, "give %s the mode of %s", tmp, path);
-		goto out;
-	}
-	rc = write_all(fd, text, len);
-	if (rc != 0) {
-		rc = failed_to(why, why_len, -rc, "write %s", tmp);
-		goto out;
-	}
-	if (fsync(fd) != 0) {
-		rc = failed_to(why, why_len, errno, "sync %s", tmp);
-		goto out;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc != 0) {
-		rc = failed_to(why, why_len, errno, "write %s", tmp);
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		rc = failed_to(why, why_len, errno, "rename %s to %s", tmp, path);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	/* The rename is done and visible; a failed directory sync only weakens it. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0)
-		log_warn("%s: saved, but syncing %s failed: %s", path, dir, strerror(errno));
-	if (dfd >= 0)
-		close(dfd);
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(copy);
-	return rc;
-}
-
-/* ---- A save ---- */
-
-static int read_file(const char *path, char **text, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = config_read_fd(fd, text, len);
-	close(fd);
-	return rc;
-}
-
-/*
- * The start of every save: out->path, the file's text as it is on disk (it
- * must be what cfg was loaded from) and *before, that text loaded. 0, or
- * -errno with why set.
- */
-static int save_begin(const struct iface_config *cfg, struct config_save *out, char **text,
-		      size_t *len, struct iface_config **before, char *why, size_t why_len)
-{
-	struct diag_list diags = {0};
-	uint8_t digest[CONFIG_DIGEST_LEN];
-	char msg[512];
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	out->path = realpath(cfg->path, NULL);
-	if (!out->path)
-		return failed_to(why, why_len, errno, "read %s", cfg->path);
-	rc = read_file(out->path, text, len);
-	if (rc != 0)
-		return failed_to(why, why_len, -rc, "read %s", out->path);
-	blake2s_hash(digest, *text, *len, NULL, 0);
-	if (!crypto_memeq(digest, cfg->text_digest, sizeof(digest))) {
-		snprintf(why, why_len,
-			 "%s changed on disk since it was loaded; run tunctl reload first",
-			 cfg->path);
-		return -ESTALE;
-	}
-	rc = config_load_string(cfg->path, *text, *len, before, &diags);
-	if (rc != 0) {
-		first_error(&diags, msg, sizeof(msg));
-		snprintf(why, why_len, "%s does not load as it is now: %s", cfg->path,
-			 msg[0] ? msg : strerror(-rc));
-	}
-	diag_list_clear(&diags);
-	return rc;
-}
-
-/* The end of every save: *rc from the edit; on success the digest of the new text. */
-static int save_end(int rc, struct config_save *out, struct iface_config *before, char *text,
-		    size_t len)
-{
-	if (rc == 0 && out->text)
-		blake2s_hash(out->digest, out->text, out->len, NULL, 0);
-	if (rc != 0)
-		config_save_clear(out);
-	iface_config_free(before);
-	config_edit_free(text, len);
-	return rc;
-}
-
-int config_save_prepare(const struct iface_config *cfg, const uint8_t key[static KEY_LEN],
-			const struct peer_config *pc, const char *psk_file, struct config_save *out,
-			char *why, size_t why_len)
-{
-	struct iface_config *before = NULL;
-	const struct peer_config *fp;
-	char *text = NULL;
-	size_t len = 0;
-	unsigned int which;
-	int rc;
-
-	rc = save_begin(cfg, out, &text, &len, &before, why, why_len);
-	if (rc != 0)
-		goto out;
-	if (pc && pc->has_preshared_key && psk_file && !psk_file_ok(psk_file)) {
-		snprintf(
-			why, why_len,
-			"PresharedKeyFile \"%s\" cannot be written into the file: it must be an absolute path without '#' or control characters",
-			psk_file);
-		rc = -EINVAL;
-		goto out;
-	}
-	fp = iface_config_find_peer_key(before, key);
-	which = pc && fp ? config_edit_peer_diff(fp, pc) : 0;
-	if (pc && pc->has_preshared_key && psk_file)
-		which |= CONFIG_EDIT_PRESHARED_KEY;
-	if (pc && pc->has_preshared_key && !psk_file &&
-	    (!fp || (which & CONFIG_EDIT_PRESHARED_KEY))) {
-		snprintf(
-			why, why_len,
-			"a preshared key is saved only as PresharedKeyFile: give its file (tunctl --preshared-key-file)");
-		rc = -EINVAL;
-		goto out;
-	}
-	if (pc && fp)
-		rc = which ? config_edit_set_peer(text, len, pc, which, psk_file, &out->text,
-						  &out->len)
-			   : 0;
-	else if (pc)
-		rc = config_edit_add_peer(text, len, pc, psk_file, &out->text, &out->len);
-	else
-		rc = fp ? config_edit_remove_peer(text, len, key, &out->text, &out->len) : 0;
-	if (rc == -EINVAL) {
-		snprintf(why, why_len, "a value of the peer cannot be written into the file");
-		goto out;
-	}
-	if (rc != 0) {
-		failed_to(why, why_len, -rc, "edit %s", cfg->path);
-		goto out;
-	}
-	if (out->text) /* else the file says it already */
-		rc = config_edit_verify(cfg->path, before, out->text, out->len, key, pc, why,
-					why_len);
-out:
-	return save_end(rc, out, before, text, len);
-}
-
-int config_save_prepare_expose(const struct iface_config *cfg, const char *name,
-			       const struct expose_config *e, struct config_save *out, char *why,
-			       size_t why_len)
-{
-	struct iface_config *before = NULL;
-	const struct expose_config *fe;
-	const struct peer_config *pc;
-	struct expose_config want = {0};
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = save_begin(cfg, out, &text, &len, &before, why, why_len);
-	if (rc != 0)
-		goto out;
-	fe = iface_config_find_expose(before, name);
-	if (e) {
-		/* Its peer as the file names it: one added without --save is not there. */
-		pc = e->peer ? iface_config_find_peer(before, e->peer) : NULL;
-		if (!pc) {
-			snprintf(why, why_len, "%s has no peer \"%s\" (one added without --save?)",
-				 cfg->path, e->peer ? e->peer : "");
-			rc = -ENOENT;
-			goto out;
-		}
-		rc = expose_config_copy(&want, e);
-		if (rc != 0)
-			goto out;
-		memcpy(want.peer_key, pc->public_key, KEY_LEN);
-		if (!fe || !expose_config_same(fe, &want))
-			rc = config_edit_put_expose(text, len, &want, &out->text, &out->len);
-	} else if (fe) {
-		rc = config_edit_remove_expose(text, len, name, &out->text, &out->len);
-	}
-	if (rc == -EINVAL) {
-		snprintf(why, why_len, "a value of the service cannot be written into the file");
-		goto out;
-	}
-	if (rc != 0) {
-		failed_to(why, why_len, -rc, "edit %s", cfg->path);
-		goto out;
-	}
-	if (out->text) /* else the file says it already */
-		rc = config_edit_verify_expose(cfg->path, before, out->text, out->len, name,
-					       e ? &want : NULL, why, why_len);
-out:
-	expose_config_clear(&want);
-	return save_end(rc, out, before, text, len);
-}
-
-int config_save_commit(const struct config_save *s, struct iface_config *cfg, char *why,
-		       size_t why_len)
-{
-	int rc;
-
-	if (!s->text)
-		return 0;
-	rc = config_edit_write(s->path, s->text, s->len, why, why_len);
-	if (rc == 0)
-		memcpy(cfg->text_digest, s->digest, sizeof(s->digest));
-	return rc;
-}
-
-void config_save_clear(struct config_save *s)
-{
-	free(s->path);
-	config_edit_free(s->text, s->len);
-	memset(s, 0, sizeof(*s));
 }

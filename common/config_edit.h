@@ -5,7 +5,7 @@
  * unexpose --save): text edits that touch only the lines of one [Peer] or
  * [Expose NAME] section, a check that the result loads back as intended, and an
  * atomic replacement of the file. Parsing is config_ini.c's; the edits read
- * lines the way it does: '#' starts a comment anywhere, ';' only at the start
+ * lines with its reader, ini_lex.c: '#' starts a comment anywhere, ';' only at the start
  * of a line, keys and section names in any case, blanks around them (and CRs
  * after them) ignored.
  *
@@ -50,6 +50,8 @@ unsigned int config_edit_peer_diff(const struct peer_config *a, const struct pee
 /* True when s can be written as a value that reads back as s: no '#', no control byte, no blank at
  * either end. */
 bool config_edit_value_ok(const char *s);
+/* True when path can be written as PresharedKeyFile: absolute, and config_edit_value_ok(). */
+bool config_edit_psk_file_ok(const char *path);
 
 /*
  * The edits. Each reads a file's text (len bytes) and sets *out to the new

@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "key.h"
+#include "peer_settings.h"
 #include "tunctl.h"
 
 /* ---- Human output ---- */
@@ -85,8 +86,7 @@ static void print_peer(json_t *p)
 	printf("  allowed ips: ");
 	if (json_array_size(ips) == 0)
 		printf("(none)");
-	json_array_foreach (ips, i, ip)
-		printf("%s%s", i ? ", " : "", json_string_value(ip));
+	json_array_foreach(ips, i, ip) printf("%s%s", i ? ", " : "", json_string_value(ip));
 	printf("\n");
 	if (hs > 0) {
 		printf("  latest handshake: ");
@@ -114,7 +114,8 @@ static void print_redirects(json_t *ifc)
 	if (json_array_size(ports) == 0)
 		return;
 	printf("  redirect to localhost: ");
-	json_array_foreach (ports, i, p) {
+	json_array_foreach(ports, i, p)
+	{
 		printf("%s%lld", i ? ", " : "", (long long)num(p, "first_port"));
 		if (num(p, "last_port") != num(p, "first_port"))
 			printf("-%lld", (long long)num(p, "last_port"));
@@ -137,8 +138,7 @@ static void print_iface(json_t *ifc)
 	if (num(ifc, "fwmark"))
 		printf("  fwmark: 0x%llx\n", (unsigned long long)num(ifc, "fwmark"));
 	print_redirects(ifc);
-	json_array_foreach (peers, i, p)
-		print_peer(p);
+	json_array_foreach(peers, i, p) print_peer(p);
 	print_exposes(ifc);
 }
 
@@ -163,8 +163,9 @@ static void status_human(json_t *r)
 
 	printf("tund %s, up ", str(r, "version"));
 	print_duration(num(r, "uptime"));
-	printf("\n%zu interface%s\n", json_array_size(ifaces), json_array_size(ifaces) == 1 ? "" : "s");
-	json_array_foreach (ifaces, i, ifc)
+	printf("\n%zu interface%s\n", json_array_size(ifaces),
+	       json_array_size(ifaces) == 1 ? "" : "s");
+	json_array_foreach(ifaces, i, ifc)
 		printf("  %s: port %lld, %lld peer%s\n", str(ifc, "name"),
 		       (long long)num(ifc, "listen_port"), (long long)num(ifc, "peer_count"),
 		       num(ifc, "peer_count") == 1 ? "" : "s");
@@ -189,7 +190,8 @@ static void show_human(json_t *r)
 	json_t *ifaces = json_object_get(r, "interfaces"), *ifc;
 	size_t i;
 
-	json_array_foreach (ifaces, i, ifc) {
+	json_array_foreach(ifaces, i, ifc)
+	{
 		if (i)
 			printf("\n");
 		print_iface(ifc);
@@ -234,8 +236,9 @@ static int read_key_file(const char *cmd, const char *path, json_t *args)
 	/* Unbuffered: the key goes straight into buf, which is wiped, and not through stdio's. */
 	setvbuf(f, NULL, _IONBF, 0);
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "tunctl: %s: warning: %s is readable by group or others (mode %04o)\n",
-			cmd, path, (unsigned int)(st.st_mode & 07777));
+		fprintf(stderr,
+			"tunctl: %s: warning: %s is readable by group or others (mode %04o)\n", cmd,
+			path, (unsigned int)(st.st_mode & 07777));
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
@@ -250,23 +253,6 @@ static int read_key_file(const char *cmd, const char *path, json_t *args)
 	json_object_set_new(args, "preshared_key", json_string(buf));
 	crypto_wipe(buf, sizeof(buf));
 	return 0;
-}
-
-/* Split "a,b, c" into a JSON list. */
-static json_t *split_list(const char *s)
-{
-	json_t *list = json_array();
-	char *copy = strdup(s), *save = NULL, *tok;
-
-	if (!copy || !list) {
-		free(copy);
-		json_decref(list);
-		return NULL;
-	}
-	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
-		json_array_append_new(list, json_string(tok));
-	free(copy);
-	return list;
 }
 
 /*
@@ -291,68 +277,90 @@ static int save_options(const char *cmd, json_t *args, const char *psk_path)
 	return -1;
 }
 
+/* getopt's value for the tunctl option of peer_settings[i]. */
+#define SETTING_OPTION 0x100
+
 /*
- * The options of add-peer and set-peer, into args. Returns -1 to go on, or an
- * exit code.
+ * The long options of add-peer and set-peer: one for each peer setting that
+ * has a tunctl option (peer_settings.h), then the four below and the end:
+ * PEER_SETTINGS_MAX + 5 entries at most.
  */
-static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, int *first)
+static void peer_longopts(struct option *opts)
 {
-	static const struct option longopts[] = {
-		{"public-key", required_argument, NULL, 'k'},
-		{"name", required_argument, NULL, 'n'},
-		{"allowed-ips", required_argument, NULL, 'a'},
-		{"endpoint", required_argument, NULL, 'e'},
-		{"keepalive", required_argument, NULL, 'K'},
-		{"preshared-key-file", required_argument, NULL, 'p'},
+	static const struct option fixed[] = {
 		{"no-preshared-key", no_argument, NULL, 'P'},
 		{"save", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool is_add = strcmp(argv[0], "add-peer") == 0, save = false;
+	size_t n = 0;
+
+	for (size_t i = 0; i < peer_settings_count; i++)
+		if (peer_settings[i].tunctl_option)
+			opts[n++] =
+				(struct option){peer_settings[i].tunctl_option, required_argument,
+						NULL, SETTING_OPTION + (int)i};
+	memcpy(opts + n, fixed, sizeof(fixed));
+}
+
+/*
+ * One peer setting's option into args, as the control protocol carries it.
+ * Returns -1 to go on, or an exit code.
+ */
+static int setting_option(const char *cmd, const struct peer_setting *s, const char *text,
+			  json_t *args, const char **psk_path)
+{
+	char msg[512];
+	json_t *v;
+
+	switch (s->id) {
+	case PEER_SETTING_PUBLIC_KEY:
+		if (strcmp(cmd, "add-peer") != 0)
+			return tunctl_usage_error(cmd, "a peer's public key cannot change; "
+						       "remove it and add the new one");
+		break;
+	case PEER_SETTING_PRESHARED_KEY_FILE:
+		/* The key is read here and sent; the file's path only with --save. */
+		if (read_key_file(cmd, text, args) != 0)
+			return TUNCTL_EXIT_FAILURE;
+		*psk_path = text;
+		return -1;
+	default:
+		break;
+	}
+	v = peer_setting_option_json(s, text, msg, sizeof(msg));
+	if (!v)
+		return tunctl_usage_error(cmd, "%s", msg);
+	json_object_set_new(args, s->json_key, v);
+	return -1;
+}
+
+/*
+ * The options of add-peer and set-peer, into args. Returns -1 to go on, or an
+ * exit code.
+ */
+static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, int *first)
+{
+	struct option longopts[PEER_SETTINGS_MAX + 5];
 	const char *psk_path = NULL;
-	char *end;
-	long v;
+	bool save = false;
 	int c, rc;
 
+	peer_longopts(longopts);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (!is_add)
-				return tunctl_usage_error(argv[0], "a peer's public key cannot change; "
-								  "remove it and add the new one");
-			json_object_set_new(args, "public_key", json_string(optarg));
-			break;
-		case 'n':
-			json_object_set_new(args, "name", json_string(optarg));
-			break;
-		case 'a':
-			json_object_set_new(args, "allowed_ips", split_list(optarg));
-			break;
-		case 'e':
-			json_object_set_new(args, "endpoint", json_string(optarg));
-			break;
-		case 'K':
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 65535)
-				return tunctl_usage_error(argv[0], "--keepalive: expected 0 to 65535 seconds");
-			json_object_set_new(args, "persistent_keepalive", json_integer(v));
-			break;
-		case 'p':
-			if (read_key_file(argv[0], optarg, args) != 0)
-				return TUNCTL_EXIT_FAILURE;
-			psk_path = optarg;
-			break;
-		case 'S':
+		if (c >= SETTING_OPTION) {
+			rc = setting_option(argv[0], &peer_settings[c - SETTING_OPTION], optarg,
+					    args, &psk_path);
+			if (rc >= 0)
+				return rc;
+		} else if (c == 'S') {
 			save = true;
-			break;
-		case 'P':
+		} else if (c == 'P') {
 			json_object_set_new(args, "preshared_key", json_null());
-			break;
-		default:
+		} else {
 			rc = tunctl_common_option(t, tunctl_find_command(argv[0]), c, argv);
 			if (rc >= 0)
 				return rc;
@@ -360,6 +368,16 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 	}
 	*first = optind;
 	return save ? save_options(argv[0], args, psk_path) : -1;
+}
+
+/* tund's warnings about what it took with a change: "tunctl: set-peer: warning: ...". */
+static void print_warnings(const char *cmd, json_t *result)
+{
+	json_t *w;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "warnings"), i, w)
+		fprintf(stderr, "tunctl: %s: warning: %s\n", cmd, json_string_value(w));
 }
 
 static void peer_done_human(json_t *r)
@@ -386,6 +404,8 @@ int cmd_add_peer(struct tunctl *t, int argc, char **argv)
 	}
 	json_object_set_new(args, "interface", json_string(argv[first]));
 	rc = tunctl_call(t, "add-peer", json_incref(args), &result);
+	if (rc == TUNCTL_EXIT_OK)
+		print_warnings(argv[0], result);
 	rc = finish(t, rc, result, peer_done_human);
 out:
 	json_decref(args);
@@ -401,12 +421,15 @@ int cmd_set_peer(struct tunctl *t, int argc, char **argv)
 	if (rc >= 0)
 		goto out;
 	if (argc - first != 2) {
-		rc = tunctl_usage_error(argv[0], "expects an interface and a peer (name or public key)");
+		rc = tunctl_usage_error(argv[0],
+					"expects an interface and a peer (name or public key)");
 		goto out;
 	}
 	json_object_set_new(args, "interface", json_string(argv[first]));
 	json_object_set_new(args, "peer", json_string(argv[first + 1]));
 	rc = tunctl_call(t, "set-peer", json_incref(args), &result);
+	if (rc == TUNCTL_EXIT_OK)
+		print_warnings(argv[0], result);
 	rc = finish(t, rc, result, peer_done_human);
 out:
 	json_decref(args);
@@ -423,7 +446,8 @@ int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (argc - first != 2)
-		return tunctl_usage_error(argv[0], "expects an interface and a peer (name or public key)");
+		return tunctl_usage_error(argv[0],
+					  "expects an interface and a peer (name or public key)");
 	args = json_pack("{s:s,s:s}", "interface", argv[first], "peer", argv[first + 1]);
 	if (save)
 		json_object_set_new(args, "save", json_true());
@@ -433,21 +457,23 @@ int cmd_remove_peer(struct tunctl *t, int argc, char **argv)
 
 static void reload_human(json_t *r)
 {
-	json_t *changes = json_object_get(r, "changes"), *d = json_object_get(r, "diagnostics"), *it;
+	json_t *changes = json_object_get(r, "changes"), *d = json_object_get(r, "diagnostics"),
+	       *it;
 	size_t i;
 
-	json_array_foreach (d, i, it) {
+	json_array_foreach(d, i, it)
+	{
 		if (json_integer_value(json_object_get(it, "line")))
 			fprintf(stderr, "%s:%lld: %s: %s\n", str(it, "file"),
-				(long long)num(it, "line"), str(it, "severity"), str(it, "message"));
+				(long long)num(it, "line"), str(it, "severity"),
+				str(it, "message"));
 		else
 			fprintf(stderr, "%s: %s: %s\n", str(it, "file"), str(it, "severity"),
 				str(it, "message"));
 	}
 	if (json_array_size(changes) == 0)
 		printf("no change\n");
-	json_array_foreach (changes, i, it)
-		printf("%s\n", json_string_value(it));
+	json_array_foreach(changes, i, it) printf("%s\n", json_string_value(it));
 }
 
 int cmd_reload(struct tunctl *t, int argc, char **argv)
@@ -474,7 +500,7 @@ static void changes_human(json_t *r)
 	json_t *it;
 	size_t i;
 
-	json_array_foreach (json_object_get(r, "changes"), i, it)
+	json_array_foreach(json_object_get(r, "changes"), i, it)
 		printf("%s\n", json_string_value(it));
 }
 
@@ -482,8 +508,8 @@ static void changes_human(json_t *r)
  * A command of one operand sent as args {key: operand}, the protocol's
  * command being tunctl's (up, down, log-level).
  */
-static int one_operand(struct tunctl *t, int argc, char **argv, const char *key,
-		       const char *usage, void (*human)(json_t *))
+static int one_operand(struct tunctl *t, int argc, char **argv, const char *key, const char *usage,
+		       void (*human)(json_t *))
 {
 	json_t *result;
 	int first = 0, rc;

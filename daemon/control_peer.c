@@ -19,105 +19,25 @@
 #include "iface.h"
 #include "key.h"
 #include "log.h"
+#include "peer_settings.h"
 
 /*
- * Apply the optional peer fields of args onto pc: name, allowed_ips,
- * endpoint, persistent_keepalive, preshared_key ("" or null removes the
- * last three).
+ * Apply the optional peer fields of args onto pc (peer_settings_apply_json():
+ * name, allowed_ips, endpoint, persistent_keepalive, preshared_key; "" or
+ * null removes the last three), with the file's checks. *warnings gets the
+ * messages of values taken with a change (host bits masked), or NULL.
  */
 static int apply_peer_args(struct iface *iface, json_t *args, struct peer_config *pc,
-			   struct cmd_error *err)
+			   json_t **warnings, struct cmd_error *err)
 {
-	json_t *v;
+	struct peer_apply_result r;
 
-	if ((v = json_object_get(args, "name"))) {
-		const char *name = json_string_value(v);
-		const struct peer_config *other;
-
-		if (!json_is_string(v) || !*name || strlen(name) > 32 ||
-		    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-			    strlen(name))
-			return fail(err, "invalid_argument",
-				    "\"name\" must be 1 to 32 of A-Z a-z 0-9 . _ - (as Name= in a file)");
-		other = iface_config_find_peer(iface->cfg, name);
-		if (other && !crypto_memeq(other->public_key, pc->public_key, KEY_LEN))
-			return fail(err, "exists", "%s already has a peer named \"%s\"", iface->name,
-				    name);
-		free(pc->name);
-		pc->name = strdup(name);
-		if (!pc->name)
-			return fail(err, "failed", "out of memory");
+	*warnings = NULL;
+	if (peer_settings_apply_json(iface->cfg, args, pc, &r) != 0) {
+		json_decref(r.warnings);
+		return fail(err, r.code, "%s", r.message);
 	}
-	if ((v = json_object_get(args, "allowed_ips"))) {
-		struct ip_prefix *list;
-		size_t i, n;
-		json_t *item;
-
-		if (!json_is_array(v))
-			return fail(err, "invalid_argument", "\"allowed_ips\" must be a list");
-		n = json_array_size(v);
-		list = calloc(n ? n : 1, sizeof(*list));
-		if (!list)
-			return fail(err, "failed", "out of memory");
-		json_array_foreach (v, i, item) {
-			const char *why = NULL;
-			bool host_bits;
-
-			if (!json_is_string(item) ||
-			    prefix_parse(json_string_value(item), &list[i], &host_bits, &why) != 0) {
-				free(list);
-				return fail(err, "invalid_argument", "allowed IP \"%s\": %s",
-					    json_is_string(item) ? json_string_value(item) : "?",
-					    why ? why : "expected an address/prefix");
-			}
-			prefix_mask(&list[i]);
-		}
-		free(pc->allowed_ips);
-		pc->allowed_ips = list;
-		pc->n_allowed_ips = n;
-	}
-	if ((v = json_object_get(args, "endpoint"))) {
-		char host[256];
-		uint16_t port;
-		const char *why = NULL;
-
-		free(pc->endpoint_host);
-		pc->endpoint_host = NULL;
-		pc->endpoint_port = 0;
-		if (json_is_string(v) && *json_string_value(v)) {
-			if (endpoint_split(json_string_value(v), host, sizeof(host), &port, &why) != 0)
-				return fail(err, "invalid_argument", "endpoint \"%s\": %s",
-					    json_string_value(v), why ? why : "expected HOST:PORT");
-			pc->endpoint_host = strdup(host);
-			if (!pc->endpoint_host)
-				return fail(err, "failed", "out of memory");
-			pc->endpoint_port = port;
-		} else if (!json_is_null(v) && !json_is_string(v)) {
-			return fail(err, "invalid_argument", "\"endpoint\" must be HOST:PORT");
-		}
-	}
-	if ((v = json_object_get(args, "persistent_keepalive"))) {
-		json_int_t s = json_integer_value(v);
-
-		if (!json_is_integer(v) || s < 0 || s > 65535)
-			return fail(err, "invalid_argument",
-				    "\"persistent_keepalive\" must be 0 to 65535 seconds");
-		pc->persistent_keepalive_s = (uint16_t)s;
-	}
-	if ((v = json_object_get(args, "preshared_key"))) {
-		const char *why = NULL;
-
-		if (json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
-			pc->has_preshared_key = false;
-			crypto_wipe(pc->preshared_key, KEY_LEN);
-		} else if (!json_is_string(v) ||
-			   key_from_base64(pc->preshared_key, json_string_value(v), &why) != 0) {
-			return fail(err, "invalid_argument", "preshared key %s",
-				    why ? why : "must be a string");
-		} else {
-			pc->has_preshared_key = true;
-		}
-	}
+	*warnings = r.warnings;
 	return 0;
 }
 
@@ -170,6 +90,7 @@ int cmd_add_peer(const struct control_env *env, json_t *args, json_t **result,
 	struct config_save save = {0};
 	struct iface *iface;
 	const char *key = NULL, *why = NULL;
+	json_t *warnings = NULL;
 	int rc = -1;
 
 	iface = need_iface(env, args, err);
@@ -180,12 +101,14 @@ int cmd_add_peer(const struct control_env *env, json_t *args, json_t **result,
 	if (iface_config_find_peer_key(iface->cfg, pc.public_key))
 		return fail(err, "exists", "%s already has this peer; use set-peer to change it",
 			    iface->name);
-	if (apply_peer_args(iface, args, &pc, err) == 0 &&
+	if (apply_peer_args(iface, args, &pc, &warnings, err) == 0 &&
 	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
 	    commit_peer(iface, &pc, err) == 0) {
-		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
+		*result = json_pack("{s:s,s:s,s:O*}", "interface", iface->name, "public_key", key,
+				    "warnings", warnings);
 		rc = save_commit(iface, &save, result, err);
 	}
+	json_decref(warnings);
 	config_save_clear(&save);
 	peer_config_clear(&pc);
 	return rc;
@@ -199,6 +122,7 @@ int cmd_set_peer(const struct control_env *env, json_t *args, json_t **result,
 	struct config_save save = {0};
 	struct iface *iface;
 	char key[KEY_BASE64_LEN + 1];
+	json_t *warnings = NULL;
 	int rc = -1;
 
 	iface = need_iface(env, args, err);
@@ -206,13 +130,15 @@ int cmd_set_peer(const struct control_env *env, json_t *args, json_t **result,
 		return -1;
 	if (peer_config_copy(&pc, cur) != 0)
 		return fail(err, "failed", "out of memory");
-	if (apply_peer_args(iface, args, &pc, err) == 0 &&
+	if (apply_peer_args(iface, args, &pc, &warnings, err) == 0 &&
 	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
 	    commit_peer(iface, &pc, err) == 0) {
 		key_to_base64(key, pc.public_key);
-		*result = json_pack("{s:s,s:s}", "interface", iface->name, "public_key", key);
+		*result = json_pack("{s:s,s:s,s:O*}", "interface", iface->name, "public_key", key,
+				    "warnings", warnings);
 		rc = save_commit(iface, &save, result, err);
 	}
+	json_decref(warnings);
 	config_save_clear(&save);
 	peer_config_clear(&pc);
 	return rc;

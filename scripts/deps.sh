@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config clang
-	libev-dev libssl-dev libinih-dev libsystemd-dev libmnl-dev libjansson-dev
+	libev-dev libssl-dev libsystemd-dev libmnl-dev libjansson-dev
 	libnftables-dev libcmocka-dev
 	# run
 	iproute2 nftables

@@ -2,7 +2,7 @@
 # The documentation against the code: the man pages render without a
 # warning; tunctl.8 describes exactly the commands and options tunctl lists,
 # tund.8 exactly tund's options, tund.conf.5 exactly the keys of
-# common/config_ini.c's key table (in their sections, "repeatable" where the
+# key tables of common/config_ini*.c and peer_settings.c (in their sections, "repeatable" where the
 # table says so); the example configurations load without an error or a
 # warning and their keys pair up; the bash completion offers every command;
 # and `cmake --install` into a DESTDIR puts each file where GNUInstallDirs
@@ -191,17 +191,20 @@ done <"$tmp/env"
 grep -q 'TUND_TEST_\*' "$src/docs/tund.8" || fail "tund.8 lacks the TUND_TEST_* warning"
 
 # ---- 4. tund.conf.5: the key table, key by key, section by section ----
-python3 - "$src/common/config_ini.c" "$tmp/tund.conf.5.tp" <<'PY'
+python3 - "$tmp/tund.conf.5.tp" "$src"/common/config_ini*.c "$src"/common/peer_settings.c <<'PY'
 import re, sys
 
-table = re.findall(r'\{SEC_(INTERFACE|PEER|EXPOSE), "(\w+)", (true|false), \w+\}',
-                   open(sys.argv[1]).read())
+code = "".join(open(f).read() for f in sys.argv[2:])
+table = re.findall(r'\{SEC_(INTERFACE|PEER|EXPOSE), "(\w+)", (true|false), \w+\}', code)
+# [Peer] keys: the table of peer settings
+table += re.findall(r'\{PEER_SETTING_()\w+, "(\w+)", (true|false),', code)
+table = [("PEER" if s == "" else s, k, rep) for s, k, rep in table]
 assert len(table) >= 15, f"only {len(table)} keys found in the key table"
 want = {(s, k): rep == "true" for s, k, rep in table}
 sections = {"[Interface] SECTION": "INTERFACE", "[Peer] SECTION": "PEER",
             "[Expose NAME] SECTION": "EXPOSE"}
 got = {}
-for line in open(sys.argv[2]).read().splitlines():
+for line in open(sys.argv[1]).read().splitlines():
     sec, tag, desc = line.split("\t")
     m = re.match(r"(\w+) = ", tag)
     if sec in sections and m:

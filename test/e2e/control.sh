@@ -123,6 +123,17 @@ expect 0 set-peer ct0 c --allowed-ips 10.87.0.3/32,10.88.0.0/24 --keepalive 0
 ip -n "$a" route show dev ct0 | grep -q "10.88.0.0/24" || fail "no route for the new allowed IP"
 assert_ping "$a" 10.87.0.3
 [ "$(grep -c "session established" "$E2E_TMP/a.log")" = "$sessions" ] || fail "set-peer started a new session"
+
+log "=== an allowed IP with host bits: masked, as in a file, with the file's warning"
+expect 0 set-peer ct0 c --allowed-ips 10.87.0.3/32,10.89.0.7/24
+grep -qxF 'tunctl: set-peer: warning: AllowedIPs: "10.89.0.7/24" has host bits set; using 10.89.0.0/24' "$tmp/err" ||
+	fail "set-peer with host bits: $(cat "$tmp/err")"
+expect 0 --json show ct0
+jq_py "p = [p for p in d['interfaces'][0]['peers'] if p['name'] == 'c'][0]; assert p['allowed_ips'] == ['10.87.0.3/32', '10.89.0.0/24'], p"
+ip -n "$a" route show dev ct0 | grep -q "^10.89.0.0/24" || fail "no route for the masked allowed IP"
+expect 0 --json set-peer ct0 c --allowed-ips 10.87.0.3/32,10.89.0.0/24
+jq_py "assert 'warnings' not in d, d"
+[ ! -s "$tmp/err" ] || fail "set-peer without host bits warned: $(cat "$tmp/err")"
 expect 1 set-peer ct0 nobody --keepalive 5
 expect 2 set-peer ct0 c --public-key "$pb"
 

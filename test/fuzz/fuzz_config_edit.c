@@ -149,12 +149,16 @@ static size_t view(const char *s, size_t n, const char **v)
 	return n;
 }
 
-/* view() of line i. */
+/* view() of line i; a UTF-8 byte-order mark before the first line is not looked at. */
 static size_t line_view(const char *t, const struct text_lines *ls, size_t i, const char **v)
 {
 	const char *s;
 	size_t n = raw_line(t, ls, i, &s);
 
+	if (i == 0 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		n -= 3;
+	}
 	return view(s, n, v);
 }
 

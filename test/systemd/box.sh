@@ -49,7 +49,7 @@ box_mirror() {
 # binaries link (ldd + dpkg -S), so that a new dependency is not missed.
 box_packages() {
 	local pkgs=(systemd systemd-sysv dbus iproute2 procps
-		libev4 libssl3 libinih1 libsystemd0 libmnl0 libjansson4 libnftables1 nftables
+		libev4 libssl3 libsystemd0 libmnl0 libjansson4 libnftables1 nftables
 		# libnftables1's own libraries: named here so that a build that uses
 		# nft (and so links them) and one that does not share one cached root.
 		libnftnl11 libxtables12 libgmp10)

@@ -1172,7 +1172,7 @@ static const struct config_case cases[] = {
 		 "publickey = " PUB_B "\n"
 		 "allowedips = 10.0.0.2/32\n",
 	 .check = check_case_insensitive},
-	/* 63: line shapes the reader refuses before inih sees them */
+	/* 63: line shapes the reader (ini_lex.c) refuses */
 	{.name = "a line with no '='",
 	 .text = IFACE "ListenPort 51820\n",
 	 .diags = {L "3: error: expected \"Key = Value\", a [Section] or a comment"},
@@ -1238,7 +1238,7 @@ static const struct config_case cases[] = {
 		   L "6: error: unknown key \"Foo\" in [Peer]"},
 	 .n_errors = 2},
 	/* 73 */
-	{.name = "a long AllowedIPs list (over inih's 200 bytes) loads whole",
+	{.name = "a long AllowedIPs list (over 200 bytes) loads whole",
 	 .build = build_long_list,
 	 .check = check_long_list},
 	/* 74 */

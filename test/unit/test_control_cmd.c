@@ -320,7 +320,8 @@ static void test_argument_errors(void **state)
 		 "exists", "tc0 already has this peer; use set-peer to change it"},
 		{"{\"command\":\"add-peer\",\"args\":{\"interface\":\"tc0\",\"public_key\":\"" NEW_KEY
 		 "\",\"persistent_keepalive\":70000}}",
-		 "invalid_argument", "\"persistent_keepalive\" must be 0 to 65535 seconds"},
+		 "invalid_argument",
+		 "PersistentKeepalive: \"70000\": expected off or a number of seconds 1-65535"},
 		{"{\"command\":\"add-peer\",\"args\":{\"interface\":\"tc0\",\"public_key\":\"" NEW_KEY
 		 "\",\"allowed_ips\":[\"10.0.0.0/33\"]}}",
 		 "invalid_argument", NULL},
