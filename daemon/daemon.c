@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "clock.h"
 #include "iface.h"
 #include "log.h"

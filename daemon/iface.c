@@ -16,6 +16,7 @@
 
 #include "allowedips.h"
 #include "allowedips_swap.h"
+#include "changes.h"
 #include "clock.h"
 #include "crypto.h"
 #include "expose.h"
@@ -196,21 +197,6 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 		(void)netconf_sync_routes(iface);
 	expose_peers_changed(iface->expose);
 	return 0;
-}
-
-/* Append a change to changes; also log it unless the step logged it already. */
-void note_change(json_t *changes, bool logged, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (!logged)
-		log_info("%s", msg);
-	if (changes)
-		json_array_append_new(changes, json_string(msg));
 }
 
 /* "name" or the base64 public key, for change notes. */

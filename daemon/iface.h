@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "changes.h" /* note_change(), for the control commands */
 #include "config.h"
 #include "cookie.h"
 #include "list.h"
@@ -136,13 +137,6 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 		     struct peer **out);
 /* Remove the peer with this public key: -ENOENT when none. */
 int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
-/*
- * One change made by a reload or a control command: appended to changes (a
- * JSON array, may be NULL) and logged at info unless the caller logged it.
- */
-void note_change(json_t *changes, bool logged, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /*
  * Reload: apply cfg, a new version of this interface's file, in place.
  * Peers no longer in cfg are removed, new ones added, changed ones updated
