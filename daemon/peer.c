@@ -19,6 +19,7 @@
 #include "iface.h"
 #include "resolve.h"
 #include "send.h"
+#include "udp.h"
 
 /*
  * A numeric host:port, with no DNS: 0, -EAGAIN when host is a name, or
@@ -214,15 +215,9 @@ void peer_destroy(struct peer *peer)
 void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 {
 	struct endpoint *ep = &peer->endpoint;
-	bool same_src;
 
 	if (peer->has_endpoint && sockaddr_equal(&ep->addr, &from->addr)) {
-		same_src = ep->has_src == from->has_src &&
-			   (!from->has_src ||
-			    (from->addr.sa.sa_family == AF_INET
-				     ? ep->src4.s_addr == from->src4.s_addr
-				     : memcmp(&ep->src6, &from->src6, sizeof(ep->src6)) == 0));
-		if (same_src)
+		if (udp_endpoint_same_src(ep, from))
 			return;
 	} else if (peer->has_endpoint) {
 		char buf[ADDR_STR_LEN];
@@ -235,11 +230,6 @@ void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 	/* The peer reached us: its authenticated address beats a late DNS answer. */
 	resolve_cancel(peer->resolving);
 	peer->resolving = NULL;
-}
-
-void peer_clear_endpoint_src(struct peer *peer)
-{
-	peer->endpoint.has_src = 0;
 }
 
 static struct staged_pkt *staged_alloc(size_t len)

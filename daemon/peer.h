@@ -72,8 +72,6 @@ void peer_destroy(struct peer *peer);
 
 /* Set the endpoint from an authenticated packet's source (roaming). */
 void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from);
-/* Forget the sticky local source address (it may be why packets don't get through). */
-void peer_clear_endpoint_src(struct peer *peer);
 
 /* Queue a copy of an IP packet (len bytes) for when a session exists; drops the oldest past MAX_STAGED_PACKETS. */
 void peer_stage_packet(struct peer *peer, const uint8_t *packet, size_t len);

@@ -14,6 +14,7 @@
 #include "iface.h"
 #include "peer.h"
 #include "send.h"
+#include "udp.h"
 #include "util.h"
 
 double proto_time_scale = 1.0;
@@ -97,7 +98,7 @@ static void expired_retransmit_handshake(struct peer *peer, double now_s)
 	peer_log(LOG_LEVEL_DEBUG, peer, "handshake did not complete after %.0f seconds, retrying (try %u)",
 		 PROTO_TIME(REKEY_TIMEOUT), peer->timers.handshake_attempts + 1);
 	/* The sticky source address may be the trouble (a roamed laptop). */
-	peer_clear_endpoint_src(peer);
+	udp_endpoint_clear_src(&peer->endpoint);
 	send_handshake_initiation(peer, true, now_s);
 }
 
@@ -117,7 +118,7 @@ static void expired_new_handshake(struct peer *peer, double now_s)
 	peer_log(LOG_LEVEL_DEBUG, peer,
 		 "retrying handshake because we stopped hearing back after %.0f seconds",
 		 PROTO_TIME(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT));
-	peer_clear_endpoint_src(peer);
+	udp_endpoint_clear_src(&peer->endpoint);
 	send_handshake_initiation(peer, false, now_s);
 }
 
