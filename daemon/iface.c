@@ -19,9 +19,7 @@
 #include "changes.h"
 #include "clock.h"
 #include "crypto.h"
-#include "expose.h"
 #include "index.h"
-#include "nat.h"
 #include "netconf.h"
 #include "peer.h"
 #include "ratelimiter.h"
@@ -171,7 +169,8 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 	}
 	if (iface->netconf)
 		(void)netconf_sync_routes(iface);
-	expose_peers_changed(iface->expose);
+	if (iface->hooks)
+		iface->hooks->peers_changed(iface);
 	if (is_new) {
 		peer_log(LOG_LEVEL_INFO, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
@@ -195,7 +194,8 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	peer_destroy(peer);
 	if (iface->netconf)
 		(void)netconf_sync_routes(iface);
-	expose_peers_changed(iface->expose);
+	if (iface->hooks)
+		iface->hooks->peers_changed(iface);
 	return 0;
 }
 
@@ -334,7 +334,7 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	rc = reconfigure_peers(iface, cfg, changes);
 	ret = ret ? ret : rc;
 	/* RedirectToLocalhost, in one nftables transaction: on failure the old rules stay. */
-	rc = nat_update(iface->nat, cfg, changes);
+	rc = iface->hooks ? iface->hooks->reconfigure_routes(iface, cfg, changes) : 0;
 	if (rc != 0) {
 		struct redirect_ports *p = cfg->redirects;
 		size_t n = cfg->n_redirects;
@@ -350,7 +350,8 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	iface->cfg = cfg;
 	iface_config_free(old);
 	/* AllowExpose, [Expose] and the Expose* keys, in place. */
-	expose_apply(iface->expose, changes);
+	if (iface->hooks)
+		iface->hooks->reconfigured(iface, changes);
 	return ret;
 }
 
@@ -493,11 +494,7 @@ static void stop_watchers(struct iface *iface)
 
 bool iface_close_localhost_tunnels(struct iface *iface)
 {
-	bool busy = expose_busy(iface->expose);
-
-	expose_destroy(iface->expose);
-	iface->expose = NULL;
-	return busy;
+	return iface->hooks ? iface->hooks->close(iface) : false;
 }
 
 /* Everything but the hooks and the netconf state; safe on a half-built iface. */
@@ -594,9 +591,11 @@ static int bring_up(struct iface *iface)
 	if (rc != 0)
 		return rc;
 	start_watchers(iface);
-	rc = expose_create(iface, &iface->expose);
-	if (rc != 0)
-		return rc;
+	if (iface->hooks) {
+		rc = iface->hooks->up(iface);
+		if (rc != 0)
+			return rc;
+	}
 	return netconf_run_hooks(iface->name, "PostUp", cfg->post_up, cfg->n_post_up);
 }
 
@@ -615,7 +614,8 @@ static const char *offload_summary(const struct iface *iface, char *buf, size_t 
 }
 
 int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
-		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out)
+		 uint64_t *next_peer_id, struct iface_config *cfg, const struct iface_hooks *hooks,
+		 struct iface **out)
 {
 	char summary[64];
 	struct iface *iface;
@@ -627,6 +627,7 @@ int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *
 	rc = iface_new(loop, scratch, nl, next_peer_id, cfg, &iface);
 	if (rc != 0)
 		return rc;
+	iface->hooks = hooks;
 	rc = bring_up(iface);
 	if (rc != 0) {
 		/* Like wg-quick: undo what was done, without the down hooks. */

@@ -27,6 +27,7 @@
 
 struct allowedips;
 struct expose;
+struct iface;
 struct index_table;
 struct nat;
 struct netconf;
@@ -63,6 +64,34 @@ struct load_meter {
 	double last_under_load_s;
 };
 
+/*
+ * What runs beside the WireGuard core on an interface: the localhost tunnels
+ * (daemon/expose/, which the core never includes: test/cli/structure.sh).
+ * The daemon hands them to iface_create(); a test may set iface->hooks
+ * after iface_new(). Every hook is called in the order the comments give,
+ * and none may be NULL.
+ */
+struct iface_hooks {
+	/* netconf: addresses and routes are in (RedirectToLocalhost). 0 or -errno (logged). */
+	int (*routes_up)(struct iface *iface);
+	/* netconf: before the routes go. */
+	void (*routes_down)(struct iface *iface);
+	/* The device, its sockets and watchers are up, before PostUp. 0 or -errno. */
+	int (*up)(struct iface *iface);
+	/* Close every connection and listener; true when one was open. Idempotent. */
+	bool (*close)(struct iface *iface);
+	/* A peer was added, changed or removed. */
+	void (*peers_changed)(struct iface *iface);
+	/*
+	 * Reload, before cfg is in force: make the routes' part follow cfg. 0, or
+	 * -errno with that part unchanged (iface.c then keeps the old one in cfg).
+	 */
+	int (*reconfigure_routes)(struct iface *iface, const struct iface_config *cfg,
+				  json_t *changes);
+	/* Reload: iface->cfg was replaced; apply the rest in place. */
+	void (*reconfigured)(struct iface *iface, json_t *changes);
+};
+
 /* Owned by the daemon (daemon.c). */
 struct iface {
 	struct list_head node; /* in the daemon's list */
@@ -94,8 +123,10 @@ struct iface {
 	uint32_t mtu;
 
 	struct netconf *netconf; /* addresses, routes, rules, DNS we installed; owned */
-	struct expose *expose;   /* localhost tunnels (expose.h); owned, NULL until up */
-	struct nat *nat;         /* RedirectToLocalhost (nat.h); owned by netconf's up/down */
+	/* The localhost tunnels' state, made and freed through hooks (NULL: none). */
+	const struct iface_hooks *hooks; /* borrowed, or NULL */
+	struct expose *expose;   /* L4 tunnels (expose/expose.h); NULL until up */
+	struct nat *nat;         /* RedirectToLocalhost (expose/nat.h); made by routes_up */
 	struct load_meter load;
 	unsigned int under_load_threshold; /* handshake messages per second */
 	struct log_ratelimit log_rl;       /* for messages a remote party can trigger */
@@ -107,10 +138,11 @@ struct iface {
  * Bring up the interface of cfg: TUN device, sockets, peers, then the
  * wg-quick steps (netconf.c). On failure everything done is undone, the
  * reason is logged, and -errno is returned. Takes ownership of cfg in all
- * cases.
+ * cases. hooks (borrowed, may be NULL) bring up what runs beside the core.
  */
 int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
-		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out);
+		 uint64_t *next_peer_id, struct iface_config *cfg, const struct iface_hooks *hooks,
+		 struct iface **out);
 /*
  * The first half of iface_create(): tables, identity and peers from cfg,
  * touching nothing outside the process (no device, socket, route or hook).
@@ -122,8 +154,8 @@ int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 void iface_destroy(struct iface *iface);
 /*
  * tund is stopping: close the interface's localhost-tunnel connections and
- * listeners now, while the tunnel still carries their FINs and resets to the
- * peers. True when a connection was open.
+ * listeners now (hooks->close), while the tunnel still carries their FINs
+ * and resets to the peers. True when a connection was open.
  */
 bool iface_close_localhost_tunnels(struct iface *iface);
 
