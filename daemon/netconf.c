@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "allowedips.h"
-#include "iface.h"
+#include "iface_state.h"
 #include "netlink.h"
-#include "peer.h"
+#include "peer_state.h"
 
 /* wg-quick's first policy table, used when no FwMark= is set. */
 #define POLICY_TABLE_FIRST 51820

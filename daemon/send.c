@@ -18,8 +18,9 @@
 #include "allowedips.h"
 #include "offload.h"
 #include "clock.h"
-#include "iface.h"
-#include "peer.h"
+#include "iface_state.h"
+#include "peer_state.h"
+#include "timers.h"
 #include "tun.h"
 #include "udp.h"
 

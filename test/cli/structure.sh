@@ -38,6 +38,9 @@ for root, _, names in os.walk(daemon):
         if n.endswith((".c", ".h")):
             files.append(os.path.relpath(os.path.join(root, n), daemon))
 files.sort()
+if len(files) < 20 or not any(f.startswith(tunnels + "/") for f in files):
+    print("FAIL: %s does not look like tund's daemon/ (%d files)" % (daemon, len(files)))
+    sys.exit(1)
 headers = {f for f in files if f.endswith(".h")}
 inc_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
