@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "clock.h"
+#include "expose.h"
 #include "iface.h"
 #include "log.h"
 #include "netlink.h"
@@ -132,7 +134,8 @@ static int bring_up(struct daemon *d, struct iface_config *cfg, json_t *changes,
 	int rc;
 
 	snprintf(name, sizeof(name), "%s", cfg->name);
-	rc = iface_create(d->loop, d->scratch, d->nl, &d->next_peer_id, cfg, &iface);
+	rc = iface_create(d->loop, d->scratch, d->nl, &d->next_peer_id, cfg, &expose_iface_hooks,
+			  &iface);
 	if (rc != 0) {
 		note_change(changes, true, "%s: failed to come up: %s", name, strerror(-rc));
 		return rc;
@@ -290,7 +293,7 @@ int daemon_start(struct daemon *d)
 		struct iface *iface;
 
 		rc = iface_create(d->loop, d->scratch, d->nl, &d->next_peer_id, set.ifaces[i],
-				  &iface);
+				  &expose_iface_hooks, &iface);
 		set.ifaces[i] = NULL; /* iface_create took it */
 		if (rc != 0) {
 			failed++;

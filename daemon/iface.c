@@ -16,27 +16,17 @@
 
 #include "allowedips.h"
 #include "allowedips_swap.h"
+#include "changes.h"
 #include "clock.h"
 #include "crypto.h"
-#include "expose.h"
 #include "index.h"
-#include "nat.h"
 #include "netconf.h"
 #include "peer.h"
 #include "ratelimiter.h"
 #include "receive.h"
 #include "send.h"
+#include "timers_expiry.h"
 #include "tun.h"
-
-/*
- * Section 5.4.7 leaves "under load" to the implementation. tund counts the
- * handshake messages an interface receives; above this many per second
- * (a sliding one-second estimate) it is under load and stays so for one
- * second after the rate falls. A busy server with 10,000 peers rekeying
- * every two minutes sees about 85 per second; one X25519 costs about 30 us,
- * so 1000 per second keeps handshake work under a tenth of a core.
- */
-#define UNDER_LOAD_HANDSHAKES_PER_SECOND 1000
 
 #define INITIAL_PEER_HASH 64
 
@@ -170,7 +160,8 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 	}
 	if (iface->netconf)
 		(void)netconf_sync_routes(iface);
-	expose_peers_changed(iface->expose);
+	if (iface->hooks)
+		iface->hooks->peers_changed(iface);
 	if (is_new) {
 		peer_log(LOG_LEVEL_INFO, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
@@ -194,23 +185,9 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	peer_destroy(peer);
 	if (iface->netconf)
 		(void)netconf_sync_routes(iface);
-	expose_peers_changed(iface->expose);
+	if (iface->hooks)
+		iface->hooks->peers_changed(iface);
 	return 0;
-}
-
-/* Append a change to changes; also log it unless the step logged it already. */
-void note_change(json_t *changes, bool logged, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (!logged)
-		log_info("%s", msg);
-	if (changes)
-		json_array_append_new(changes, json_string(msg));
 }
 
 /* "name" or the base64 public key, for change notes. */
@@ -348,7 +325,7 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	rc = reconfigure_peers(iface, cfg, changes);
 	ret = ret ? ret : rc;
 	/* RedirectToLocalhost, in one nftables transaction: on failure the old rules stay. */
-	rc = nat_update(iface->nat, cfg, changes);
+	rc = iface->hooks ? iface->hooks->reconfigure_routes(iface, cfg, changes) : 0;
 	if (rc != 0) {
 		struct redirect_ports *p = cfg->redirects;
 		size_t n = cfg->n_redirects;
@@ -364,43 +341,9 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	iface->cfg = cfg;
 	iface_config_free(old);
 	/* AllowExpose, [Expose] and the Expose* keys, in place. */
-	expose_apply(iface->expose, changes);
+	if (iface->hooks)
+		iface->hooks->reconfigured(iface, changes);
 	return ret;
-}
-
-bool iface_under_load(struct iface *iface, double now_s)
-{
-	struct load_meter *m = &iface->load;
-	double elapsed = now_s - m->window_start_s, rate;
-
-	if (elapsed >= 1.0) {
-		m->prev = elapsed >= 2.0 ? 0 : m->count;
-		m->count = 0;
-		m->window_start_s = now_s;
-		elapsed = 0;
-	}
-	m->count++;
-	/* The previous window's share of the last second, plus this window. */
-	rate = m->prev * (1.0 - elapsed) + m->count;
-	if (rate > iface->under_load_threshold) {
-		m->last_under_load_s = now_s;
-		return true;
-	}
-	return m->last_under_load_s > 0 && now_s - m->last_under_load_s < 1.0;
-}
-
-void iface_log_remote(struct iface *iface, double now_s, enum log_level level, const char *fmt,
-		      ...)
-{
-	char msg[768];
-	va_list ap;
-
-	if (!log_enabled(level) || !log_ratelimit_ok(&iface->log_rl, now_s, 10, 20))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_msg(level, "%s", msg);
 }
 
 static void iface_on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents)
@@ -410,16 +353,6 @@ static void iface_on_housekeeping(struct ev_loop *loop, ev_timer *w, int revents
 	(void)loop;
 	(void)revents;
 	ratelimiter_gc(iface->ratelimiter, clock_now_s());
-}
-
-static unsigned int under_load_threshold(void)
-{
-	const char *s = getenv("TUND_TEST_UNDER_LOAD_THRESHOLD");
-
-	/* For tests only: 0 makes every handshake need a cookie. */
-	if (s && *s)
-		return (unsigned int)strtoul(s, NULL, 10);
-	return UNDER_LOAD_HANDSHAKES_PER_SECOND;
 }
 
 static const char *open_error(int rc)
@@ -507,11 +440,7 @@ static void stop_watchers(struct iface *iface)
 
 bool iface_close_localhost_tunnels(struct iface *iface)
 {
-	bool busy = expose_busy(iface->expose);
-
-	expose_destroy(iface->expose);
-	iface->expose = NULL;
-	return busy;
+	return iface->hooks ? iface->hooks->close(iface) : false;
 }
 
 /* Everything but the hooks and the netconf state; safe on a half-built iface. */
@@ -563,7 +492,7 @@ int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 	iface->tun_fd = -1;
 	iface->udp.fd[0] = iface->udp.fd[1] = -1;
 	iface->created_s = clock_now_s();
-	iface->under_load_threshold = under_load_threshold();
+	iface->under_load_threshold = iface_under_load_threshold();
 	list_init(&iface->node);
 	list_init(&iface->peers);
 	rc = setup_tables(iface);
@@ -608,9 +537,11 @@ static int bring_up(struct iface *iface)
 	if (rc != 0)
 		return rc;
 	start_watchers(iface);
-	rc = expose_create(iface, &iface->expose);
-	if (rc != 0)
-		return rc;
+	if (iface->hooks) {
+		rc = iface->hooks->up(iface);
+		if (rc != 0)
+			return rc;
+	}
 	return netconf_run_hooks(iface->name, "PostUp", cfg->post_up, cfg->n_post_up);
 }
 
@@ -629,7 +560,8 @@ static const char *offload_summary(const struct iface *iface, char *buf, size_t 
 }
 
 int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
-		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out)
+		 uint64_t *next_peer_id, struct iface_config *cfg, const struct iface_hooks *hooks,
+		 struct iface **out)
 {
 	char summary[64];
 	struct iface *iface;
@@ -641,6 +573,7 @@ int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *
 	rc = iface_new(loop, scratch, nl, next_peer_id, cfg, &iface);
 	if (rc != 0)
 		return rc;
+	iface->hooks = hooks;
 	rc = bring_up(iface);
 	if (rc != 0) {
 		/* Like wg-quick: undo what was done, without the down hooks. */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One interface: a TUN device, its UDP sockets, its identity, its peers and
- * the tables that find them (public key, receiver index, allowed IPs). The
- * one way to add, change or remove a peer is iface_apply_peer() /
- * iface_remove_peer(): config load, reload and the control socket all call
- * them. What wg-quick does around the device (addresses, routes, MTU, DNS,
- * hooks) is netconf.c's.
+ * One interface's lifecycle: a TUN device, its UDP sockets, its identity,
+ * its peers and the tables that find them (public key, receiver index,
+ * allowed IPs); struct iface itself is iface_state.h's. The one way to add,
+ * change or remove a peer is iface_apply_peer() / iface_remove_peer():
+ * config load, reload and the control socket all call them. What wg-quick
+ * does around the device (addresses, routes, MTU, DNS, hooks) is netconf.c's.
  */
 #ifndef TUND_IFACE_H
 #define TUND_IFACE_H
@@ -16,100 +16,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "changes.h" /* note_change(), for the control commands */
 #include "config.h"
-#include "cookie.h"
-#include "list.h"
-#include "log.h"
+#include "iface_state.h"
 #include "noise.h"
-#include "tun.h"
-#include "udp.h"
 
-struct allowedips;
-struct expose;
-struct index_table;
-struct nat;
-struct netconf;
-struct peer;
-struct ratelimiter;
-struct scratch;
 struct netlink;
-
-/* Counters of what was dropped and why; for `tunctl show` and the logs. */
-struct iface_stats {
-	uint64_t rx_malformed;     /* too short, bad type, bad length for the type */
-	uint64_t rx_invalid_mac;   /* mac1 (or mac2 under load) wrong */
-	uint64_t rx_handshake_bad; /* failed to authenticate, unknown peer, replay, flood */
-	uint64_t rx_cookie_sent;   /* under load: answered with a cookie reply */
-	uint64_t rx_ratelimited;   /* under load: over the per-source handshake rate */
-	uint64_t rx_unknown_index; /* data or response for an index we don't have */
-	uint64_t rx_auth_failed;   /* data that failed to decrypt */
-	uint64_t rx_replayed;      /* counter seen before or too old */
-	uint64_t rx_bad_source;    /* inner source not in the sender's allowed IPs */
-	uint64_t rx_bad_inner;     /* decrypted, but not a well-formed IPv4/IPv6 packet */
-	uint64_t tx_no_peer;       /* no peer has an allowed IP for the destination */
-	uint64_t tx_no_endpoint;   /* the peer has no known endpoint */
-	uint64_t tx_staged_dropped; /* staged queue overflow, or gave up the handshake */
-	uint64_t tx_errors;        /* the socket refused the datagram */
-	uint64_t tx_bad_offload;   /* a TUN super-packet offload.c could not cut */
-	uint64_t tun_errors;       /* the TUN device refused a packet */
-};
-
-/* Section 5.4.7: when a peer must prove its address before we do DH work. */
-struct load_meter {
-	double window_start_s; /* start of the current one-second window */
-	unsigned int count;    /* handshake messages in the current window */
-	unsigned int prev;     /* in the previous window */
-	double last_under_load_s;
-};
-
-/* Owned by the daemon (daemon.c). */
-struct iface {
-	struct list_head node; /* in the daemon's list */
-	struct ev_loop *loop;  /* borrowed */
-	struct scratch *scratch; /* borrowed: the daemon's batch buffers */
-	struct netlink *nl;    /* borrowed */
-	char name[IFNAMSIZ];
-	int ifindex;
-	struct iface_config *cfg; /* owned: the configuration in force (for reload and show) */
-
-	struct noise_local local; /* identity; lookup goes to the peer table */
-	struct cookie_checker cookie_checker;
-	struct index_table *index;
-	struct allowedips *allowedips;
-	struct ratelimiter *ratelimiter;
-
-	struct list_head peers;    /* struct peer, in creation order */
-	struct peer **peer_hash;   /* chains by public key */
-	size_t peer_hash_size;     /* a power of two */
-	size_t n_peers;
-	uint64_t *next_peer_id;    /* borrowed: the daemon's counter */
-
-	int tun_fd;
-	struct tun_features tun_feat; /* offloads the device was opened with */
-	ev_io tun_watcher;
-	struct udp udp;
-	ev_io udp_watcher[2]; /* IPv4, IPv6 */
-	ev_timer housekeeping; /* rate limiter garbage collection */
-	uint32_t mtu;
-
-	struct netconf *netconf; /* addresses, routes, rules, DNS we installed; owned */
-	struct expose *expose;   /* localhost tunnels (expose.h); owned, NULL until up */
-	struct nat *nat;         /* RedirectToLocalhost (nat.h); owned by netconf's up/down */
-	struct load_meter load;
-	unsigned int under_load_threshold; /* handshake messages per second */
-	struct log_ratelimit log_rl;       /* for messages a remote party can trigger */
-	struct iface_stats stats;
-	double created_s;
-};
+struct peer;
+struct scratch;
 
 /*
  * Bring up the interface of cfg: TUN device, sockets, peers, then the
  * wg-quick steps (netconf.c). On failure everything done is undone, the
  * reason is logged, and -errno is returned. Takes ownership of cfg in all
- * cases.
+ * cases. hooks (borrowed, may be NULL) bring up what runs beside the core.
  */
 int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
-		 uint64_t *next_peer_id, struct iface_config *cfg, struct iface **out);
+		 uint64_t *next_peer_id, struct iface_config *cfg, const struct iface_hooks *hooks,
+		 struct iface **out);
 /*
  * The first half of iface_create(): tables, identity and peers from cfg,
  * touching nothing outside the process (no device, socket, route or hook).
@@ -121,8 +45,8 @@ int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 void iface_destroy(struct iface *iface);
 /*
  * tund is stopping: close the interface's localhost-tunnel connections and
- * listeners now, while the tunnel still carries their FINs and resets to the
- * peers. True when a connection was open.
+ * listeners now (hooks->close), while the tunnel still carries their FINs
+ * and resets to the peers. True when a connection was open.
  */
 bool iface_close_localhost_tunnels(struct iface *iface);
 
@@ -136,13 +60,6 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 		     struct peer **out);
 /* Remove the peer with this public key: -ENOENT when none. */
 int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
-/*
- * One change made by a reload or a control command: appended to changes (a
- * JSON array, may be NULL) and logged at info unless the caller logged it.
- */
-void note_change(json_t *changes, bool logged, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /*
  * Reload: apply cfg, a new version of this interface's file, in place.
  * Peers no longer in cfg are removed, new ones added, changed ones updated
@@ -161,12 +78,5 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 /* Find by public key, or NULL. */
 struct peer *iface_find_peer(const struct iface *iface,
 			     const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
-
-/* True when handshakes must carry a valid mac2 (a cookie) to be processed. */
-bool iface_under_load(struct iface *iface, double now_s);
-
-/* Log a message a remote party caused, rate-limited per interface. */
-void iface_log_remote(struct iface *iface, double now_s, enum log_level level, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
 
 #endif

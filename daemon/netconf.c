@@ -18,10 +18,9 @@
 #include <unistd.h>
 
 #include "allowedips.h"
-#include "iface.h"
-#include "nat.h"
+#include "iface_state.h"
 #include "netlink.h"
-#include "peer.h"
+#include "peer_state.h"
 
 /* wg-quick's first policy table, used when no FwMark= is set. */
 #define POLICY_TABLE_FIRST 51820
@@ -527,8 +526,8 @@ int netconf_create(struct iface *iface, struct netconf **out)
 	rc = netconf_sync_routes(iface);
 	if (rc != 0)
 		log_error("%s: cannot set up routes: %s", iface->name, strerror(-rc));
-	else
-		rc = nat_create(iface, &iface->nat); /* logs its own errors */
+	else if (iface->hooks)
+		rc = iface->hooks->routes_up(iface); /* logs its own errors */
 	if (rc != 0) {
 		iface->netconf = NULL;
 		*out = NULL;
@@ -545,8 +544,8 @@ void netconf_destroy(struct iface *iface, struct netconf *nc)
 {
 	if (!nc)
 		return;
-	nat_destroy(iface->nat);
-	iface->nat = NULL;
+	if (iface->hooks)
+		iface->hooks->routes_down(iface);
 	remove_policy_rules(iface, nc, AF_INET);
 	remove_policy_rules(iface, nc, AF_INET6);
 	/* Routes through the device vanish with it; those in other tables too. */

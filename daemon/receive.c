@@ -17,9 +17,10 @@
 #include "allowedips.h"
 #include "offload.h"
 #include "clock.h"
-#include "iface.h"
-#include "peer.h"
+#include "iface_state.h"
+#include "peer_state.h"
 #include "send.h"
+#include "timers.h"
 #include "tun.h"
 #include "udp.h"
 

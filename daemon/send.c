@@ -18,8 +18,9 @@
 #include "allowedips.h"
 #include "offload.h"
 #include "clock.h"
-#include "iface.h"
-#include "peer.h"
+#include "iface_state.h"
+#include "peer_state.h"
+#include "timers.h"
 #include "tun.h"
 #include "udp.h"
 
@@ -157,14 +158,13 @@ static bool encrypt_and_queue(struct peer *peer, struct noise_keypair *kp, uint8
 				       .len = padded,
 				       .is_seal = true};
 
-		udp_queue_unsealed(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len,
-				   &t);
+		udp_queue_unsealed(&iface->udp, iface->scratch, &peer->endpoint, msg, msg_len, &t);
 	} else {
 		if (!aead_ctx_seal(kp->sending.ctx, 0, counter, payload, payload, padded)) {
 			free(owned);
 			return false;
 		}
-		udp_queue(&iface->udp, iface->scratch, peer, &peer->endpoint, msg, msg_len, owned);
+		udp_queue(&iface->udp, iface->scratch, &peer->endpoint, msg, msg_len, owned);
 	}
 	peer->tx_bytes += msg_len;
 	timers_any_authenticated_packet_traversal(peer, now_s);

@@ -10,7 +10,9 @@
  *  - zero_key_material: no new keys for 3 x REJECT_AFTER_TIME.
  *  - persistent_keepalive: the user's PersistentKeepalive interval.
  * One ev_timer per peer is armed at the earliest deadline and re-armed
- * lazily (libev's ev.pod, "Be smart about timeouts").
+ * lazily (libev's ev.pod, "Be smart about timeouts"). This file sets and
+ * clears deadlines (send.c and receive.c report the events);
+ * timers_expiry.h acts on them. struct peer_timers is in peer_state.h.
  */
 #ifndef TUND_TIMERS_H
 #define TUND_TIMERS_H
@@ -28,20 +30,8 @@ struct peer;
 extern double proto_time_scale;
 #define PROTO_TIME(t) ((double)(t)*proto_time_scale)
 
-/* Per peer, embedded in struct peer. Deadlines are monotonic seconds, 0 = off. */
-struct peer_timers {
-	ev_timer watcher;
-	double armed_for; /* deadline the watcher is set to fire at; 0 = stopped */
-	double retransmit_handshake;
-	double send_keepalive;
-	double new_handshake;
-	double zero_key_material;
-	double persistent_keepalive;
-	unsigned int handshake_attempts;
-	bool need_another_keepalive;
-};
-
-void timers_init(struct peer *peer);
+/* Set the watcher for the earliest deadline (timers_expiry.c, after it fired). */
+void timers_rearm(struct peer *peer, double now_s);
 /* Stop the watcher and clear every deadline (peer teardown, interface down). */
 void timers_stop(struct peer *peer);
 
@@ -53,7 +43,5 @@ void timers_handshake_initiated(struct peer *peer, double now_s);
 void timers_handshake_complete(struct peer *peer, double now_s);
 void timers_session_derived(struct peer *peer, double now_s);
 void timers_any_authenticated_packet_traversal(struct peer *peer, double now_s);
-/* The persistent keepalive interval changed (config or control). */
-void timers_persistent_keepalive_changed(struct peer *peer, double now_s);
 
 #endif

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "peer.h"
 
 /* Big socket buffers absorb bursts between two turns of the loop. */
 #define SOCKET_BUFFER_BYTES (4 << 20)
@@ -249,8 +248,8 @@ static void fill_msghdr(struct msghdr *mh, union sockaddr_inet *addr, union udp_
 		       sizeof(gso_size));
 }
 
-void udp_queue(struct udp *u, struct scratch *s, struct peer *peer, const struct endpoint *ep,
-	       uint8_t *data, size_t len, void *owned)
+void udp_queue(struct udp *u, struct scratch *s, struct endpoint *ep, uint8_t *data, size_t len,
+	       void *owned)
 {
 	struct udp_out *out = &s->out;
 	unsigned int i;
@@ -265,14 +264,13 @@ void udp_queue(struct udp *u, struct scratch *s, struct peer *peer, const struct
 	out->iov[i].iov_base = data;
 	out->iov[i].iov_len = len;
 	out->u[i] = u;
-	out->peer[i] = peer;
+	out->owner[i] = ep;
 	out->ep[i] = *ep;
 	out->owned[i] = owned;
 }
 
-void udp_queue_unsealed(struct udp *u, struct scratch *s, struct peer *peer,
-			const struct endpoint *ep, uint8_t *data, size_t len,
-			const struct crypt_task *task)
+void udp_queue_unsealed(struct udp *u, struct scratch *s, struct endpoint *ep, uint8_t *data,
+			size_t len, const struct crypt_task *task)
 {
 	struct udp_out *out = &s->out;
 
@@ -282,7 +280,7 @@ void udp_queue_unsealed(struct udp *u, struct scratch *s, struct peer *peer,
 		udp_flush(s);
 	out->seal[out->n_seal] = *task;
 	out->seal_at[out->n_seal++] = out->n;
-	udp_queue(u, s, peer, ep, data, len, NULL);
+	udp_queue(u, s, ep, data, len, NULL);
 }
 
 /* Seal what waits to be sealed; an entry that fails is taken out of the queue. */
@@ -309,7 +307,7 @@ static unsigned int seal_pending(struct scratch *s)
 		}
 		out->iov[j] = out->iov[i];
 		out->u[j] = out->u[i];
-		out->peer[j] = out->peer[i];
+		out->owner[j] = out->owner[i];
 		out->ep[j] = out->ep[i];
 		out->owned[j++] = out->owned[i];
 	}
@@ -317,18 +315,27 @@ static unsigned int seal_pending(struct scratch *s)
 	return failed;
 }
 
+void udp_endpoint_clear_src(struct endpoint *ep)
+{
+	ep->has_src = 0;
+}
+
+bool udp_endpoint_same_src(const struct endpoint *a, const struct endpoint *b)
+{
+	if (a->has_src != b->has_src)
+		return false;
+	if (!a->has_src)
+		return true;
+	return a->addr.sa.sa_family == AF_INET ? a->src4.s_addr == b->src4.s_addr
+					       : memcmp(&a->src6, &b->src6, sizeof(a->src6)) == 0;
+}
+
 static bool same_route(const struct udp_out *out, unsigned int a, unsigned int b)
 {
 	const struct endpoint *x = &out->ep[a], *y = &out->ep[b];
 
-	if (out->u[a] != out->u[b] || out->peer[a] != out->peer[b] ||
-	    !sockaddr_equal(&x->addr, &y->addr) || x->has_src != y->has_src)
-		return false;
-	if (!x->has_src)
-		return true;
-	return x->addr.sa.sa_family == AF_INET
-		       ? x->src4.s_addr == y->src4.s_addr
-		       : memcmp(&x->src6, &y->src6, sizeof(x->src6)) == 0;
+	return out->u[a] == out->u[b] && out->owner[a] == out->owner[b] &&
+	       sockaddr_equal(&x->addr, &y->addr) && udp_endpoint_same_src(x, y);
 }
 
 /*
@@ -399,8 +406,8 @@ static bool refused(struct udp_out *out, unsigned int k, int err)
 		out->u[i]->gso[f] = false;
 		return true;
 	}
-	if (out->ep[i].has_src && out->peer[i])
-		peer_clear_endpoint_src(out->peer[i]);
+	if (out->ep[i].has_src && out->owner[i])
+		udp_endpoint_clear_src(out->owner[i]);
 	return false;
 }
 

@@ -42,16 +42,16 @@ struct udp;
 
 /*
  * Datagrams waiting for the next flush, in order. Each remembers the
- * sockets it must leave by and its peer, so whoever flushes sends it the
- * right way; a peer or interface going away flushes first (udp_flush), so
- * no entry outlives what it points to. Buffers are borrowed unless in
- * owned[].
+ * sockets it must leave by and its peer's endpoint, so whoever flushes sends
+ * it the right way; a peer or interface going away flushes first
+ * (udp_flush), so no entry outlives what it points to. Buffers are borrowed
+ * unless in owned[].
  */
 struct udp_out {
 	unsigned int n;
 	struct iovec iov[UDP_OUT_MAX];
 	struct udp *u[UDP_OUT_MAX];
-	struct peer *peer[UDP_OUT_MAX];
+	struct endpoint *owner[UDP_OUT_MAX]; /* the peer's endpoint, queued from (ep[] is a copy) */
 	struct endpoint ep[UDP_OUT_MAX];
 	void *owned[UDP_OUT_MAX]; /* freed after the send */
 	/* Entries still to be sealed, run by the flush on every core (workers.h). */
@@ -119,21 +119,22 @@ void udp_close(struct udp *u);
 int udp_set_fwmark(struct udp *u, uint32_t fwmark);
 
 /*
- * Queue len bytes at data for ep through u's socket; flushes first when the
- * queue is full. peer (may be NULL) loses its sticky source address if the
- * kernel refuses it. owned (may be NULL) is freed after the send.
+ * Queue len bytes at data for ep (a peer's endpoint, which must live until
+ * the flush) through u's socket; flushes first when the queue is full. ep
+ * loses its sticky source address (udp_endpoint_clear_src) if the kernel
+ * refuses a datagram sent from it. owned (may be NULL) is freed after the
+ * send.
  */
-void udp_queue(struct udp *u, struct scratch *s, struct peer *peer, const struct endpoint *ep,
-	       uint8_t *data, size_t len, void *owned);
+void udp_queue(struct udp *u, struct scratch *s, struct endpoint *ep, uint8_t *data, size_t len,
+	       void *owned);
 /*
  * The same for a data message whose payload is not sealed yet: the flush
  * seals it (task's ctx, counter, data, len) before sending, on all cores.
  * The keypair behind ctx must live until that flush: only the TUN path,
  * which frees no keypair before its own flush, queues these.
  */
-void udp_queue_unsealed(struct udp *u, struct scratch *s, struct peer *peer,
-			const struct endpoint *ep, uint8_t *data, size_t len,
-			const struct crypt_task *task);
+void udp_queue_unsealed(struct udp *u, struct scratch *s, struct endpoint *ep, uint8_t *data,
+			size_t len, const struct crypt_task *task);
 /*
  * Send everything queued, by whichever interface it was queued for. Returns
  * the number of datagrams the kernel refused.
@@ -144,6 +145,13 @@ static inline unsigned int udp_out_room(const struct scratch *s)
 {
 	return UDP_OUT_MAX - s->out.n;
 }
+/*
+ * Forget ep's sticky local source address: the kernel chooses again (it
+ * may be why packets do not get through, e.g. a roamed laptop).
+ */
+void udp_endpoint_clear_src(struct endpoint *ep);
+/* Whether a and b (same address family) are to be sent from the same local address. */
+bool udp_endpoint_same_src(const struct endpoint *a, const struct endpoint *b);
 /* Send one datagram now. Returns 0 or -errno. A stale source address is dropped and retried. */
 int udp_send(struct udp *u, struct endpoint *ep, const void *data, size_t len);
 

@@ -350,7 +350,7 @@ m = re.search(r"^## Modules\n(.*?)(?=^## )", text, re.S | re.M)
 assert m, "docs/architecture.md has no '## Modules' section"
 named, cur = {d: set() for d in dirs}, None
 for line in m.group(1).splitlines():
-    head = re.match(r"`(\w+)/` ", line)
+    head = re.match(r"`(\w+)(/[\w/]+)?/` ", line)  # `daemon/` or `daemon/expose/`
     if head and head.group(1) in dirs:
         cur = head.group(1)
     elif cur and line.startswith("|"):

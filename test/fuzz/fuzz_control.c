@@ -317,6 +317,7 @@ static void bring_up(void)
 			    0 ||
 		    expose_create(iface, &iface->expose) != 0)
 			abort();
+		iface->hooks = &expose_iface_hooks; /* as iface_create() would set them */
 		diag_list_clear(&diags);
 		list_add_tail(&iface->node, &daemon_.ifaces); /* the fixtures are in name order */
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fuzz target for the PROXY v2 encoder (daemon/proxyv2.c). Its inputs reach
+ * Fuzz target for the PROXY v2 encoder (daemon/expose/proxyv2.c). Its inputs reach
  * it from a peer: the "remote" and "local" strings of a localhost tunnel's
  * connect line, parsed by sockaddr_parse_numeric() (expose_client.c). The
  * first byte picks how the input becomes the two addresses:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The PROXY protocol v2 encoder (daemon/proxyv2.c) against headers written
+ * The PROXY protocol v2 encoder (daemon/expose/proxyv2.c) against headers written
  * out by hand from HAProxy's proxy-protocol.txt, section 2.2: signature,
  * version and command, family and protocol, length, addresses, ports.
  */

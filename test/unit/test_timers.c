@@ -37,6 +37,7 @@
 #include "send.h"
 #include "support.h"
 #include "timers.h"
+#include "timers_expiry.h"
 #include "twopeer.h"
 #include "udp.h"
 #include "util.h"

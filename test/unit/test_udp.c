@@ -73,9 +73,9 @@ static void each_datagram_leaves_by_its_own_socket(void **state)
 	assert_int_equal(udp_open(&u1, 0, 0, true), 0);
 	assert_int_equal(udp_open(&u2, 0, 0, true), 0);
 	/* Interleaved, as an interface's timers and another's data path would queue. */
-	udp_queue(&u1, s, NULL, &ep, a, sizeof(a), NULL);
-	udp_queue(&u2, s, NULL, &ep, b, sizeof(b), NULL);
-	udp_queue(&u1, s, NULL, &ep, a, 50, NULL);
+	udp_queue(&u1, s, &ep, a, sizeof(a), NULL);
+	udp_queue(&u2, s, &ep, b, sizeof(b), NULL);
+	udp_queue(&u1, s, &ep, a, 50, NULL);
 	assert_int_equal(udp_flush(s), 0);
 	assert_int_equal(s->out.n, 0);
 
@@ -110,7 +110,7 @@ static void a_run_arrives_as_datagrams(void **state)
 	assert_int_equal(udp_open(&u, 0, 0, true), 0);
 	for (int i = 0; i < 41; i++) {
 		memset(data[i], i, sizeof(data[i]));
-		udp_queue(&u, s, NULL, &ep, data[i], i == 40 ? 300 : 1000, NULL);
+		udp_queue(&u, s, &ep, data[i], i == 40 ? 300 : 1000, NULL);
 	}
 	assert_int_equal(udp_flush(s), 0);
 	for (int i = 0; i < 41; i++) {
@@ -154,7 +154,7 @@ static void removing_a_peer_leaves_nothing_queued_for_it(void **state)
 	inet_pton(AF_INET, "198.51.100.77", &peer->endpoint.src4);
 	peer->has_endpoint = true;
 
-	udp_queue(&iface->udp, s, peer, &peer->endpoint, data, sizeof(data), NULL);
+	udp_queue(&iface->udp, s, &peer->endpoint, data, sizeof(data), NULL);
 	assert_int_equal(s->out.n, 1);
 	assert_int_equal(iface_remove_peer(iface, other_pub), 0);
 	assert_int_equal(s->out.n, 0);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "clock.h"
 #include "iface.h"
 #include "peer.h"
@@ -265,37 +266,18 @@ static union sockaddr_inet bind_address(const struct expose *ex, uint16_t port)
 	return a;
 }
 
-static int open_public(const union sockaddr_inet *a)
-{
-	int fd, on = 1, off = 0, rc;
-
-	fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* SO_REUSEADDR: a port freed moments ago (TIME_WAIT) can be published again. */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-	    (a->sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr) &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) ||
-	    bind(fd, &a->sa, sockaddr_len(a)) != 0 || listen(fd, 1024) != 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 /* Bind the public port; without IPv6, the IPv4 wildcard. -errno on failure. */
 static int bind_public(const struct expose *ex, uint16_t port, union sockaddr_inet *bound)
 {
 	int fd;
 
 	*bound = bind_address(ex, port);
-	fd = open_public(bound);
+	fd = expose_listen_tcp(bound);
 	if (fd == -EAFNOSUPPORT && !ex->iface->cfg->has_expose_bind_address) {
 		memset(bound, 0, sizeof(*bound));
 		bound->in.sin_family = AF_INET;
 		bound->in.sin_port = htons(port);
-		fd = open_public(bound);
+		fd = expose_listen_tcp(bound);
 	}
 	return fd;
 }

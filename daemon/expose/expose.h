@@ -6,8 +6,9 @@
  * speak over ordinary TCP between the peers' tunnel addresses, on the
  * interface's ExposeControlPort, so the wire stays WireGuard; the peer
  * behind a connection is the one whose AllowedIPs hold its source address.
- * Owned by the interface (iface.c); iface->cfg is the configuration it
- * follows: [Expose] sections and tunctl expose on the client, AllowExpose
+ * Owned by the interface, which reaches the tunnels only through
+ * expose_iface_hooks (iface.h's struct iface_hooks); iface->cfg is the
+ * configuration it follows: [Expose] sections and tunctl expose on the client, AllowExpose
  * in the [Peer] sections and the Expose* keys on the server.
  */
 #ifndef TUND_EXPOSE_H
@@ -20,6 +21,14 @@
 
 struct expose;
 struct iface;
+struct iface_hooks;
+
+/*
+ * The tunnels' hooks into an interface (expose_hooks.c): RedirectToLocalhost
+ * (nat.h) with the routes, the L4 tunnels with the device. The daemon gives
+ * them to iface_create().
+ */
+extern const struct iface_hooks expose_iface_hooks;
 
 /*
  * Start the interface's localhost tunnels from iface->cfg (after the device

@@ -180,6 +180,11 @@ double expose_idle_timeout_s(const struct expose *ex);
 bool expose_same_address(const union sockaddr_inet *a, const union sockaddr_inet *b);
 /* ExposeControlPort in force. */
 uint16_t expose_control_port(const struct expose *ex);
+/*
+ * A non-blocking TCP socket listening on a (a public port); an IPv6 wildcard
+ * takes IPv4 too, and a port in TIME_WAIT can be bound again. fd or -errno.
+ */
+int expose_listen_tcp(const union sockaddr_inet *a);
 /* Only what comes through (or goes out of) the interface's TUN device. 0 or -1 (errno). */
 int expose_bind_to_device(const struct expose *ex, int fd);
 /* Bind to an address not (yet) on the host: the tunnel's IPv6 may still be tentative. */

@@ -29,6 +29,7 @@
 
 #include <nftables/libnftables.h>
 
+#include "changes.h"
 #include "config.h"
 #include "iface.h"
 #include "log.h"

@@ -139,6 +139,26 @@ int expose_set_freebind(int fd, sa_family_t family)
 	return setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof(on));
 }
 
+/* A public port's listening socket (expose_server.c). */
+int expose_listen_tcp(const union sockaddr_inet *a)
+{
+	int fd, on = 1, off = 0, rc;
+
+	fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* SO_REUSEADDR: a port freed moments ago (TIME_WAIT) can be published again. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (a->sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr) &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) ||
+	    bind(fd, &a->sa, sockaddr_len(a)) != 0 || listen(fd, 1024) != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 /* Only traffic that came in (or goes out) through this interface's TUN device. */
 int expose_bind_to_device(const struct expose *ex, int fd)
 {

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "clock.h"
 #include "iface.h"
 #include "peer.h"

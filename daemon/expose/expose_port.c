@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "expose_int.h"
 #include "iface.h"
 #include "peer.h"

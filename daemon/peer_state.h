@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A peer of an interface: its identity and handshake, its keypairs, its
+ * endpoint, its staged packets and timers, every protocol object embedded
+ * here; and what the data path does to a peer (roaming, staging packets,
+ * its log prefix). Creating, updating and destroying one is peer.h's; the
+ * protocol modules include this header, not that one.
+ */
+#ifndef TUND_PEER_STATE_H
+#define TUND_PEER_STATE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cookie.h"
+#include "list.h"
+#include "log.h"
+#include "noise.h"
+#include "pkt.h"
+
+/* Per peer, embedded in struct peer. Deadlines are monotonic seconds, 0 = off. */
+struct peer_timers {
+	ev_timer watcher;
+	double armed_for; /* deadline the watcher is set to fire at; 0 = stopped */
+	double retransmit_handshake;
+	double send_keepalive;
+	double new_handshake;
+	double zero_key_material;
+	double persistent_keepalive;
+	unsigned int handshake_attempts;
+	bool need_another_keepalive;
+};
+
+struct iface;
+struct resolve_req;
+
+struct peer {
+	struct iface *iface;       /* owner */
+	struct list_head node;     /* in iface->peers, in order of creation */
+	struct peer *hash_next;    /* in iface's public-key table */
+	uint64_t id;               /* small number for logs, unique per daemon run */
+	char *name;                /* Name=, or NULL; owned */
+	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	bool has_preshared_key;
+
+	struct noise_handshake handshake;
+	struct noise_keypairs keypairs;
+	struct cookie cookie;
+	struct peer_timers timers;
+
+	bool has_endpoint;
+	struct endpoint endpoint; /* follows the last authenticated packet (roaming) */
+	char *endpoint_host;      /* as configured (a name or address), or NULL; owned */
+	uint16_t endpoint_port;
+	struct resolve_req *resolving; /* Endpoint= name being resolved, or NULL */
+
+	uint16_t persistent_keepalive_s; /* 0 = off */
+	struct staged_queue staged;      /* packets waiting for a session */
+	double last_sent_handshake_s;    /* monotonic; rate limit of initiations */
+	bool sent_lastminute_handshake;
+
+	/* Statistics for `tunctl show`. */
+	uint64_t rx_bytes, tx_bytes;
+	struct timespec last_handshake_wall; /* CLOCK_REALTIME of the latest handshake; 0 = never */
+};
+
+/* Set the endpoint from an authenticated packet's source (roaming). */
+void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from);
+
+/* Queue a copy of an IP packet (len bytes) for when a session exists; drops the oldest past MAX_STAGED_PACKETS. */
+void peer_stage_packet(struct peer *peer, const uint8_t *packet, size_t len);
+/* Queue an empty packet (a keepalive) unless something is already queued. */
+void peer_stage_keepalive(struct peer *peer);
+void peer_purge_staged(struct peer *peer);
+
+/* "wg0: peer 7 (192.0.2.1:51820): " + message, at level. */
+void peer_log(enum log_level level, const struct peer *peer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The endpoint as text, or "(none)". */
+char *peer_endpoint_str(char *buf, size_t len, const struct peer *peer);
+
+#endif
