@@ -35,6 +35,7 @@
 #include "noise.h"
 #include "peer.h"
 #include "service.h"
+#include "support.h"
 #include "udp.h"
 
 /* The secrets to look for: base64 text and bytes of each preshared key. */
@@ -80,7 +81,7 @@ void *__wrap_realloc(void *p, size_t n)
 }
 
 struct bench {
-	char dir[64], path[96];
+	char dir[TS_DIR_LEN], path[TS_DIR_LEN + 16];
 	struct daemon d;
 	struct service svc;
 	struct control *ctl;
@@ -88,18 +89,6 @@ struct bench {
 	char x_b64[KEY_BASE64_LEN + 1], y_b64[KEY_BASE64_LEN + 1];
 	int fd;
 };
-
-static void keypair_b64(char priv_b64[KEY_BASE64_LEN + 1], char pub_b64[KEY_BASE64_LEN + 1])
-{
-	uint8_t priv[KEY_LEN], pub[KEY_LEN];
-
-	assert_int_equal(curve25519_generate_private(priv), 0);
-	assert_int_equal(curve25519_public_from_private(pub, priv), 0);
-	if (priv_b64)
-		key_to_base64(priv_b64, priv);
-	key_to_base64(pub_b64, pub);
-	crypto_wipe(priv, sizeof(priv));
-}
 
 /*
  * X (with a preshared key) and 15 more peers: the peers array grows while
@@ -114,13 +103,13 @@ static struct iface_config *make_config(struct bench *b)
 	struct iface_config *cfg = NULL;
 	int len;
 
-	keypair_b64(me, me_pub);
+	ts_keypair_b64(me, me_pub);
 	len = snprintf(text, sizeof(text),
 		       "[Interface]\nPrivateKey = %s\n"
 		       "[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = 10.0.0.2/32\n",
 		       me, b->x_b64, psk_b64[PSK_FILE]);
 	for (int i = 0; i < 15; i++) {
-		keypair_b64(NULL, other);
+		ts_keypair_b64(NULL, other);
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 				"[Peer]\nPublicKey = %s\nAllowedIPs = 10.0.1.%d/32\n", other, i);
 	}
@@ -149,10 +138,9 @@ static int setup(void **state)
 		assert_int_equal(crypto_random(psk[i], KEY_LEN), 0);
 		key_to_base64(psk_b64[i], psk[i]);
 	}
-	keypair_b64(NULL, b.x_b64);
-	keypair_b64(NULL, b.y_b64);
-	snprintf(b.dir, sizeof(b.dir), "/tmp/tund-test-control-XXXXXX");
-	assert_non_null(mkdtemp(b.dir));
+	ts_keypair_b64(NULL, b.x_b64);
+	ts_keypair_b64(NULL, b.y_b64);
+	ts_tmpdir(b.dir, "control");
 	snprintf(b.path, sizeof(b.path), "%s/control.sock", b.dir);
 
 	b.d.loop = ev_default_loop(0);
@@ -169,6 +157,7 @@ static int setup(void **state)
 	opts = (struct control_options){.path = b.path, .group = group};
 	assert_int_equal(control_create(b.d.loop, &b.d, &b.svc, &opts, &b.ctl), 0);
 
+	assert_true(strlen(b.path) < sizeof(sun.sun_path));
 	memcpy(sun.sun_path, b.path, strlen(b.path) + 1);
 	b.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(b.fd >= 0);
@@ -190,7 +179,7 @@ static int teardown(void **state)
 		iface_destroy(iface);
 	}
 	scratch_destroy(b->scratch);
-	rmdir(b->dir);
+	ts_tmpdir_remove(b->dir);
 	return 0;
 }
 
