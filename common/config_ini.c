@@ -63,18 +63,6 @@ void config_ini_warn(struct loader *l, const char *fmt, ...)
 	diag_add(l->diags, DIAG_WARNING, l->path, l->line, "%s", msg);
 }
 
-char *config_ini_trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		*--end = '\0';
-	return s;
-}
-
 bool config_ini_parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -97,7 +85,7 @@ int config_ini_for_each_item(struct loader *l, const char *key, const char *valu
 		return -1;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		tok = config_ini_trim(tok);
+		tok = ini_trim(tok);
 		if (*tok && fn(l, key, tok) != 0)
 			rc = -1;
 	}

@@ -78,8 +78,6 @@ struct loader {
 void config_ini_err(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void config_ini_warn(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* s without blanks before and blanks or line ends after (in place). */
-char *config_ini_trim(char *s);
 /* A decimal number 0..max, digits only. */
 bool config_ini_parse_uint(const char *s, unsigned long max, unsigned long *out);
 /* A numeric address without a port or prefix: "127.0.0.1", "::1". */

@@ -171,3 +171,15 @@ bool ini_lex_key_is(const char *text, const struct ini_line *l, const char *name
 	return l->kind == INI_KEY && l->key_len == strlen(name) &&
 	       strncasecmp(text + l->off + l->indent, name, l->key_len) == 0;
 }
+
+char *ini_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}

@@ -73,6 +73,9 @@ bool ini_lex_next(const char *text, size_t len, size_t *pos, struct ini_line *ou
 bool ini_lex_section_is(const char *text, const struct ini_line *l, const char *word,
 			const char **arg, size_t *arg_len);
 
+/* s without its leading blanks and trailing blanks and line ends (cut in place). */
+char *ini_trim(char *s);
+
 /* Whether an INI_KEY line's key is name, in any case. */
 bool ini_lex_key_is(const char *text, const struct ini_line *l, const char *name);
 

@@ -21,6 +21,7 @@
 
 #include "config_edit.h"
 #include "crypto.h"
+#include "ini_lex.h"
 
 #define NAME_CHARS   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define NAME_MAX_LEN 32
@@ -37,18 +38,6 @@ static void say(struct peer_setting_ctx *ctx, enum diag_severity sev, const char
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ctx->report(ctx, sev, msg);
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		*--end = '\0';
-	return s;
 }
 
 /* arr with room for n + 1 elements of size bytes; NULL (and ctx->oom) when out of memory. */
@@ -77,7 +66,7 @@ static int for_each_item(const struct peer_setting *s, struct peer_config *pc, c
 	if (!copy)
 		return fail_oom(ctx);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		tok = trim(tok);
+		tok = ini_trim(tok);
 		if (*tok && s->parse_item(pc, tok, ctx) != 0)
 			rc = -1;
 	}
@@ -120,7 +109,7 @@ int peer_settings_read_key_file(const char *value, uint8_t out[static KEY_LEN],
 		goto out;
 	}
 	text[n] = '\0';
-	if (key_from_base64(out, trim(text), &why) != 0) {
+	if (key_from_base64(out, ini_trim(text), &why) != 0) {
 		say(ctx, DIAG_ERROR, "%s: \"%s\": the key in it %s", key, value, why);
 		goto out;
 	}

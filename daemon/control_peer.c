@@ -83,15 +83,37 @@ static int save_prepare(struct iface *iface, json_t *args, const uint8_t key[sta
 	return 0;
 }
 
+/*
+ * What add-peer and set-peer share once pc is the peer as it stands: the
+ * request's fields onto it, the save prepared, the change made, the reply
+ * (key is the peer's public key as the reply names it), the save written.
+ */
+static int change_peer(struct iface *iface, json_t *args, struct peer_config *pc, const char *key,
+		       json_t **result, struct cmd_error *err)
+{
+	struct config_save save = {0};
+	json_t *warnings = NULL;
+	int rc = -1;
+
+	if (apply_peer_args(iface, args, pc, &warnings, err) == 0 &&
+	    save_prepare(iface, args, pc->public_key, pc, &save, err) == 0 &&
+	    commit_peer(iface, pc, err) == 0) {
+		*result = json_pack("{s:s,s:s,s:O*}", "interface", iface->name, "public_key", key,
+				    "warnings", warnings);
+		rc = save_commit(iface, &save, result, err);
+	}
+	json_decref(warnings);
+	config_save_clear(&save);
+	return rc;
+}
+
 int cmd_add_peer(const struct control_env *env, json_t *args, json_t **result,
 		 struct cmd_error *err)
 {
 	struct peer_config pc = {0};
-	struct config_save save = {0};
 	struct iface *iface;
 	const char *key = NULL, *why = NULL;
-	json_t *warnings = NULL;
-	int rc = -1;
+	int rc;
 
 	iface = need_iface(env, args, err);
 	if (!iface || need_string(args, "public_key", &key, err) != 0)
@@ -101,15 +123,7 @@ int cmd_add_peer(const struct control_env *env, json_t *args, json_t **result,
 	if (iface_config_find_peer_key(iface->cfg, pc.public_key))
 		return fail(err, "exists", "%s already has this peer; use set-peer to change it",
 			    iface->name);
-	if (apply_peer_args(iface, args, &pc, &warnings, err) == 0 &&
-	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
-	    commit_peer(iface, &pc, err) == 0) {
-		*result = json_pack("{s:s,s:s,s:O*}", "interface", iface->name, "public_key", key,
-				    "warnings", warnings);
-		rc = save_commit(iface, &save, result, err);
-	}
-	json_decref(warnings);
-	config_save_clear(&save);
+	rc = change_peer(iface, args, &pc, key, result, err);
 	peer_config_clear(&pc);
 	return rc;
 }
@@ -119,27 +133,17 @@ int cmd_set_peer(const struct control_env *env, json_t *args, json_t **result,
 {
 	const struct peer_config *cur;
 	struct peer_config pc;
-	struct config_save save = {0};
 	struct iface *iface;
 	char key[KEY_BASE64_LEN + 1];
-	json_t *warnings = NULL;
-	int rc = -1;
+	int rc;
 
 	iface = need_iface(env, args, err);
 	if (!iface || !(cur = need_peer(iface, args, err)))
 		return -1;
 	if (peer_config_copy(&pc, cur) != 0)
 		return fail(err, "failed", "out of memory");
-	if (apply_peer_args(iface, args, &pc, &warnings, err) == 0 &&
-	    save_prepare(iface, args, pc.public_key, &pc, &save, err) == 0 &&
-	    commit_peer(iface, &pc, err) == 0) {
-		key_to_base64(key, pc.public_key);
-		*result = json_pack("{s:s,s:s,s:O*}", "interface", iface->name, "public_key", key,
-				    "warnings", warnings);
-		rc = save_commit(iface, &save, result, err);
-	}
-	json_decref(warnings);
-	config_save_clear(&save);
+	key_to_base64(key, pc.public_key);
+	rc = change_peer(iface, args, &pc, key, result, err);
 	peer_config_clear(&pc);
 	return rc;
 }
