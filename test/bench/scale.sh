@@ -18,8 +18,8 @@
 # AllowedIPs changed: latency; (f) `tunctl --json show wgs0 >/dev/null`; (g)
 # the longest gap between the replies of a ping every 10 ms from the client's
 # namespace through the tunnel to 10.0.0.1 while (f) runs again. With
-# --perf, the add-peer loop of (c) runs under `perf record -g` of the server
-# tund and the top symbols are printed.
+# --perf, the add-peer loop of (c) runs under `perf record` (DWARF call
+# graphs) of the server tund and the top symbols are printed.
 #
 # Run by hand as root from an optimised build, never from CTest. See
 # test/bench/README.md.
@@ -33,7 +33,7 @@ usage: test/bench/scale.sh [options]
   --v6            also one IPv6 /128 per peer
   --build DIR     build tree with daemon/tund and ctl/tunctl (default: build-bench)
   --json FILE     also write the figures to FILE as JSON
-  --perf          profile tund during the add-peer loop (perf record -g)
+  --perf          profile tund during the add-peer loop (perf record)
   --quick         5000 peers, for a check of the script itself
   -h, --help      this text
 Environment: TUND, TUNCTL (binaries; default from --build).
@@ -301,21 +301,25 @@ add_loop() {
 	fi
 }
 
-# profile_adds: add_loop under perf record of the server tund.
+# profile_adds: add_loop under perf record of the server tund (DWARF call
+# graphs: an optimised build has no frame pointers).
 profile_adds() {
 	local ppid
-	perf record -g -o "$E2E_TMP/perf.data" -p "$PID_s" >"$E2E_TMP/perf.log" 2>&1 &
+	perf record -F 99 --call-graph dwarf,16384 -o "$E2E_TMP/perf.data" -p "$PID_s" \
+		>"$E2E_TMP/perf.log" 2>&1 &
 	ppid=$!
 	E2E_PIDS+=("$ppid")
 	sleep 0.5
 	add_loop
 	kill -INT "$ppid" 2>/dev/null
 	wait "$ppid" 2>/dev/null || true
-	log "--- perf: top symbols of tund during the add-peer loop (self, then children)"
-	perf report -i "$E2E_TMP/perf.data" --no-children --stdio --sort symbol 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -n 10 | tee "$E2E_TMP/perf-top.txt" >&2
-	perf report -i "$E2E_TMP/perf.data" --children --stdio --sort symbol 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -n 15 >&2
+	log "--- perf: tund during the add-peer loop, top symbols by self time, then with children"
+	{ timeout -k 5 "$step_timeout" perf report -i "$E2E_TMP/perf.data" --no-children \
+		--stdio --sort symbol -g none 2>/dev/null || true; } |
+		grep -E '^ +[0-9.]+%' | head -n 10 >&2 || true
+	{ timeout -k 5 "$step_timeout" perf report -i "$E2E_TMP/perf.data" --children \
+		--stdio --sort symbol -g none 2>/dev/null || true; } |
+		grep -E '^ +[0-9.]+%' | head -n 15 >&2 || true
 }
 
 if [ "$up" -eq 1 ]; then
