@@ -140,21 +140,32 @@ timed() {
 	fi
 }
 
-# timed_reload VAR: `tunctl reload`, timed until tund logs "reload done": tunctl
-# gives up after 30 s without a reply (ctl/client.c), tund goes on.
-timed_reload() {
-	local var=$1 t0 rc=0 before done=0
-	before=$(grep -c 'reload done' "$E2E_TMP/s.log" || true)
-	t0=$(now)
-	ctl reload >/dev/null 2>"$E2E_TMP/ctl.err" || rc=$?
-	while ! over "$t0" "$step_timeout"; do
-		if [ "$(grep -c 'reload done' "$E2E_TMP/s.log" || true)" -gt "$before" ]; then
-			done=1 && break
-		fi
-		kill -0 "$PID_s" 2>/dev/null || break
+# reloads_done: how many reloads tund has finished (its "reload done" lines).
+reloads_done() { grep -c 'reload done' "$E2E_TMP/s.log" || true; }
+# wait_reloads N T0: until tund finished N reloads, at most --timeout after T0.
+wait_reloads() {
+	while [ "$(reloads_done)" -lt "$1" ]; do
+		over "$2" "$step_timeout" && return 1
+		kill -0 "$PID_s" 2>/dev/null || return 1
 		sleep 0.02
 	done
-	if [ "$done" -eq 0 ]; then
+}
+
+# timed_reload VAR: `tunctl reload`, timed until tund logs its "reload done":
+# tunctl gives up after 30 s without a reply (ctl/client.c), tund goes on.
+# A reload still running from before is waited for first (not timed): tund
+# takes requests in order, so it would be in this one's figure.
+RELOADS=0
+timed_reload() {
+	local var=$1 t0 rc=0
+	if ! wait_reloads "$RELOADS" "$(now)"; then
+		note "$var: the reload before it was still running after another ${step_timeout}s"
+		return
+	fi
+	RELOADS=$((RELOADS + 1))
+	t0=$(now)
+	ctl reload >/dev/null 2>"$E2E_TMP/ctl.err" || rc=$?
+	if ! wait_reloads "$RELOADS" "$t0"; then
 		note "$var: tund did not log \"reload done\" within ${step_timeout}s (tunctl status $rc)"
 		return
 	fi
