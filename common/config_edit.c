@@ -489,7 +489,7 @@ static int remove_one(const char *text, size_t len, const uint8_t *key, const ch
 	rc = doc_parse(&d, text, len);
 	if (rc != 0)
 		return rc;
-	rc = key ? find_peer(&d, key, &h) : find_expose(&d, name, &h);
+	rc = key ? find_peer(&d, key, &h) : name ? find_expose(&d, name, &h) : -EINVAL;
 	if (rc == 0)
 		rc = remove_section(&d, h, out, out_len);
 	free(d.lines);
