@@ -3,7 +3,9 @@
  * Cryptokey routing (WireGuard paper section 2): one path-compressed binary
  * trie per address family, mapping prefixes to the peer that owns them.
  * Lookup walks at most one node per prefix length on the path, with no
- * allocation and no locking; this file does not know what a peer is.
+ * allocation and no locking. Of a peer this file knows only the list of the
+ * nodes it owns (struct allowedips_list in struct peer), which makes every
+ * per-peer call cost that peer's prefixes rather than the table's size.
  */
 #include "allowedips.h"
 
@@ -13,25 +15,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peer_state.h"
+
 /*
  * A node is a prefix. Nodes with a peer are prefixes someone inserted;
  * nodes without one only join two subtrees that diverge at bit cidr, and
  * exist only while they have two children (remove keeps that invariant, so
  * the trie never holds more than twice as many nodes as prefixes).
- * Owned by the table; children and parent are links inside it.
+ * Owned by the table; children and parent are links inside it. A node with
+ * a peer is on that peer's list (peer->allowed_ips), and only then; the
+ * fields a walk down reads come first.
  */
-struct node {
+struct allowedips_node {
 	/* The prefix in host order, host bits clear; IPv4 uses hi's top 32 bits. */
 	uint64_t hi, lo;
-	struct node *child[2]; /* by the bit at index cidr, counted from the top */
-	struct node *parent;
-	struct peer *peer; /* borrowed; NULL for a joining node */
+	struct allowedips_node *child[2]; /* by the bit at index cidr, counted from the top */
 	uint8_t cidr;
+	bool v6; /* in root6 */
+	struct peer *peer; /* borrowed; NULL for a joining node */
+	struct allowedips_node *parent;
+	struct allowedips_node *peer_next, **peer_pprev; /* on peer->allowed_ips */
 };
 
 struct allowedips {
-	struct node *root4;
-	struct node *root6;
+	struct allowedips_node *root4;
+	struct allowedips_node *root6;
 };
 
 /* Address bits as two host-order words, so that matching is xor and count. */
@@ -85,7 +93,7 @@ static struct key key_mask(struct key k, unsigned int cidr)
 }
 
 /* How many leading bits the node's prefix and k share (128 when all). */
-static unsigned int common_bits(const struct node *n, struct key k)
+static unsigned int common_bits(const struct allowedips_node *n, struct key k)
 {
 	uint64_t x = n->hi ^ k.hi;
 
@@ -108,38 +116,65 @@ static unsigned int bit_at(struct key k, unsigned int pos)
 	return (unsigned int)(k.lo >> ((127 - pos) & 63)) & 1;
 }
 
-static struct key node_key(const struct node *n)
+static struct key node_key(const struct allowedips_node *n)
 {
 	return (struct key){.hi = n->hi, .lo = n->lo};
 }
 
-static struct node *node_new(struct key k, unsigned int cidr, struct peer *peer,
-			     struct node *parent)
+/* A node without an owner. */
+static struct allowedips_node *node_new(struct key k, unsigned int cidr, bool v6,
+					struct allowedips_node *parent)
 {
-	struct node *n = calloc(1, sizeof(*n));
+	struct allowedips_node *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
 	n->hi = k.hi;
 	n->lo = k.lo;
 	n->cidr = (uint8_t)cidr;
-	n->peer = peer;
+	n->v6 = v6;
 	n->parent = parent;
 	return n;
 }
 
-static struct node **root_of(struct allowedips *t, sa_family_t family)
+/* Give n (without an owner) to peer: onto the front of its list. */
+static void own(struct allowedips_node *n, struct peer *peer)
+{
+	struct allowedips_list *l = &peer->allowed_ips;
+
+	n->peer = peer;
+	n->peer_next = l->first;
+	if (l->first)
+		l->first->peer_pprev = &n->peer_next;
+	l->first = n;
+	n->peer_pprev = &l->first;
+	l->n++;
+}
+
+/* Take n from its owner: off the owner's list, O(1). */
+static void disown(struct allowedips_node *n)
+{
+	*n->peer_pprev = n->peer_next;
+	if (n->peer_next)
+		n->peer_next->peer_pprev = n->peer_pprev;
+	n->peer->allowed_ips.n--;
+	n->peer = NULL;
+	n->peer_next = NULL;
+	n->peer_pprev = NULL;
+}
+
+static struct allowedips_node **root_of(struct allowedips *t, sa_family_t family)
 {
 	return family == AF_INET ? &t->root4 : &t->root6;
 }
 
-static struct node *const *root_of_const(const struct allowedips *t, sa_family_t family)
+static struct allowedips_node *const *root_of_const(const struct allowedips *t, sa_family_t family)
 {
 	return family == AF_INET ? &t->root4 : &t->root6;
 }
 
 /* The link that points at n: its parent's child slot, or the root. */
-static struct node **slot_of(struct node **root, struct node *n)
+static struct allowedips_node **slot_of(struct allowedips_node **root, struct allowedips_node *n)
 {
 	if (!n->parent)
 		return root;
@@ -158,7 +193,8 @@ static bool prefix_key(const struct ip_prefix *p, struct key *k)
 }
 
 /* The node for exactly (k, cidr), joining nodes included, or NULL. */
-static struct node *find_exact(struct node *n, struct key k, unsigned int cidr)
+static struct allowedips_node *find_exact(struct allowedips_node *n, struct key k,
+					  unsigned int cidr)
 {
 	while (n && n->cidr <= cidr && common_bits(n, k) >= n->cidr) {
 		if (n->cidr == cidr)
@@ -174,12 +210,15 @@ int allowedips_create(struct allowedips **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static void free_tree(struct node *n)
+/* Owners' lists are emptied node by node: the peers may outlive the table. */
+static void free_tree(struct allowedips_node *n)
 {
 	if (!n)
 		return;
 	free_tree(n->child[0]);
 	free_tree(n->child[1]);
+	if (n->peer)
+		disown(n);
 	free(n);
 }
 
@@ -194,8 +233,9 @@ void allowedips_destroy(struct allowedips *t)
 
 int allowedips_insert(struct allowedips *t, const struct ip_prefix *p, struct peer *peer)
 {
-	struct node **slot, *n, *parent = NULL, *fresh, *join;
+	struct allowedips_node **slot, *n, *parent = NULL, *fresh, *join;
 	unsigned int cidr = p->cidr, common;
+	bool v6 = p->family == AF_INET6;
 	struct key k;
 
 	if (!peer || !prefix_key(p, &k))
@@ -205,41 +245,42 @@ int allowedips_insert(struct allowedips *t, const struct ip_prefix *p, struct pe
 	slot = root_of(t, p->family);
 	for (n = *slot; n && n->cidr <= cidr && common_bits(n, k) >= n->cidr; n = *slot) {
 		if (n->cidr == cidr) {
-			n->peer = peer; /* new prefix, or a joining node taking an owner */
+			/* A new owner, or a joining node taking one. */
+			if (n->peer != peer) {
+				if (n->peer)
+					disown(n);
+				own(n, peer);
+			}
 			return 0;
 		}
 		parent = n;
 		slot = &n->child[bit_at(k, n->cidr)];
 	}
 
-	fresh = node_new(k, cidr, peer, parent);
+	fresh = node_new(k, cidr, v6, parent);
 	if (!fresh)
 		return -ENOMEM;
 	if (!n) {
 		*slot = fresh;
-		return 0;
-	}
-
-	common = common_bits(n, k);
-	if (common >= cidr) {
+	} else if ((common = common_bits(n, k)) >= cidr) {
 		/* p contains n: p takes n's place and n hangs below it. */
 		fresh->child[bit_at(node_key(n), cidr)] = n;
 		n->parent = fresh;
 		*slot = fresh;
-		return 0;
+	} else {
+		/* p and n diverge at bit common: a joining node holds both. */
+		join = node_new(key_mask(k, common), common, v6, parent);
+		if (!join) {
+			free(fresh);
+			return -ENOMEM;
+		}
+		join->child[bit_at(k, common)] = fresh;
+		join->child[bit_at(node_key(n), common)] = n;
+		fresh->parent = join;
+		n->parent = join;
+		*slot = join;
 	}
-
-	/* p and n diverge at bit common: a joining node holds both. */
-	join = node_new(key_mask(k, common), common, NULL, parent);
-	if (!join) {
-		free(fresh);
-		return -ENOMEM;
-	}
-	join->child[bit_at(k, common)] = fresh;
-	join->child[bit_at(node_key(n), common)] = n;
-	fresh->parent = join;
-	n->parent = join;
-	*slot = join;
+	own(fresh, peer);
 	return 0;
 }
 
@@ -247,11 +288,11 @@ int allowedips_insert(struct allowedips *t, const struct ip_prefix *p, struct pe
  * n has just lost its owner: unlink it if it is no longer needed, and its
  * ancestors that this leaves as joining nodes with fewer than two children.
  */
-static void tidy(struct node **root, struct node *n)
+static void tidy(struct allowedips_node **root, struct allowedips_node *n)
 {
 	while (n && !n->peer && !(n->child[0] && n->child[1])) {
-		struct node *child = n->child[0] ? n->child[0] : n->child[1];
-		struct node *parent = n->parent;
+		struct allowedips_node *child = n->child[0] ? n->child[0] : n->child[1];
+		struct allowedips_node *parent = n->parent;
 
 		*slot_of(root, n) = child;
 		if (child)
@@ -263,7 +304,7 @@ static void tidy(struct node **root, struct node *n)
 
 int allowedips_remove(struct allowedips *t, const struct ip_prefix *p, struct peer *peer)
 {
-	struct node **root, *n;
+	struct allowedips_node **root, *n;
 	struct key k;
 
 	if (!peer || !prefix_key(p, &k))
@@ -272,48 +313,32 @@ int allowedips_remove(struct allowedips *t, const struct ip_prefix *p, struct pe
 	n = find_exact(*root, k, p->cidr);
 	if (!n || n->peer != peer)
 		return -ENOENT;
-	n->peer = NULL;
+	disown(n);
 	tidy(root, n);
 	return 0;
 }
 
-/* Post-order: clear peer's prefixes below n; returns what now stands in n's place. */
-static struct node *prune(struct node *n, const struct peer *peer)
-{
-	struct node *child;
-	int i;
-
-	if (!n)
-		return NULL;
-	for (i = 0; i < 2; i++) {
-		n->child[i] = prune(n->child[i], peer);
-		if (n->child[i])
-			n->child[i]->parent = n;
-	}
-	if (n->peer == peer)
-		n->peer = NULL;
-	if (n->peer || (n->child[0] && n->child[1]))
-		return n;
-	child = n->child[0] ? n->child[0] : n->child[1];
-	free(n);
-	return child;
-}
-
+/*
+ * From the peer's list: tidy() frees the node and at most its parent (a
+ * joining node left with one child), neither of them on any list.
+ */
 void allowedips_remove_peer(struct allowedips *t, struct peer *peer)
 {
+	struct allowedips_node *n;
+
 	if (!peer)
 		return;
-	t->root4 = prune(t->root4, peer);
-	if (t->root4)
-		t->root4->parent = NULL;
-	t->root6 = prune(t->root6, peer);
-	if (t->root6)
-		t->root6->parent = NULL;
+	while ((n = peer->allowed_ips.first)) {
+		bool v6 = n->v6;
+
+		disown(n);
+		tidy(v6 ? &t->root6 : &t->root4, n);
+	}
 }
 
 struct peer *allowedips_lookup(const struct allowedips *t, sa_family_t family, const void *addr)
 {
-	const struct node *n;
+	const struct allowedips_node *n;
 	struct peer *best = NULL;
 	struct key k;
 
@@ -335,7 +360,7 @@ struct peer *allowedips_lookup(const struct allowedips *t, sa_family_t family, c
 
 struct peer *allowedips_owner(const struct allowedips *t, const struct ip_prefix *p)
 {
-	const struct node *n;
+	const struct allowedips_node *n;
 	struct key k;
 
 	if (!prefix_key(p, &k))
@@ -344,7 +369,7 @@ struct peer *allowedips_owner(const struct allowedips *t, const struct ip_prefix
 	return n ? n->peer : NULL;
 }
 
-static void node_prefix(const struct node *n, sa_family_t family, struct ip_prefix *p)
+static void node_prefix(const struct allowedips_node *n, sa_family_t family, struct ip_prefix *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = family;
@@ -364,7 +389,7 @@ static void node_prefix(const struct node *n, sa_family_t family, struct ip_pref
  * Pre-order visits a prefix before everything inside it and the 0 side
  * before the 1 side: address order, shorter first when addresses are equal.
  */
-static void walk(const struct node *n, sa_family_t family, const struct peer *peer,
+static void walk(const struct allowedips_node *n, sa_family_t family, const struct peer *peer,
 		 allowedips_walk_fn fn, void *ctx)
 {
 	for (; n; n = n->child[1]) {
@@ -378,32 +403,78 @@ static void walk(const struct node *n, sa_family_t family, const struct peer *pe
 	}
 }
 
+/* The walk's order: IPv4 first, then by address, then shorter first. */
+static int node_cmp(const void *pa, const void *pb)
+{
+	const struct allowedips_node *a = *(const struct allowedips_node *const *)pa;
+	const struct allowedips_node *b = *(const struct allowedips_node *const *)pb;
+
+	if (a->v6 != b->v6)
+		return a->v6 ? 1 : -1;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return (int)a->cidr - (int)b->cidr;
+}
+
+static void emit(const struct allowedips_node *n, allowedips_walk_fn fn, void *ctx)
+{
+	struct ip_prefix p;
+
+	node_prefix(n, n->v6 ? AF_INET6 : AF_INET, &p);
+	fn(&p, ctx);
+}
+
+/* Peers own a few prefixes each, as a rule: those sort on the stack. */
+#define SORT_ON_STACK 32
+
 void allowedips_for_peer(const struct allowedips *t, const struct peer *peer, allowedips_walk_fn fn,
 			 void *ctx)
 {
+	const struct allowedips_node *stack[SORT_ON_STACK], **v = stack, *n;
+	size_t k, i = 0;
+
 	if (!peer)
 		return;
-	walk(t->root4, AF_INET, peer, fn, ctx);
-	walk(t->root6, AF_INET6, peer, fn, ctx);
+	k = peer->allowed_ips.n;
+	if (k > SORT_ON_STACK) {
+		v = malloc(k * sizeof(*v));
+		if (!v) {
+			/* No memory for the order: the whole trie is in it already. */
+			walk(t->root4, AF_INET, peer, fn, ctx);
+			walk(t->root6, AF_INET6, peer, fn, ctx);
+			return;
+		}
+	}
+	for (n = peer->allowed_ips.first; n && i < k; n = n->peer_next)
+		v[i++] = n;
+	qsort(v, i, sizeof(*v), node_cmp);
+	for (size_t j = 0; j < i; j++)
+		emit(v[j], fn, ctx);
+	if (v != stack)
+		free(v);
 }
 
-static size_t count(const struct node *n, const struct peer *peer)
+void allowedips_for_peer_unordered(const struct allowedips *t, const struct peer *peer,
+				   allowedips_walk_fn fn, void *ctx)
 {
-	size_t c = 0;
+	const struct allowedips_node *n;
 
-	for (; n; n = n->child[1])
-		c += (n->peer == peer) + count(n->child[0], peer);
-	return c;
+	(void)t;
+	if (!peer)
+		return;
+	for (n = peer->allowed_ips.first; n; n = n->peer_next)
+		emit(n, fn, ctx);
 }
 
 size_t allowedips_count(const struct allowedips *t, const struct peer *peer)
 {
-	if (!peer)
-		return 0;
-	return count(t->root4, peer) + count(t->root6, peer);
+	(void)t;
+	return peer ? peer->allowed_ips.n : 0;
 }
 
-static size_t nodes(const struct node *n)
+static size_t nodes(const struct allowedips_node *n)
 {
 	size_t c = 0;
 
@@ -428,17 +499,42 @@ static uint64_t host_bits(struct key k, unsigned int cidr)
 }
 
 /*
+ * n's owner's list, from its first node n: linked both ways, all the same
+ * owner, as long as the owner says. Adds its length to *listed.
+ */
+static bool check_list(const struct allowedips_node *n, size_t *listed)
+{
+	const struct peer *owner = n->peer;
+	size_t len = 0;
+
+	for (; n && len <= owner->allowed_ips.n; n = n->peer_next, len++) {
+		if (n->peer != owner || *n->peer_pprev != n)
+			return false;
+		if (n->peer_next && n->peer_next->peer_pprev != &n->peer_next)
+			return false;
+	}
+	*listed += len;
+	return len == owner->allowed_ips.n;
+}
+
+/* What check() counts: nodes with an owner in the trie, and on the owners' lists. */
+struct check_counts {
+	size_t owned, listed;
+};
+
+/*
  * Below parent, at side `side`: each node is a strictly longer prefix of
  * its parent on the right side, has host bits clear, links back, and is a
- * joining node only while it has two children.
+ * joining node only while it has two children; a node is on its owner's
+ * list (whole lists checked from their first node) and only then on one.
  */
-static bool check(const struct node *n, const struct node *parent, unsigned int side,
-		  unsigned int bits)
+static bool check(const struct allowedips_node *n, const struct allowedips_node *parent,
+		  unsigned int side, unsigned int bits, struct check_counts *c)
 {
 	for (; n; parent = n, n = n->child[1], side = 1) {
 		struct key k = node_key(n);
 
-		if (n->parent != parent || n->cidr > bits)
+		if (n->parent != parent || n->cidr > bits || n->v6 != (bits == 128))
 			return false;
 		if (host_bits(k, n->cidr))
 			return false;
@@ -449,13 +545,28 @@ static bool check(const struct node *n, const struct node *parent, unsigned int 
 		if (parent && (n->cidr <= parent->cidr || common_bits(parent, k) < parent->cidr ||
 			       bit_at(k, parent->cidr) != side))
 			return false;
-		if (!check(n->child[0], n, 0, bits))
+		if (!n->peer && (n->peer_next || n->peer_pprev))
+			return false;
+		if (n->peer) {
+			c->owned++;
+			if (!n->peer_pprev || *n->peer_pprev != n)
+				return false;
+			if (n->peer_pprev == &n->peer->allowed_ips.first &&
+			    !check_list(n, &c->listed))
+				return false;
+		}
+		if (!check(n->child[0], n, 0, bits, c))
 			return false;
 	}
 	return true;
 }
 
+/* Every list is found from its first node, so lists hold just the trie's owned nodes. */
 bool allowedips_selfcheck(const struct allowedips *t)
 {
-	return check(t->root4, NULL, 0, 32) && check(t->root6, NULL, 0, 128);
+	struct check_counts c = {0, 0};
+
+	if (!check(t->root4, NULL, 0, 32, &c) || !check(t->root6, NULL, 0, 128, &c))
+		return false;
+	return c.owned == c.listed;
 }

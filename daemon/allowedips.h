@@ -17,9 +17,28 @@
 
 struct peer;
 struct allowedips;
+struct allowedips_node;
+
+/*
+ * The prefixes one peer owns: a list through the table's nodes, embedded in
+ * struct peer (peer_state.h) so that the per-peer calls below cost that
+ * peer's prefixes, not the table's size. Only the table changes it. All
+ * zero is the empty list (a calloc'd peer needs nothing more); a peer made
+ * otherwise starts with allowedips_list_init().
+ */
+struct allowedips_list {
+	struct allowedips_node *first;
+	size_t n; /* how many */
+};
+
+static inline void allowedips_list_init(struct allowedips_list *l)
+{
+	l->first = NULL;
+	l->n = 0;
+}
 
 int allowedips_create(struct allowedips **out);
-/* Frees the table, not the peers. NULL is a no-op. */
+/* Frees the table, not the peers (their lists are left empty). NULL is a no-op. */
 void allowedips_destroy(struct allowedips *t);
 
 /*
@@ -30,7 +49,7 @@ void allowedips_destroy(struct allowedips *t);
 int allowedips_insert(struct allowedips *t, const struct ip_prefix *p, struct peer *peer);
 /* Remove p if peer owns it: 0, or -ENOENT when p is absent or owned by another. */
 int allowedips_remove(struct allowedips *t, const struct ip_prefix *p, struct peer *peer);
-/* Remove every prefix peer owns. */
+/* Remove every prefix peer owns: O(its prefixes). */
 void allowedips_remove_peer(struct allowedips *t, struct peer *peer);
 
 /* Longest-prefix match; addr is 4 or 16 bytes in network order. NULL when none. */
@@ -41,18 +60,25 @@ struct peer *allowedips_owner(const struct allowedips *t, const struct ip_prefix
 
 /*
  * Call fn for each prefix peer owns (masked; IPv4 first, then IPv6, each in
- * address order, a shorter prefix before a longer one at the same address).
+ * address order, a shorter prefix before a longer one at the same address:
+ * the order routes are listed and compared in). O(k log k) for the peer's k
+ * prefixes; it sorts them in a buffer (on the stack while k is small), and
+ * only if that allocation fails walks the whole trie instead.
  * fn must not change the table.
  */
 typedef void (*allowedips_walk_fn)(const struct ip_prefix *p, void *ctx);
 void allowedips_for_peer(const struct allowedips *t, const struct peer *peer, allowedips_walk_fn fn,
 			 void *ctx);
+/* As allowedips_for_peer in no particular order: O(k), never allocates. */
+void allowedips_for_peer_unordered(const struct allowedips *t, const struct peer *peer,
+				   allowedips_walk_fn fn, void *ctx);
+/* How many prefixes peer owns: O(1). */
 size_t allowedips_count(const struct allowedips *t, const struct peer *peer);
 
 /*
  * For tests and statistics: trie nodes in use (prefixes plus the joining
  * nodes between them, never more than twice the prefixes), and a check of
- * the trie's internal invariants (true when sound).
+ * the trie's internal invariants and of every owner's list (true when sound).
  */
 size_t allowedips_nodes(const struct allowedips *t);
 bool allowedips_selfcheck(const struct allowedips *t);

@@ -50,7 +50,7 @@ int allowedips_swap_begin(struct allowedips_swap *s, struct allowedips *table, s
 		allowedips_swap_end(s);
 		return -ENOMEM;
 	}
-	allowedips_for_peer(table, peer, collect_old, s);
+	allowedips_for_peer_unordered(table, peer, collect_old, s);
 	for (size_t i = 0; i < n_want; i++) {
 		s->sorted[i] = want[i];
 		prefix_mask(&s->sorted[i]);

@@ -6,7 +6,9 @@
  * old ones the new list lacks removed. Undoing an insert (giving the prefix
  * back, or removing it) and removing never allocate. In between, the
  * caller may do other fallible work and undo on failure (iface.c updates
- * the peer's other settings there).
+ * the peer's other settings there). For the k prefixes the peer had and
+ * the m it gets, it costs O(k + m log m + k log m) plus a few trie walks
+ * (each at most one node per prefix length) per prefix, not the table's size.
  */
 #ifndef TUND_ALLOWEDIPS_SWAP_H
 #define TUND_ALLOWEDIPS_SWAP_H

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "allowedips.h"
 #include "cookie.h"
 #include "list.h"
 #include "log.h"
@@ -55,6 +56,8 @@ struct peer {
 	char *endpoint_host;      /* as configured (a name or address), or NULL; owned */
 	uint16_t endpoint_port;
 	struct resolve_req *resolving; /* Endpoint= name being resolved, or NULL */
+
+	struct allowedips_list allowed_ips; /* what it owns in iface->allowedips; the table's */
 
 	uint16_t persistent_keepalive_s; /* 0 = off */
 	struct staged_queue staged;      /* packets waiting for a session */

@@ -18,15 +18,16 @@
 #include <time.h>
 
 #include "allowedips.h"
+#include "peer_state.h"
 
 #define SAMPLE	  1000 /* prefixes inserted and removed per sample */
 #define SAMPLES	  5 /* samples per table size; the median is printed */
 #define LOOKUPS	  1000000 /* lookups per family and table size */
 #define MAX_PEERS 10000000
 
-/* Peers are opaque to the table: distinct addresses are all it needs. */
-static char *peer_storage;
-#define PEER(i) ((struct peer *)&peer_storage[(i)])
+/* Zeroed peers: the table uses only their allowed_ips lists (empty when zero). */
+static struct peer *peer_storage;
+#define PEER(i) (&peer_storage[(i)])
 
 static double now_s(void)
 {
@@ -212,7 +213,7 @@ int main(int argc, char **argv)
 	sizes[0] = n / 10;
 	sizes[1] = n / 2;
 	sizes[2] = n;
-	peer_storage = calloc(n + SAMPLES * SAMPLE, 1);
+	peer_storage = calloc(n + SAMPLES * SAMPLE, sizeof(*peer_storage));
 	rc = allowedips_create(&t);
 	if (!peer_storage || rc != 0)
 		die("allocate", -ENOMEM);

@@ -19,11 +19,13 @@
 #include <cmocka.h>
 
 #include "allowedips.h"
+#include "peer_state.h"
 #include "support.h"
 
-/* Peers are opaque here: distinct addresses are all the table needs. */
-static char peer_storage[1024];
-#define PEER(i) ((struct peer *)&peer_storage[(i)])
+/* Zeroed peers: the table uses only their allowed_ips lists (empty when zero). */
+#define N_TEST_PEERS 1024
+static struct peer peer_storage[N_TEST_PEERS];
+#define PEER(i) (&peer_storage[(i)])
 
 /* "10.0.0.0/8", "2001:db8::1" (a host prefix without "/N"); host bits kept. */
 static struct ip_prefix pfx(const char *s)
@@ -75,7 +77,7 @@ static int remove_str(struct allowedips *t, const char *s, struct peer *peer)
 /* Index of a test peer for messages; -1 for none. */
 static int peer_index(const struct peer *peer)
 {
-	return peer ? (int)((const char *)peer - peer_storage) : -1;
+	return peer ? (int)(peer - peer_storage) : -1;
 }
 
 /* ---- hand cases ---- */
