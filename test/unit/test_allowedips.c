@@ -654,7 +654,22 @@ static void collect(const struct ip_prefix *p, void *ctx)
 	c->p[c->n++] = *p;
 }
 
-/* for_peer gives exactly who's prefixes, masked, in sorted order. */
+static bool same_prefixes(const struct collected *got, const struct collected *want)
+{
+	size_t i;
+
+	if (got->n != want->n)
+		return false;
+	for (i = 0; i < got->n; i++)
+		if (prefix_cmp(&got->p[i], &want->p[i]) || got->p[i].family != want->p[i].family)
+			return false;
+	return true;
+}
+
+/*
+ * for_peer gives exactly who's prefixes, masked, in sorted order; the
+ * unordered walk the same ones in some order, and count how many.
+ */
 static bool walk_matches(const struct allowedips *t, const struct naive *nv, struct peer *who)
 {
 	static struct collected got, want;
@@ -667,12 +682,12 @@ static bool walk_matches(const struct allowedips *t, const struct naive *nv, str
 		if (nv->owner[i] == who)
 			want.p[want.n++] = nv->p[i];
 	qsort(want.p, want.n, sizeof(want.p[0]), prefix_cmp);
-	if (got.n != want.n)
+	if (!same_prefixes(&got, &want) || allowedips_count(t, who) != want.n)
 		return false;
-	for (i = 0; i < got.n; i++)
-		if (prefix_cmp(&got.p[i], &want.p[i]) || got.p[i].family != want.p[i].family)
-			return false;
-	return true;
+	got.n = 0;
+	allowedips_for_peer_unordered(t, who, collect, &got);
+	qsort(got.p, got.n, sizeof(got.p[0]), prefix_cmp);
+	return same_prefixes(&got, &want);
 }
 
 static void run_differential(sa_family_t family, uint64_t seed, int ops)
@@ -681,7 +696,7 @@ static void run_differential(sa_family_t family, uint64_t seed, int ops)
 	uint8_t bases[N_BASES][16];
 	struct allowedips *t;
 	unsigned int len = family == AF_INET ? 4 : 16;
-	size_t inserts = 0, removes = 0, peer_removes = 0, max_n = 0;
+	size_t inserts = 0, removes = 0, peer_removes = 0, replaces = 0, max_n = 0;
 	int op, j;
 
 	rng_state = seed;
@@ -701,7 +716,16 @@ static void run_differential(sa_family_t family, uint64_t seed, int ops)
 		uint64_t kind = rng() % 100;
 		struct ip_prefix p;
 
-		if (kind < 60 || nv.n == 0) {
+		if (kind < 10 && nv.n) {
+			/* give an existing prefix to another (or the same) peer */
+			size_t i = rng() % nv.n;
+			struct peer *owner = PEER(rng() % N_PEERS);
+
+			p = nv.p[i];
+			assert_int_equal(allowedips_insert(t, &p, owner), 0);
+			nv.owner[i] = owner;
+			replaces++;
+		} else if (kind < 60 || nv.n == 0) {
 			struct peer *owner = PEER(rng() % N_PEERS);
 			ssize_t at;
 
@@ -767,22 +791,18 @@ static void run_differential(sa_family_t family, uint64_t seed, int ops)
 			if (nv.n && allowedips_nodes(t) > 2 * nv.n - 1)
 				fail_msg("op %d: %zu nodes for %zu prefixes", op,
 					 allowedips_nodes(t), nv.n);
-			for (j = 0; j < 3; j++) {
-				struct peer *who = PEER(rng() % N_PEERS);
-				size_t want = 0, i;
-
-				for (i = 0; i < nv.n; i++)
-					want += nv.owner[i] == who;
-				assert_int_equal(allowedips_count(t, who), want);
-				if (!walk_matches(t, &nv, who))
-					fail_msg("family %d seed %llu op %d: for_peer differs",
-						 family, (unsigned long long)seed, op);
-			}
+			/* every peer's list, those with no prefix left included */
+			for (j = 0; j < N_PEERS; j++)
+				if (!walk_matches(t, &nv, PEER(j)))
+					fail_msg(
+						"family %d seed %llu op %d: peer %d's prefixes differ",
+						family, (unsigned long long)seed, op, j);
 		}
 	}
-	assert_true(inserts > (size_t)ops / 2);
+	assert_true(inserts + replaces > (size_t)ops / 2);
 	assert_true(removes > (size_t)ops / 10);
 	assert_true(peer_removes > 0);
+	assert_true(replaces > (size_t)ops / 20);
 	assert_true(max_n > 100);
 	assert_int_equal(count_mismatches(t, &nv, family, bases, 2000), 0);
 
@@ -794,6 +814,10 @@ static void run_differential(sa_family_t family, uint64_t seed, int ops)
 		naive_delete(&nv, i);
 	}
 	assert_int_equal(allowedips_nodes(t), 0);
+	for (j = 0; j < N_PEERS; j++) {
+		assert_int_equal(allowedips_count(t, PEER(j)), 0);
+		assert_null(PEER(j)->allowed_ips.first);
+	}
 	allowedips_destroy(t);
 }
 
@@ -839,21 +863,127 @@ static void test_many_peers_destroy(void **state)
 	allowedips_destroy(t);
 }
 
+/*
+ * One peer with more prefixes than for_peer sorts on the stack, inserted in
+ * a scrambled order among another peer's: the walk still comes in order.
+ */
+static void test_for_peer_many_sorted(void **state)
+{
+	static struct collected got;
+	struct allowedips *t;
+	struct ip_prefix p;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(allowedips_create(&t), 0);
+	for (i = 0; i < 1000; i++) {
+		uint32_t scrambled = (uint32_t)((i * 7919) % 1000);
+		char s[64];
+
+		snprintf(s, sizeof(s), "10.%u.%u.0/%u", scrambled / 256, scrambled % 256,
+			 24 + (unsigned int)(i % 3) * 4);
+		insert_str(t, s, PEER(0));
+		snprintf(s, sizeof(s), "fd00:%x::/%u", scrambled, 32 + (unsigned int)(i % 5) * 8);
+		insert_str(t, s, PEER(i % 2 ? 0 : 1));
+	}
+	assert_true(allowedips_selfcheck(t));
+	got.n = 0;
+	allowedips_for_peer(t, PEER(0), collect, &got);
+	assert_int_equal(got.n, 1500);
+	assert_int_equal(allowedips_count(t, PEER(0)), 1500);
+	for (i = 1; i < got.n; i++)
+		assert_true(prefix_cmp(&got.p[i - 1], &got.p[i]) < 0);
+	assert_int_equal(got.p[0].family, AF_INET);
+	assert_int_equal(got.p[got.n - 1].family, AF_INET6);
+	/* taking the peer's prefixes away leaves the other peer's alone */
+	allowedips_remove_peer(t, PEER(0));
+	assert_true(allowedips_selfcheck(t));
+	assert_int_equal(allowedips_count(t, PEER(0)), 0);
+	assert_int_equal(allowedips_count(t, PEER(1)), 500);
+	assert_int_equal(allowedips_nodes(t), 500 + 499);
+	p = pfx("fd00::/32"); /* i = 0's */
+	assert_ptr_equal(allowedips_owner(t, &p), PEER(1));
+	assert_ptr_equal(lookup_str(t, "fd00:0:1::1"), PEER(1));
+	assert_null(lookup_str(t, "10.0.0.1"));
+	allowedips_destroy(t);
+}
+
+/* Peers outlive the table: destroying it leaves their lists empty, to use again. */
+static void test_destroy_empties_lists(void **state)
+{
+	struct allowedips *t;
+
+	(void)state;
+	assert_int_equal(allowedips_create(&t), 0);
+	insert_str(t, "10.0.0.0/8", PEER(A));
+	insert_str(t, "10.1.0.0/16", PEER(B));
+	insert_str(t, "2001:db8::/32", PEER(A));
+	assert_int_equal(PEER(A)->allowed_ips.n, 2);
+	allowedips_destroy(t);
+	assert_null(PEER(A)->allowed_ips.first);
+	assert_int_equal(PEER(A)->allowed_ips.n, 0);
+	assert_null(PEER(B)->allowed_ips.first);
+	assert_int_equal(PEER(B)->allowed_ips.n, 0);
+
+	assert_int_equal(allowedips_create(&t), 0);
+	insert_str(t, "10.0.0.0/8", PEER(B));
+	assert_int_equal(allowedips_count(t, PEER(A)), 0);
+	assert_int_equal(allowedips_count(t, PEER(B)), 1);
+	assert_true(allowedips_selfcheck(t));
+	allowedips_destroy(t);
+}
+
+/* The self-check sees a list that disagrees with the trie. */
+static void test_selfcheck_sees_lists(void **state)
+{
+	struct allowedips *t = hand_table();
+	struct allowedips_list b = PEER(B)->allowed_ips, c = PEER(C)->allowed_ips;
+
+	(void)state;
+	assert_true(allowedips_selfcheck(t));
+	PEER(B)->allowed_ips.n++; /* a count that is wrong */
+	assert_false(allowedips_selfcheck(t));
+	PEER(B)->allowed_ips = b;
+	assert_true(allowedips_selfcheck(t));
+	PEER(C)->allowed_ips.first = NULL; /* a node its owner does not list */
+	PEER(C)->allowed_ips.n = 0;
+	assert_false(allowedips_selfcheck(t));
+	PEER(C)->allowed_ips.first = b.first; /* another's node */
+	PEER(C)->allowed_ips.n = 1;
+	assert_false(allowedips_selfcheck(t));
+	PEER(C)->allowed_ips = c;
+	assert_true(allowedips_selfcheck(t));
+	allowedips_destroy(t);
+}
+
+/* Each test starts from peers with empty lists, whatever a failed one left. */
+static int reset_peers(void **state)
+{
+	(void)state;
+	memset(peer_storage, 0, sizeof(peer_storage));
+	return 0;
+}
+
+#define TEST(f) cmocka_unit_test_setup(f, reset_peers)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hand_lookups),
-		cmocka_unit_test(test_hand_lookups_reverse_order),
-		cmocka_unit_test(test_owner_exact),
-		cmocka_unit_test(test_families_separate),
-		cmocka_unit_test(test_replace_owner),
-		cmocka_unit_test(test_remove_keeps_shorter),
-		cmocka_unit_test(test_edges),
-		cmocka_unit_test(test_for_peer_order),
-		cmocka_unit_test(test_remove_peer),
-		cmocka_unit_test(test_differential_v4),
-		cmocka_unit_test(test_differential_v6),
-		cmocka_unit_test(test_many_peers_destroy),
+		TEST(test_hand_lookups),
+		TEST(test_hand_lookups_reverse_order),
+		TEST(test_owner_exact),
+		TEST(test_families_separate),
+		TEST(test_replace_owner),
+		TEST(test_remove_keeps_shorter),
+		TEST(test_edges),
+		TEST(test_for_peer_order),
+		TEST(test_remove_peer),
+		TEST(test_differential_v4),
+		TEST(test_differential_v6),
+		TEST(test_many_peers_destroy),
+		TEST(test_for_peer_many_sorted),
+		TEST(test_destroy_empties_lists),
+		TEST(test_selfcheck_sees_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
