@@ -17,25 +17,12 @@
 
 struct peer;
 struct allowedips;
-struct allowedips_node;
 
 /*
- * The prefixes one peer owns: a list through the table's nodes, embedded in
- * struct peer (peer_state.h) so that the per-peer calls below cost that
- * peer's prefixes, not the table's size. Only the table changes it. All
- * zero is the empty list (a calloc'd peer needs nothing more); a peer made
- * otherwise starts with allowedips_list_init().
+ * Each peer lists the prefixes it owns (struct allowedips_list, in struct
+ * peer: peer_state.h), so that the per-peer calls below cost that peer's
+ * prefixes, not the table's size. Only the table changes those lists.
  */
-struct allowedips_list {
-	struct allowedips_node *first;
-	size_t n; /* how many */
-};
-
-static inline void allowedips_list_init(struct allowedips_list *l)
-{
-	l->first = NULL;
-	l->n = 0;
-}
 
 int allowedips_create(struct allowedips **out);
 /* Frees the table, not the peers (their lists are left empty). NULL is a no-op. */

@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "allowedips.h"
 #include "cookie.h"
 #include "list.h"
 #include "log.h"
@@ -36,6 +35,17 @@ struct peer_timers {
 
 struct iface;
 struct resolve_req;
+struct allowedips_node;
+
+/*
+ * The prefixes a peer owns in its interface's allowed-IPs table: a list
+ * through the table's nodes, which only allowedips.c reads and changes.
+ * All zero is the empty list (peer_create's calloc needs nothing more).
+ */
+struct allowedips_list {
+	struct allowedips_node *first;
+	size_t n; /* how many */
+};
 
 struct peer {
 	struct iface *iface;       /* owner */
