@@ -37,16 +37,16 @@
 #include "util.h"
 #include "wire.h"
 
-#define SLOTS 64 /* initiations of one peer whose response can still be checked */
+#define SLOTS	64 /* initiations of one peer whose response can still be checked */
 #define SEQ_MOD 16384 /* sender index = peer * SEQ_MOD + sequence mod SEQ_MOD + 1 */
-#define BATCH 64
+#define BATCH	64
 
 struct bpeer {
 	uint8_t priv[32], pub[32];
 	uint8_t e_priv[32], e_pub[32];
-	uint8_t ck[32];     /* chaining key once the initiation is built: constant */
-	uint8_t h_pre[32];  /* hash before {t} */
-	uint8_t key_t[32];  /* the key that seals {t} */
+	uint8_t ck[32]; /* chaining key once the initiation is built: constant */
+	uint8_t h_pre[32]; /* hash before {t} */
+	uint8_t key_t[32]; /* the key that seals {t} */
 	uint8_t enc_static[48];
 	uint8_t h_slot[SLOTS][32];
 	uint8_t mac1_slot[SLOTS][COOKIE_LEN]; /* a cookie reply's associated data */
@@ -88,7 +88,8 @@ static void bpeer_setup(struct bpeer *p, const uint8_t server_pub[32])
 	memcpy(p->ck, init_ck, 32);
 	memcpy(p->h_pre, init_h, 32);
 	blake2s_hash(p->h_pre, p->h_pre, 32, server_pub, 32);
-	if (curve25519_generate_private(p->e_priv) || curve25519_public_from_private(p->e_pub, p->e_priv))
+	if (curve25519_generate_private(p->e_priv) ||
+	    curve25519_public_from_private(p->e_pub, p->e_priv))
 		die("ephemeral key");
 	blake2s_hash(p->h_pre, p->h_pre, 32, p->e_pub, 32);
 	noise_kdf(p->ck, NULL, NULL, p->ck, p->e_pub, 32);
@@ -206,10 +207,17 @@ static struct noise_handshake *inproc_lookup(struct noise_local *local, const ui
 static void time_primitives(double secs)
 {
 	uint8_t a[32], b[32], pa[32], pb[32], out[64];
-	const char *names[] = {"x25519 shared", "x25519 public", "blake2s hash", "blake2s mac",
-			       "hmac-blake2s", "noise kdf3", "chacha20poly1305 seal 32",
-			       "x25519 key object: shared", "x25519 key object: generate",
-			       "aead_ctx create+destroy", "random 32 bytes"};
+	const char *names[] = {"x25519 shared",
+			       "x25519 public",
+			       "blake2s hash",
+			       "blake2s mac",
+			       "hmac-blake2s",
+			       "noise kdf3",
+			       "chacha20poly1305 seal 32",
+			       "x25519 key object: shared",
+			       "x25519 key object: generate",
+			       "aead_ctx create+destroy",
+			       "random 32 bytes"};
 	struct x25519_key *ka, *kt;
 	struct aead_ctx *actx;
 
@@ -226,14 +234,30 @@ static void time_primitives(double secs)
 		do {
 			for (int i = 0; i < 50; i++, n++) {
 				switch (w) {
-				case 0: curve25519_shared(out, a, pb); break;
-				case 1: curve25519_public_from_private(out, a); break;
-				case 2: blake2s_hash(out, pa, 32, pb, 32); break;
-				case 3: blake2s_mac(out, pa, 32, out, 64); break;
-				case 4: blake2s_hmac(out, pa, 32, out, 33); break;
-				case 5: noise_kdf(out, out + 32, b, pa, pb, 32); break;
-				case 6: chacha20poly1305_seal(out, pa, 32, pb, 32, 0, a); break;
-				case 7: x25519_key_shared(ka, out, pb); break;
+				case 0:
+					curve25519_shared(out, a, pb);
+					break;
+				case 1:
+					curve25519_public_from_private(out, a);
+					break;
+				case 2:
+					blake2s_hash(out, pa, 32, pb, 32);
+					break;
+				case 3:
+					blake2s_mac(out, pa, 32, out, 64);
+					break;
+				case 4:
+					blake2s_hmac(out, pa, 32, out, 33);
+					break;
+				case 5:
+					noise_kdf(out, out + 32, b, pa, pb, 32);
+					break;
+				case 6:
+					chacha20poly1305_seal(out, pa, 32, pb, 32, 0, a);
+					break;
+				case 7:
+					x25519_key_shared(ka, out, pb);
+					break;
 				case 8:
 					if (x25519_key_generate(&kt, NULL, out) == 0)
 						x25519_key_destroy(kt);
@@ -242,7 +266,9 @@ static void time_primitives(double secs)
 					if (aead_ctx_create(&actx, a, true) == 0)
 						aead_ctx_destroy(actx);
 					break;
-				default: crypto_random(out, 32); break;
+				default:
+					crypto_random(out, 32);
+					break;
 				}
 			}
 			c = cpu_s() - c0;
@@ -290,11 +316,12 @@ static int cmd_inproc(int argc, char **argv)
 	t0 = cpu_s();
 	do {
 		for (int i = 0; i < 100; i++, n++) {
-			double fake_now = (double)n; /* the per-peer flood guard wants time to pass */
+			double fake_now =
+				(double)n; /* the per-peer flood guard wants time to pass */
 
 			make_initiation(&m, p, 0, ts_base, fake_now);
-			if (cookie_validate_packet(&checker, (uint8_t *)&m, sizeof(m), &src, false, NULL,
-						   fake_now) != VALID_MAC_BUT_NO_COOKIE ||
+			if (cookie_validate_packet(&checker, (uint8_t *)&m, sizeof(m), &src, false,
+						   NULL, fake_now) != VALID_MAC_BUT_NO_COOKIE ||
 			    !noise_handshake_consume_initiation(&m, &srv.local, fake_now) ||
 			    !noise_handshake_create_response(&r, &srv.hs)) {
 				bad++;
@@ -318,8 +345,8 @@ static int cmd_inproc(int argc, char **argv)
 	t0 = cpu_s();
 	do {
 		for (int i = 0; i < 100; i++, n++) {
-			if (cookie_validate_packet(&checker, (uint8_t *)&m, sizeof(m), &src, true, NULL,
-						   1.0) != VALID_MAC_BUT_NO_COOKIE ||
+			if (cookie_validate_packet(&checker, (uint8_t *)&m, sizeof(m), &src, true,
+						   NULL, 1.0) != VALID_MAC_BUT_NO_COOKIE ||
 			    !cookie_message_create(&c, (uint8_t *)&m, sizeof(m), m.sender_index,
 						   &checker, &src, 1.0))
 				bad++;
@@ -332,12 +359,12 @@ static int cmd_inproc(int argc, char **argv)
 	       n, dt, n / dt, dt / n * 1e6);
 	noise_keypairs_clear(&srv.kps);
 	noise_handshake_destroy(&srv.hs);
+	noise_local_set_private_key(&srv.local, NULL);
 	index_table_destroy(srv.local.index);
 	crypto_wipe(spriv, sizeof(spriv));
 	free(p);
 	return bad ? 1 : 0;
 }
-
 
 /* ---- flood: initiations over UDP from many source addresses ---- */
 
@@ -424,7 +451,8 @@ static void on_message(struct flood *f, const uint8_t *buf, ssize_t len, double 
 		return;
 	}
 	p = &f->peers[(idx - 1) / SEQ_MOD];
-	if (type == MESSAGE_HANDSHAKE_RESPONSE && len == sizeof(struct message_handshake_response)) {
+	if (type == MESSAGE_HANDSHAKE_RESPONSE &&
+	    len == sizeof(struct message_handshake_response)) {
 		struct message_handshake_response r;
 
 		uint32_t seq = (idx - 1) % SEQ_MOD;
@@ -441,7 +469,8 @@ static void on_message(struct flood *f, const uint8_t *buf, ssize_t len, double 
 			else
 				f->invalid++;
 		}
-	} else if (type == MESSAGE_HANDSHAKE_COOKIE && len == sizeof(struct message_handshake_cookie)) {
+	} else if (type == MESSAGE_HANDSHAKE_COOKIE &&
+		   len == sizeof(struct message_handshake_cookie)) {
 		struct message_handshake_cookie c;
 		struct cookie copy = p->cookie;
 		uint32_t seq = (idx - 1) % SEQ_MOD;
@@ -682,7 +711,8 @@ static int flood_main(int argc, char **argv)
 			poll(pfd, 2, 1);
 		if (t >= next_report) {
 			fprintf(stderr, "t=%.0f sent=%lu responses=%lu cookies=%lu\n", t - t0,
-				f.sent - last_sent, f.responses - last_resp, f.cookies - last_cookies);
+				f.sent - last_sent, f.responses - last_resp,
+				f.cookies - last_cookies);
 			last_sent = f.sent;
 			last_resp = f.responses;
 			last_cookies = f.cookies;
@@ -694,8 +724,8 @@ static int flood_main(int argc, char **argv)
 	       "cookies_stale=%lu other=%lu "
 	       "sent_per_s=%.0f responses_per_s=%.0f cookies_per_s=%.0f\n",
 	       duration, f.npeers, f.nsrc, f.sent, f.send_fail, f.responses, f.checked, f.valid,
-	       f.invalid, f.stale, f.cookies, f.cookies_ok, f.cookies_bad, f.cookies_stale, f.other, f.sent / duration,
-	       f.responses / duration, f.cookies / duration);
+	       f.invalid, f.stale, f.cookies, f.cookies_ok, f.cookies_bad, f.cookies_stale, f.other,
+	       f.sent / duration, f.responses / duration, f.cookies / duration);
 	crypto_wipe(f.peers, f.npeers * sizeof(*f.peers));
 	free(f.peers);
 	free(f.srcs);

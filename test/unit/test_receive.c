@@ -42,9 +42,9 @@ int __wrap_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	(void)fd;
 	(void)flags;
 	for (unsigned int i = 0; i < n; i++)
-		v[i].msg_len = (unsigned int)(v[i].msg_hdr.msg_iovlen
-						     ? v[i].msg_hdr.msg_iov[0].iov_len
-						     : 0);
+		v[i].msg_len =
+			(unsigned int)(v[i].msg_hdr.msg_iovlen ? v[i].msg_hdr.msg_iov[0].iov_len
+							       : 0);
 	return (int)n;
 }
 
@@ -122,12 +122,13 @@ static void test_handshake_budget_per_turn(void **state)
 	double t = 1000.0;
 
 	receive_turn_begin(f->scratch);
-	/* Each from its own address (no per-source limit), 30 ms apart (no per-peer flood guard). */
+	/* Each from its own address (no per-source limit), 30 ms apart (no per-peer flood guard).
+	 */
 	for (unsigned int i = 0; i < UNDER_LOAD_HANDSHAKES_PER_TURN + extra; i++, t += 0.03)
 		initiation_with_cookie(f, i, t);
 	assert_int_equal(f->iface->stats.rx_ratelimited, extra);
-	assert_int_equal(f->peer->rx_bytes,
-			 UNDER_LOAD_HANDSHAKES_PER_TURN * sizeof(struct message_handshake_initiation));
+	assert_int_equal(f->peer->rx_bytes, UNDER_LOAD_HANDSHAKES_PER_TURN *
+						    sizeof(struct message_handshake_initiation));
 
 	/* The next turn has its budget again. */
 	receive_turn_begin(f->scratch);
