@@ -18,15 +18,17 @@ struct scratch;
 /*
  * Under load, at most this many handshake messages (with a valid cookie)
  * get the Diffie-Hellman work in one turn of the loop, which reads up to
- * 4 * BATCH_SIZE datagrams (receive.c's UDP_ROUNDS); the others are dropped as rate
- * limited. Without a bound, a flood from many addresses that all hold
- * cookies keeps the loop on handshakes (some 200 us each) while the
+ * 4 * BATCH_SIZE datagrams (receive.c's UDP_ROUNDS); the others are
+ * dropped as rate limited. Without a bound, a flood from many addresses
+ * that all hold cookies keeps the loop on handshakes (160 us each) while the
  * socket's queue overflows, and the established sessions' data is lost
  * with the flood (the driver bounds its handshake queue for the same
- * reason). 16 leaves a turn ~3 ms of handshakes: data keeps flowing, and
- * most of the core still goes to handshakes.
+ * reason). 32 leaves a turn some 5 ms of handshakes: data keeps flowing,
+ * and most of the core still goes to handshakes (test/bench/handshake.sh,
+ * phase C: 16 gave 2,900 responses/s at 61 % of the core, 32 gave 4,900/s
+ * at 88 % with no ping lost, 64 lost a fifth of the session's pings).
  */
-#define UNDER_LOAD_HANDSHAKES_PER_TURN 16
+#define UNDER_LOAD_HANDSHAKES_PER_TURN 32
 
 /* libev: a UDP socket of the interface is readable (w->data is the iface). */
 void receive_on_udp_readable(struct ev_loop *loop, ev_io *w, int revents);

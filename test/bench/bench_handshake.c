@@ -53,6 +53,7 @@ struct bpeer {
 	uint32_t seq;
 	double last_sent_s;
 	unsigned int src; /* its source address */
+	struct x25519_key *e_key, *s_key; /* e_priv and priv, for checking responses */
 	struct cookie cookie;
 };
 
@@ -103,6 +104,9 @@ static void bpeer_setup(struct bpeer *p, const uint8_t server_pub[32])
 		die("ss");
 	noise_kdf(p->ck, p->key_t, NULL, p->ck, dh, 32);
 	cookie_init(&p->cookie, server_pub);
+	if (x25519_key_create(&p->e_key, p->e_priv, NULL) ||
+	    x25519_key_create(&p->s_key, p->priv, NULL))
+		die("key objects");
 }
 
 static void make_initiation(struct message_handshake_initiation *m, struct bpeer *p, uint32_t id,
@@ -139,10 +143,10 @@ static bool check_response(const struct message_handshake_response *r, struct bp
 	memcpy(h, p->h_slot[slot], 32);
 	blake2s_hash(h, h, 32, r->unencrypted_ephemeral, 32);
 	noise_kdf(ck, NULL, NULL, ck, r->unencrypted_ephemeral, 32);
-	if (!curve25519_shared(dh, p->e_priv, r->unencrypted_ephemeral))
+	if (!x25519_key_shared(p->e_key, dh, r->unencrypted_ephemeral))
 		return false;
 	noise_kdf(ck, NULL, NULL, ck, dh, 32);
-	if (!curve25519_shared(dh, p->priv, r->unencrypted_ephemeral))
+	if (!x25519_key_shared(p->s_key, dh, r->unencrypted_ephemeral))
 		return false;
 	noise_kdf(ck, NULL, NULL, ck, dh, 32);
 	noise_kdf(ck, tau, k, ck, zero_psk, 32);
@@ -362,6 +366,8 @@ static int cmd_inproc(int argc, char **argv)
 	noise_local_set_private_key(&srv.local, NULL);
 	index_table_destroy(srv.local.index);
 	crypto_wipe(spriv, sizeof(spriv));
+	x25519_key_destroy(p->e_key);
+	x25519_key_destroy(p->s_key);
 	free(p);
 	return bad ? 1 : 0;
 }
@@ -726,6 +732,10 @@ static int flood_main(int argc, char **argv)
 	       duration, f.npeers, f.nsrc, f.sent, f.send_fail, f.responses, f.checked, f.valid,
 	       f.invalid, f.stale, f.cookies, f.cookies_ok, f.cookies_bad, f.cookies_stale, f.other,
 	       f.sent / duration, f.responses / duration, f.cookies / duration);
+	for (unsigned int i = 0; i < f.npeers; i++) {
+		x25519_key_destroy(f.peers[i].e_key);
+		x25519_key_destroy(f.peers[i].s_key);
+	}
 	crypto_wipe(f.peers, f.npeers * sizeof(*f.peers));
 	free(f.peers);
 	free(f.srcs);
