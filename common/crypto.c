@@ -4,7 +4,7 @@
  * (implicit fetching per call is OpenSSL 3's known slowdown); every EVP
  * return is checked. Secrets on the stack are wiped on every exit path.
  * OpenSSL 3.0 gives WireGuard's keyed MAC as EVP_MAC "BLAKE2SMAC" with a
- * 16-byte size, and the KDF's HMAC as "HMAC" over "BLAKE2S-256".
+ * 16-byte size; the KDF's HMAC is RFC 2104 over "BLAKE2S-256" (blake2s_hmac).
  */
 #include "crypto.h"
 
@@ -25,22 +25,19 @@
 static EVP_CIPHER *chacha20poly1305;
 static EVP_MD *blake2s256;
 static EVP_MAC *blake2s_mac_alg;
-static EVP_MAC *hmac_alg;
 
 int crypto_init(void)
 {
-	if (chacha20poly1305 && blake2s256 && blake2s_mac_alg && hmac_alg)
+	if (chacha20poly1305 && blake2s256 && blake2s_mac_alg)
 		return 0;
 	crypto_cleanup();
 	chacha20poly1305 = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	blake2s256 = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
 	blake2s_mac_alg = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
-	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!chacha20poly1305 || !blake2s256 || !blake2s_mac_alg || !hmac_alg) {
+	if (!chacha20poly1305 || !blake2s256 || !blake2s_mac_alg) {
 		log_error("OpenSSL lacks %s", !chacha20poly1305 ? "ChaCha20-Poly1305"
 					      : !blake2s256     ? "BLAKE2S-256"
-					      : !blake2s_mac_alg ? "BLAKE2SMAC"
-								 : "HMAC");
+								: "BLAKE2SMAC");
 		crypto_cleanup();
 		return -EIO;
 	}
@@ -52,11 +49,9 @@ void crypto_cleanup(void)
 	EVP_CIPHER_free(chacha20poly1305);
 	EVP_MD_free(blake2s256);
 	EVP_MAC_free(blake2s_mac_alg);
-	EVP_MAC_free(hmac_alg);
 	chacha20poly1305 = NULL;
 	blake2s256 = NULL;
 	blake2s_mac_alg = NULL;
-	hmac_alg = NULL;
 }
 
 int crypto_random(void *buf, size_t len)
@@ -151,6 +146,89 @@ out:
 	return ok;
 }
 
+struct x25519_key {
+	EVP_PKEY *pkey;
+	EVP_PKEY_CTX *derive; /* EVP_PKEY_derive_init() done once */
+};
+
+void x25519_key_destroy(struct x25519_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_CTX_free(key->derive);
+	EVP_PKEY_free(key->pkey); /* OpenSSL wipes the private key it frees */
+	OPENSSL_free(key);
+}
+
+static int x25519_key_wrap(struct x25519_key **out, EVP_PKEY *pkey, uint8_t *pub)
+{
+	struct x25519_key *k;
+	size_t len = CURVE25519_KEY_LEN;
+
+	*out = NULL;
+	if (!pkey)
+		return -EIO;
+	k = OPENSSL_zalloc(sizeof(*k));
+	if (!k) {
+		EVP_PKEY_free(pkey);
+		return -ENOMEM;
+	}
+	k->pkey = pkey;
+	k->derive = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (!k->derive || EVP_PKEY_derive_init(k->derive) != 1 ||
+	    (pub && (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 ||
+		     len != CURVE25519_KEY_LEN))) {
+		x25519_key_destroy(k);
+		return -EIO;
+	}
+	*out = k;
+	return 0;
+}
+
+int x25519_key_create(struct x25519_key **out, const uint8_t priv[static CURVE25519_KEY_LEN],
+		      uint8_t *pub)
+{
+	return x25519_key_wrap(out,
+			       EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+							    CURVE25519_KEY_LEN),
+			       pub);
+}
+
+int x25519_key_generate(struct x25519_key **out, uint8_t *priv,
+			uint8_t pub[static CURVE25519_KEY_LEN])
+{
+	uint8_t raw[CURVE25519_KEY_LEN];
+	int rc;
+
+	*out = NULL;
+	if (curve25519_generate_private(raw) != 0)
+		return -EIO;
+	rc = x25519_key_create(out, raw, pub);
+	if (rc == 0 && priv)
+		memcpy(priv, raw, CURVE25519_KEY_LEN);
+	crypto_wipe(raw, sizeof(raw));
+	return rc;
+}
+
+bool x25519_key_shared(struct x25519_key *key, uint8_t out[static CURVE25519_KEY_LEN],
+		       const uint8_t pub[static CURVE25519_KEY_LEN])
+{
+	static const uint8_t zero[CURVE25519_KEY_LEN];
+	EVP_PKEY *pk;
+	size_t len = CURVE25519_KEY_LEN;
+	bool ok = false;
+
+	pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, CURVE25519_KEY_LEN);
+	/* No validation context per call: X25519 has no public key check to make. */
+	if (pk && EVP_PKEY_derive_set_peer_ex(key->derive, pk, 0) == 1 &&
+	    EVP_PKEY_derive(key->derive, out, &len) == 1 && len == CURVE25519_KEY_LEN)
+		ok = !crypto_memeq(out, zero, CURVE25519_KEY_LEN);
+	if (!ok)
+		crypto_wipe(out, CURVE25519_KEY_LEN);
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
 /* ---- BLAKE2s ---- */
 
 void blake2s_hash(uint8_t out[static BLAKE2S_HASH_LEN], const void *a, size_t alen, const void *b,
@@ -212,16 +290,49 @@ void blake2s_mac(uint8_t out[static BLAKE2S_MAC_LEN], const uint8_t *key, size_t
 	blake2s_keyed(out, BLAKE2S_MAC_LEN, key, keylen, in, inlen);
 }
 
+/*
+ * HMAC (RFC 2104) over the BLAKE2s digest directly: two hashes in one
+ * digest context. OpenSSL's EVP_MAC "HMAC" makes and frees a digest
+ * context and parses its parameters on every call, three times the cost,
+ * and the Noise KDF calls this six to ten times a handshake message.
+ */
 void blake2s_hmac(uint8_t out[static BLAKE2S_HASH_LEN], const uint8_t *key, size_t keylen,
 		  const void *in, size_t inlen)
 {
-	char digest[] = "BLAKE2S-256";
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
-	};
+	enum { BLOCK = 64 };
+	uint8_t pad[BLOCK], inner[BLAKE2S_HASH_LEN];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = BLAKE2S_HASH_LEN;
+	bool ok = ctx && keylen <= BLOCK;
 
-	mac_run(hmac_alg, params, out, BLAKE2S_HASH_LEN, key, keylen, in, inlen);
+	if (ok) {
+		memset(pad, 0x36, sizeof(pad));
+		for (size_t i = 0; i < keylen; i++)
+			pad[i] ^= key[i];
+		ok = EVP_DigestInit_ex2(ctx, blake2s256, NULL) == 1 &&
+		     EVP_DigestUpdate(ctx, pad, sizeof(pad)) == 1 &&
+		     (!inlen || EVP_DigestUpdate(ctx, in, inlen) == 1) &&
+		     EVP_DigestFinal_ex(ctx, inner, &len) == 1;
+	}
+	if (ok) {
+		/* 0x36 ^ 0x5c turns the inner pad into the outer one. */
+		for (size_t i = 0; i < sizeof(pad); i++)
+			pad[i] ^= 0x36 ^ 0x5c;
+		/* out may alias key or in: both were read already. */
+		ok = EVP_DigestInit_ex2(ctx, blake2s256, NULL) == 1 &&
+		     EVP_DigestUpdate(ctx, pad, sizeof(pad)) == 1 &&
+		     EVP_DigestUpdate(ctx, inner, sizeof(inner)) == 1 &&
+		     EVP_DigestFinal_ex(ctx, inner, &len) == 1;
+	}
+	if (!ok) {
+		/* Zeros make every handshake that depends on this fail. */
+		log_error("HMAC computation failed");
+		memset(inner, 0, sizeof(inner));
+	}
+	memcpy(out, inner, BLAKE2S_HASH_LEN);
+	crypto_wipe(pad, sizeof(pad));
+	crypto_wipe(inner, sizeof(inner));
+	EVP_MD_CTX_free(ctx);
 }
 
 void noise_kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3,

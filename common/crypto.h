@@ -60,6 +60,33 @@ bool curve25519_shared(uint8_t out[static CURVE25519_KEY_LEN],
 		       const uint8_t priv[static CURVE25519_KEY_LEN],
 		       const uint8_t pub[static CURVE25519_KEY_LEN]);
 
+/*
+ * An X25519 private key made once for several exchanges: the interface's
+ * static key, an ephemeral used twice. OpenSSL computes a private key's
+ * public half whenever it imports one, which doubles the cost of every
+ * curve25519_shared(); with a key object each exchange is one scalar
+ * multiplication. Owned by its creator; not for two threads at once.
+ */
+struct x25519_key;
+
+/*
+ * A key object for priv (clamped by X25519 itself); its public key goes to
+ * pub unless pub is NULL. Returns 0, -ENOMEM or -EIO.
+ */
+int x25519_key_create(struct x25519_key **out, const uint8_t priv[static CURVE25519_KEY_LEN],
+		      uint8_t *pub);
+/*
+ * A fresh random key: its clamped private bytes to priv (unless NULL) and
+ * its public key to pub. Returns 0, -ENOMEM or -EIO.
+ */
+int x25519_key_generate(struct x25519_key **out, uint8_t *priv,
+			uint8_t pub[static CURVE25519_KEY_LEN]);
+/* out = X25519(key, pub); false as for curve25519_shared(). */
+bool x25519_key_shared(struct x25519_key *key, uint8_t out[static CURVE25519_KEY_LEN],
+		       const uint8_t pub[static CURVE25519_KEY_LEN]);
+/* NULL is a no-op. */
+void x25519_key_destroy(struct x25519_key *key);
+
 /* ---- BLAKE2s ---- */
 
 /* HASH(a || b): BLAKE2s-256. b may be NULL with blen 0. */

@@ -41,7 +41,7 @@ struct iface_stats {
 	uint64_t rx_invalid_mac;   /* mac1 (or mac2 under load) wrong */
 	uint64_t rx_handshake_bad; /* failed to authenticate, unknown peer, replay, flood */
 	uint64_t rx_cookie_sent;   /* under load: answered with a cookie reply */
-	uint64_t rx_ratelimited;   /* under load: over the per-source handshake rate */
+	uint64_t rx_ratelimited;   /* under load: over the per-source rate or the turn's budget */
 	uint64_t rx_unknown_index; /* data or response for an index we don't have */
 	uint64_t rx_auth_failed;   /* data that failed to decrypt */
 	uint64_t rx_replayed;      /* counter seen before or too old */

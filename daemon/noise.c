@@ -31,18 +31,21 @@ void noise_init(void)
 int noise_local_set_private_key(struct noise_local *local,
 				const uint8_t private_key[NOISE_PUBLIC_KEY_LEN])
 {
+	int rc;
+
+	x25519_key_destroy(local->static_key);
+	local->static_key = NULL;
+	local->has_identity = false;
 	if (!private_key) {
 		crypto_wipe(local->static_private, NOISE_PUBLIC_KEY_LEN);
 		memset(local->static_public, 0, NOISE_PUBLIC_KEY_LEN);
-		local->has_identity = false;
 		return 0;
 	}
 	memcpy(local->static_private, private_key, NOISE_PUBLIC_KEY_LEN);
 	curve25519_clamp(local->static_private);
-	if (curve25519_public_from_private(local->static_public, local->static_private) != 0) {
-		local->has_identity = false;
-		return -EIO;
-	}
+	rc = x25519_key_create(&local->static_key, local->static_private, local->static_public);
+	if (rc != 0)
+		return rc;
 	local->has_identity = true;
 	return 0;
 }
@@ -51,7 +54,7 @@ void noise_handshake_precompute(struct noise_handshake *hs)
 {
 	/* An all-zero result (low-order public key) leaves zeros: handshakes then fail. */
 	if (!hs->local->has_identity ||
-	    !curve25519_shared(hs->precomputed_static_static, hs->local->static_private,
+	    !x25519_key_shared(hs->local->static_key, hs->precomputed_static_static,
 			       hs->remote_static))
 		memset(hs->precomputed_static_static, 0, NOISE_PUBLIC_KEY_LEN);
 }
@@ -115,6 +118,19 @@ static bool mix_dh(uint8_t chaining_key[NOISE_HASH_LEN], uint8_t *key,
 	uint8_t dh[NOISE_PUBLIC_KEY_LEN];
 
 	if (!curve25519_shared(dh, priv, pub))
+		return false;
+	noise_kdf(chaining_key, key, NULL, chaining_key, dh, sizeof(dh));
+	crypto_wipe(dh, sizeof(dh));
+	return true;
+}
+
+/* The same with a key object: one scalar multiplication. */
+static bool mix_dh_key(uint8_t chaining_key[NOISE_HASH_LEN], uint8_t *key, struct x25519_key *priv,
+		       const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
+{
+	uint8_t dh[NOISE_PUBLIC_KEY_LEN];
+
+	if (!x25519_key_shared(priv, dh, pub))
 		return false;
 	noise_kdf(chaining_key, key, NULL, chaining_key, dh, sizeof(dh));
 	crypto_wipe(dh, sizeof(dh));
@@ -212,6 +228,7 @@ bool noise_handshake_create_initiation(struct message_handshake_initiation *dst,
 	uint8_t timestamp[NOISE_TIMESTAMP_LEN];
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
 	uint8_t ephemeral_public[NOISE_PUBLIC_KEY_LEN];
+	struct x25519_key *ephemeral = NULL;
 	bool ok = false;
 
 	if (!hs->local->has_identity)
@@ -222,14 +239,13 @@ bool noise_handshake_create_initiation(struct message_handshake_initiation *dst,
 	handshake_start(hs->chaining_key, hs->hash, hs->remote_static);
 
 	/* e */
-	if (curve25519_generate_private(hs->ephemeral_private) != 0 ||
-	    curve25519_public_from_private(ephemeral_public, hs->ephemeral_private) != 0)
+	if (x25519_key_generate(&ephemeral, hs->ephemeral_private, ephemeral_public) != 0)
 		goto out;
 	message_ephemeral(dst->unencrypted_ephemeral, ephemeral_public, hs->chaining_key,
 			  hs->hash);
 
 	/* es */
-	if (!mix_dh(hs->chaining_key, key, hs->ephemeral_private, hs->remote_static))
+	if (!mix_dh_key(hs->chaining_key, key, ephemeral, hs->remote_static))
 		goto out;
 
 	/* s */
@@ -246,6 +262,7 @@ bool noise_handshake_create_initiation(struct message_handshake_initiation *dst,
 	ok = message_encrypt(dst->encrypted_timestamp, timestamp, NOISE_TIMESTAMP_LEN, key,
 			     hs->hash);
 out:
+	x25519_key_destroy(ephemeral);
 	dst->sender_index = htole32(handshake_created(hs, ok, HANDSHAKE_CREATED_INITIATION, key));
 	return dst->sender_index != 0;
 }
@@ -272,7 +289,7 @@ noise_handshake_consume_initiation(const struct message_handshake_initiation *sr
 	message_ephemeral(e, src->unencrypted_ephemeral, chaining_key, hash);
 
 	/* es */
-	if (!mix_dh(chaining_key, key, local->static_private, e))
+	if (!mix_dh_key(chaining_key, key, local->static_key, e))
 		goto out;
 
 	/* s */
@@ -326,6 +343,7 @@ bool noise_handshake_create_response(struct message_handshake_response *dst,
 {
 	uint8_t key[NOISE_SYMMETRIC_KEY_LEN];
 	uint8_t ephemeral_public[NOISE_PUBLIC_KEY_LEN];
+	struct x25519_key *ephemeral = NULL;
 	bool ok = false;
 
 	if (hs->state != HANDSHAKE_CONSUMED_INITIATION)
@@ -334,19 +352,18 @@ bool noise_handshake_create_response(struct message_handshake_response *dst,
 	dst->header.type = htole32(MESSAGE_HANDSHAKE_RESPONSE);
 	dst->receiver_index = htole32(hs->remote_index);
 
-	/* e */
-	if (curve25519_generate_private(hs->ephemeral_private) != 0 ||
-	    curve25519_public_from_private(ephemeral_public, hs->ephemeral_private) != 0)
+	/* e: the responder's ephemeral serves ee and se here and is never needed again */
+	if (x25519_key_generate(&ephemeral, NULL, ephemeral_public) != 0)
 		goto out;
 	message_ephemeral(dst->unencrypted_ephemeral, ephemeral_public, hs->chaining_key,
 			  hs->hash);
 
 	/* ee */
-	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_private, hs->remote_ephemeral))
+	if (!mix_dh_key(hs->chaining_key, NULL, ephemeral, hs->remote_ephemeral))
 		goto out;
 
 	/* se */
-	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_private, hs->remote_static))
+	if (!mix_dh_key(hs->chaining_key, NULL, ephemeral, hs->remote_static))
 		goto out;
 
 	/* psk */
@@ -355,6 +372,7 @@ bool noise_handshake_create_response(struct message_handshake_response *dst,
 	/* {} */
 	ok = message_encrypt(dst->encrypted_nothing, NULL, 0, key, hs->hash);
 out:
+	x25519_key_destroy(ephemeral);
 	dst->sender_index = htole32(handshake_created(hs, ok, HANDSHAKE_CREATED_RESPONSE, key));
 	return dst->sender_index != 0;
 }
@@ -390,7 +408,7 @@ struct noise_handshake *noise_handshake_consume_response(const struct message_ha
 		goto out;
 
 	/* se */
-	if (!mix_dh(chaining_key, NULL, local->static_private, e))
+	if (!mix_dh_key(chaining_key, NULL, local->static_key, e))
 		goto out;
 
 	/* psk */

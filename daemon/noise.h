@@ -17,6 +17,7 @@
 
 struct aead_ctx;
 struct noise_handshake;
+struct x25519_key;
 
 /*
  * What the handshake needs of its interface: the static identity, the index
@@ -27,6 +28,7 @@ struct noise_local {
 	bool has_identity;
 	uint8_t static_public[NOISE_PUBLIC_KEY_LEN];
 	uint8_t static_private[NOISE_PUBLIC_KEY_LEN]; /* secret */
+	struct x25519_key *static_key; /* owned: static_private set up once for DH */
 	struct index_table *index;                    /* borrowed */
 	/* The handshake of the peer with this public key, or NULL. */
 	struct noise_handshake *(*lookup)(struct noise_local *local,
@@ -90,7 +92,10 @@ struct noise_keypairs {
 /* Precompute HASH(CONSTRUCTION) and HASH(that || IDENTIFIER). Call once at start. */
 void noise_init(void);
 
-/* Set (or with NULL clear) the interface's private key; the public key follows. */
+/*
+ * Set (or with NULL clear) the interface's private key; the public key
+ * follows. Clearing frees what setting made: call it with NULL at the end.
+ */
 int noise_local_set_private_key(struct noise_local *local,
 				const uint8_t private_key[NOISE_PUBLIC_KEY_LEN]);
 

@@ -80,6 +80,8 @@ static void handshake_authenticated(struct peer *peer, size_t len, struct endpoi
 	timers_any_authenticated_packet_traversal(peer, now_s);
 }
 
+static bool handshake_budget_take(struct scratch *s);
+
 static void receive_handshake(struct iface *iface, uint32_t type, const uint8_t *data, size_t len,
 			      struct endpoint *from, double now_s)
 {
@@ -93,6 +95,11 @@ static void receive_handshake(struct iface *iface, uint32_t type, const uint8_t 
 	under_load = iface_under_load(iface, now_s);
 	mac_state = cookie_validate_packet(&iface->cookie_checker, data, len, &from->addr,
 					   under_load, iface->ratelimiter, now_s);
+	if (under_load && mac_state == VALID_MAC_WITH_COOKIE &&
+	    !handshake_budget_take(iface->scratch)) {
+		iface->stats.rx_ratelimited++;
+		return;
+	}
 	if ((under_load && mac_state == VALID_MAC_WITH_COOKIE) ||
 	    (!under_load && mac_state == VALID_MAC_BUT_NO_COOKIE)) {
 		needs_cookie = false;
@@ -378,6 +385,7 @@ struct rx_item {
 
 struct rx_batch {
 	unsigned int n;
+	unsigned int handshakes; /* under load, handshakes given DH work this turn */
 	struct crypt_task task[RX_BATCH_MAX];
 	struct rx_item item[RX_BATCH_MAX];
 };
@@ -406,6 +414,26 @@ static void batch_finish(struct iface *iface, struct rx_batch *b, double now_s)
 			    b->task[i].ok, now_s);
 	}
 	b->n = 0;
+}
+
+void receive_turn_begin(struct scratch *s)
+{
+	/* Without the batch's memory, each message is decrypted on its own. */
+	if (!s->rx)
+		s->rx = calloc(1, sizeof(*s->rx));
+	if (s->rx)
+		s->rx->handshakes = 0;
+}
+
+/* One handshake's Diffie-Hellman work of this turn's budget; false when spent. */
+static bool handshake_budget_take(struct scratch *s)
+{
+	if (!s || !s->rx)
+		return true;
+	if (s->rx->handshakes >= UNDER_LOAD_HANDSHAKES_PER_TURN)
+		return false;
+	s->rx->handshakes++;
+	return true;
 }
 
 static void batch_add(struct iface *iface, struct rx_batch *b, uint8_t *data, size_t len,
@@ -475,9 +503,7 @@ void receive_on_udp_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	/* Without the batch's memory, each message is decrypted on its own. */
-	if (!s->rx)
-		s->rx = calloc(1, sizeof(*s->rx));
+	receive_turn_begin(s);
 	b = s->rx;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
 		int n = udp_recv_batch(&iface->udp, fam, s, from);

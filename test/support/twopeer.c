@@ -51,6 +51,7 @@ void ts_peer_free(struct ts_peer *p)
 {
 	noise_keypairs_clear(&p->kps);
 	noise_handshake_destroy(&p->hs);
+	noise_local_set_private_key(&p->local, NULL);
 	index_table_destroy(p->local.index);
 }
 

@@ -75,6 +75,41 @@ static void test_x25519(void **state)
 	assert_memory_equal(s1, s2, 32);
 }
 
+/*
+ * The key object gives the same answers: RFC 7748 section 6.1, the same key
+ * against several public keys (the static key's use), low-order points
+ * refused, and a generated key whose private bytes and public key agree.
+ */
+static void test_x25519_key(void **state)
+{
+	uint8_t a[32], b[32], pa[32], pb[32], s1[32], s2[32], zero[32] = {0}, priv[32], pub[32];
+	struct x25519_key *ka, *kg;
+
+	(void)state;
+	unhex(a, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+	unhex(pb, "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+	assert_int_equal(x25519_key_create(&ka, a, pa), 0);
+	assert_hex_equal(pa, 32, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+	for (int i = 0; i < 3; i++) {
+		assert_true(x25519_key_shared(ka, s1, pb));
+		assert_hex_equal(s1, 32,
+				 "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+		assert_false(x25519_key_shared(ka, s2, zero));
+		assert_memory_equal(s2, zero, 32);
+	}
+	assert_int_equal(x25519_key_generate(&kg, priv, pub), 0);
+	assert_int_equal(curve25519_public_from_private(b, priv), 0);
+	assert_memory_equal(b, pub, 32);
+	assert_true(x25519_key_shared(kg, s1, pa));
+	assert_true(x25519_key_shared(ka, s2, pub));
+	assert_memory_equal(s1, s2, 32);
+	assert_true(curve25519_shared(s2, priv, pa));
+	assert_memory_equal(s1, s2, 32);
+	x25519_key_destroy(kg);
+	x25519_key_destroy(ka);
+	x25519_key_destroy(NULL);
+}
+
 /* A low-order point (here u = 0 and u = 1) must be refused: the result would be all zeros. */
 static void test_x25519_low_order(void **state)
 {
@@ -429,6 +464,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x25519),
 		cmocka_unit_test(test_x25519_low_order),
+		cmocka_unit_test(test_x25519_key),
 		cmocka_unit_test(test_clamp_and_generate),
 		cmocka_unit_test(test_chacha20poly1305_rfc8439),
 		cmocka_unit_test(test_wireguard_nonce_layout),
