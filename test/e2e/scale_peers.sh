@@ -26,8 +26,11 @@
 #   3. remove-peer s2 (its route goes) and remove-peer c3 (its traffic stops);
 #   4. the file rewritten as the interface now runs, but s3 moved to
 #      10.94.0.0/24, and `tunctl reload`: exactly one change, s3's route moves.
-# The routes checked are those outside the interface's own 10.77.0.0/16, which
-# need a route of their own whether or not tund routes covered prefixes.
+# Before each step the real sessions are let go quiet (settle): a step that
+# holds tund's loop past WireGuard's 15 s "no reply" timer must not count
+# as a step that ended a session. The routes checked are those outside the
+# interface's own 10.77.0.0/16, which need a route of their own whether or
+# not tund routes the covered prefixes.
 # Waits are generous polls with deadlines (TUND_E2E_SCALE_WAIT seconds per
 # step, default 600): the test checks behaviour, test/bench/scale.sh times it.
 . "$(dirname "$0")/../lib/netns.sh"
@@ -149,10 +152,38 @@ srv_sessions() { grep -cE "sc0: peer [0-9]+ $1( \([^)]*\))?: session established
 srv_added() { grep -cE "sc0: peer [0-9]+ $1( \([^)]*\))?: added" "$SLOG" || true; }
 cli_sessions() { grep -c "session established" "$E2E_TMP/c$1.log" || true; }
 
-# snapshot K...: remember, for clients K, what says "the same session".
+srv_keepalives() { grep -cE "sc0: peer [0-9]+ $1( \([^)]*\))?: sending keepalive" "$SLOG" || true; }
+
+# settle K...: let the sessions of clients K go quiet. After data one way, the
+# other side owes a keepalive within 10 s, or the sender starts a new
+# handshake at 15 s (as WireGuard does); a step that holds tund's loop longer
+# than that (add-peer took 8 s at 20,000 peers) would then make a new
+# handshake that the step itself did not cause. So: one ping from the server
+# to each, and wait until the server has sent the keepalive that closes the
+# exchange; nothing is then pending on either side.
+declare -A KA=()
+settle() {
+	local k
+	for k in "$@"; do
+		KA[$k]=$(srv_keepalives "c$k")
+		nq "$scs" ping -c 1 -W 2 -q "${CADDR[$k]}" >/dev/null || fail "the server cannot reach c$k"
+	done
+	wait_until 30 "the keepalives that close the exchanges" keepalives_sent "$@" ||
+		fail "the server sent no keepalive to c$* after a ping"
+	sleep 0.5 # for the keepalive to arrive
+}
+keepalives_sent() {
+	local k
+	for k in "$@"; do
+		[ "$(srv_keepalives "c$k")" -gt "${KA[$k]}" ] || return 1
+	done
+}
+
+# snapshot K...: let clients K's sessions settle, and remember what says "the same session".
 declare -A B_LH=() B_RX=() B_SS=() B_AD=() B_CS=()
 snapshot() {
 	local k
+	settle "$@"
 	show_named "$E2E_TMP/before"
 	for k in "$@"; do
 		B_LH[$k]=$(field "$E2E_TMP/before" "c$k" 2)
