@@ -25,6 +25,8 @@ struct noise_handshake;
  */
 struct noise_local {
 	bool has_identity;
+	/* Bumped by every noise_local_set_private_key(): invalidates each peer's DH(S_priv, S_pub_r). */
+	uint64_t key_generation;
 	uint8_t static_public[NOISE_PUBLIC_KEY_LEN];
 	uint8_t static_private[NOISE_PUBLIC_KEY_LEN]; /* secret */
 	struct index_table *index;                    /* borrowed */
@@ -48,7 +50,14 @@ struct noise_handshake {
 	enum noise_handshake_state state;
 	double last_initiation_consumption_s; /* monotonic; flood guard */
 	uint8_t remote_static[NOISE_PUBLIC_KEY_LEN];
-	uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN]; /* DH(S_priv, S_pub_r) */
+	/*
+	 * DH(S_priv, S_pub_r), computed on first use by a handshake (not when the
+	 * peer is made: 100,000 peers would cost seconds of X25519 at start) and
+	 * kept while local->key_generation equals static_static_generation (0:
+	 * not computed). All zeros for a low-order public key: handshakes fail.
+	 */
+	uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN];
+	uint64_t static_static_generation;
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];          /* zeros when none */
 	uint8_t ephemeral_private[NOISE_PUBLIC_KEY_LEN];
 	uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
@@ -90,17 +99,21 @@ struct noise_keypairs {
 /* Precompute HASH(CONSTRUCTION) and HASH(that || IDENTIFIER). Call once at start. */
 void noise_init(void);
 
-/* Set (or with NULL clear) the interface's private key; the public key follows. */
+/*
+ * Set (or with NULL clear) the interface's private key; the public key
+ * follows, and every peer's DH(S_priv, S_pub_r) is recomputed at its next use.
+ */
 int noise_local_set_private_key(struct noise_local *local,
 				const uint8_t private_key[NOISE_PUBLIC_KEY_LEN]);
 
-/* Prepare a peer's handshake; psk may be NULL. peer is stored in entry.peer. */
+/*
+ * Prepare a peer's handshake; psk may be NULL. peer is stored in entry.peer.
+ * No X25519 here: DH(S_priv, S_pub_r) waits for the first handshake.
+ */
 void noise_handshake_init(struct noise_handshake *hs, struct noise_local *local,
 			  const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN],
 			  const uint8_t *preshared_key, struct peer *peer);
 void noise_handshake_set_psk(struct noise_handshake *hs, const uint8_t *preshared_key);
-/* Recompute DH(S_priv, S_pub_r) after the local private key changed. */
-void noise_handshake_precompute(struct noise_handshake *hs);
 /* Forget an in-flight handshake: state ZEROED, index released, ephemerals wiped. */
 void noise_handshake_clear(struct noise_handshake *hs);
 /* Wipe everything, including remote static and PSK (peer teardown). */
