@@ -228,13 +228,14 @@ static ptrdiff_t find_key(const struct iface_config *cfg, const uint8_t key[stat
 		     h = (h + 1) & (c->key_slots_len - 1)) {
 			size_t i = c->key_slots[h] - 1;
 
-			if (crypto_memeq(c->peers[i].public_key, key, KEY_LEN))
+			/* Public keys: no need for a constant-time compare. */
+			if (memcmp(c->peers[i].public_key, key, KEY_LEN) == 0)
 				return (ptrdiff_t)i;
 		}
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
+		if (memcmp(cfg->peers[i].public_key, key, KEY_LEN) == 0)
 			return (ptrdiff_t)i;
 	return -1;
 }

@@ -270,10 +270,11 @@ static int reconfigure_peers(struct iface *iface, struct iface_config *cfg, json
 	int rc, ret = 0;
 
 	list_for_each_safe(peer, tmp, &iface->peers, node) {
-		const struct peer_config *was = iface_config_find_peer_key(old, peer->public_key);
+		const struct peer_config *was;
 
 		if (iface_config_find_peer_key(cfg, peer->public_key))
 			continue;
+		was = iface_config_find_peer_key(old, peer->public_key);
 		if (was && was->name)
 			snprintf(label, sizeof(label), "%s", was->name);
 		else
