@@ -161,41 +161,128 @@ int iface_config_reserve_peer(struct iface_config *cfg)
 	return 0;
 }
 
+/* ---- Peers by public key ---- */
+
+/* Keys in a file are the administrator's: no attacker chooses them, so any mix will do. */
+static size_t key_slot(const uint8_t key[static KEY_LEN], size_t len)
+{
+	uint64_t w[4];
+
+	memcpy(w, key, sizeof(w));
+	return (size_t)(((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b97f4a7c15ULL) >> 32) & (len - 1);
+}
+
+/* Put peers[i] in the table, or find that its key is already there. */
+static void key_slots_put(struct iface_config *cfg, size_t i)
+{
+	size_t h = key_slot(cfg->peers[i].public_key, cfg->key_slots_len);
+
+	while (cfg->key_slots[h]) {
+		if (memcmp(cfg->peers[cfg->key_slots[h] - 1].public_key, cfg->peers[i].public_key,
+			   KEY_LEN) == 0)
+			return; /* a duplicate (a file with errors): the first one wins */
+		h = (h + 1) & (cfg->key_slots_len - 1);
+	}
+	cfg->key_slots[h] = (uint32_t)(i + 1);
+}
+
+/* Index every peer, in a table at most half full. False (no index) when out of memory. */
+static bool key_slots_build(struct iface_config *cfg)
+{
+	size_t len = 16;
+
+	if (cfg->n_peers >= UINT32_MAX)
+		return false;
+	while (len < 2 * cfg->n_peers)
+		len *= 2;
+	if (len != cfg->key_slots_len) {
+		uint32_t *slots = calloc(len, sizeof(*slots));
+
+		if (!slots)
+			return false;
+		free(cfg->key_slots);
+		cfg->key_slots = slots;
+		cfg->key_slots_len = len;
+	} else {
+		memset(cfg->key_slots, 0, len * sizeof(*cfg->key_slots));
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		key_slots_put(cfg, i);
+	cfg->key_slots_peers = cfg->n_peers;
+	return true;
+}
+
+static bool key_slots_fresh(const struct iface_config *cfg)
+{
+	return cfg->key_slots_len && cfg->key_slots_peers == cfg->n_peers;
+}
+
+/* The index of the peer with this key in cfg->peers, or -1. */
+static ptrdiff_t find_key(const struct iface_config *cfg, const uint8_t key[static KEY_LEN])
+{
+	/* The table is a cache of cfg's own array: filling it changes nothing cfg says. */
+	struct iface_config *c = (struct iface_config *)cfg;
+
+	if (key_slots_fresh(c) || key_slots_build(c)) {
+		for (size_t h = key_slot(key, c->key_slots_len); c->key_slots[h];
+		     h = (h + 1) & (c->key_slots_len - 1)) {
+			size_t i = c->key_slots[h] - 1;
+
+			/* Public keys: no need for a constant-time compare. */
+			if (memcmp(c->peers[i].public_key, key, KEY_LEN) == 0)
+				return (ptrdiff_t)i;
+		}
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (memcmp(cfg->peers[i].public_key, key, KEY_LEN) == 0)
+			return (ptrdiff_t)i;
+	return -1;
+}
+
 int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc)
 {
 	struct peer_config copy;
+	ptrdiff_t i;
+	bool fresh;
 
 	if (peer_config_copy(&copy, pc) != 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (crypto_memeq(cfg->peers[i].public_key, pc->public_key, KEY_LEN)) {
-			peer_config_clear(&cfg->peers[i]);
-			cfg->peers[i] = copy;
-			return 0;
-		}
+	i = find_key(cfg, pc->public_key);
+	fresh = key_slots_fresh(cfg);
+	if (i >= 0) {
+		peer_config_clear(&cfg->peers[i]);
+		cfg->peers[i] = copy;
+		return 0;
 	}
 	if (iface_config_reserve_peer(cfg) != 0) {
 		peer_config_clear(&copy);
 		return -ENOMEM;
 	}
 	cfg->peers[cfg->n_peers++] = copy;
+	/* Kept fresh while at most half full; past that the next lookup rebuilds it larger. */
+	if (fresh && 2 * cfg->n_peers <= cfg->key_slots_len) {
+		key_slots_put(cfg, cfg->n_peers - 1);
+		cfg->key_slots_peers = cfg->n_peers;
+	}
 	return 0;
 }
 
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN])
 {
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (!crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
-			continue;
-		peer_config_clear(&cfg->peers[i]);
-		memmove(&cfg->peers[i], &cfg->peers[i + 1],
-			(cfg->n_peers - i - 1) * sizeof(*cfg->peers));
-		cfg->n_peers--;
-		/* The last entry moved down; its old place still holds its preshared key. */
-		crypto_wipe(&cfg->peers[cfg->n_peers], sizeof(*cfg->peers));
-		return 0;
-	}
-	return -ENOENT;
+	ptrdiff_t found = find_key(cfg, key);
+	size_t i;
+
+	if (found < 0)
+		return -ENOENT;
+	i = (size_t)found;
+	peer_config_clear(&cfg->peers[i]);
+	memmove(&cfg->peers[i], &cfg->peers[i + 1], (cfg->n_peers - i - 1) * sizeof(*cfg->peers));
+	cfg->n_peers--;
+	/* The last entry moved down; its old place still holds its preshared key. */
+	crypto_wipe(&cfg->peers[cfg->n_peers], sizeof(*cfg->peers));
+	cfg->key_slots_peers = SIZE_MAX; /* the peers after i moved */
+	return 0;
 }
 
 void iface_config_free(struct iface_config *cfg)
@@ -205,6 +292,7 @@ void iface_config_free(struct iface_config *cfg)
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		peer_config_clear(&cfg->peers[i]);
 	free(cfg->peers);
+	free(cfg->key_slots);
 	for (size_t i = 0; i < cfg->n_exposes; i++)
 		expose_config_clear(&cfg->exposes[i]);
 	free(cfg->exposes);
@@ -308,10 +396,9 @@ bool peer_config_same(const struct peer_config *a, const struct peer_config *b)
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
 						     const uint8_t key[static KEY_LEN])
 {
-	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
-			return &cfg->peers[i];
-	return NULL;
+	ptrdiff_t i = find_key(cfg, key);
+
+	return i >= 0 ? &cfg->peers[i] : NULL;
 }
 
 /* ---- Directory ---- */

@@ -99,6 +99,15 @@ struct iface_config {
 	struct peer_config *peers;
 	size_t n_peers;
 	size_t cap_peers; /* entries allocated in peers; 0: exactly n_peers */
+	/*
+	 * A cache, config.c's alone: where each public key is in peers, for
+	 * iface_config_find_peer_key(). Open addressing, a peer's index + 1 per
+	 * slot (0: empty); built on the first lookup, for key_slots_peers
+	 * entries of peers (a different n_peers, or SIZE_MAX, means stale).
+	 */
+	uint32_t *key_slots;
+	size_t key_slots_len; /* a power of two, or 0 */
+	size_t key_slots_peers;
 	/* Localhost tunnels (config_expose.h); none of these restart the interface. */
 	uint16_t expose_control_port;      /* ExposeControlPort; 0 = the default */
 	bool has_expose_bind_address;
@@ -167,7 +176,11 @@ bool iface_config_same_interface(const struct iface_config *a, const struct ifac
 
 /* True when a and b describe the same peer in every setting (key, name, PSK, endpoint, ...). */
 bool peer_config_same(const struct peer_config *a, const struct peer_config *b);
-/* The peer of cfg with this public key, or NULL. */
+/*
+ * The peer of cfg with this public key, or NULL. Constant time on average:
+ * the first lookup after cfg->peers changed other than through
+ * iface_config_put_peer() indexes every peer once.
+ */
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
 						     const uint8_t key[static KEY_LEN]);
 

@@ -182,9 +182,17 @@ static void start_section(struct loader *l, const char *text, const struct ini_l
 			peers = NULL;
 			l->oom = true;
 		}
-		lines = config_ini_grow(l, l->peer_key_line, l->cfg->n_peers, sizeof(*lines));
-		if (lines)
-			l->peer_key_line = lines;
+		/* As large as cfg->peers (which grows by doubling), not one entry more a peer. */
+		lines = l->peer_key_line;
+		if (peers && l->cap_key_lines < l->cfg->cap_peers) {
+			lines = realloc(l->peer_key_line, l->cfg->cap_peers * sizeof(*lines));
+			if (lines) {
+				l->peer_key_line = lines;
+				l->cap_key_lines = l->cfg->cap_peers;
+			} else {
+				l->oom = true;
+			}
+		}
 		if (!peers || !lines) {
 			l->section = SEC_UNKNOWN;
 			return;

@@ -63,6 +63,7 @@ struct loader {
 	enum section section; /* of that line */
 	unsigned int interface_line;
 	unsigned int *peer_key_line; /* per peer: line of its PublicKey, 0 = none */
+	size_t cap_key_lines;        /* entries allocated in peer_key_line */
 	unsigned int
 		seen[LOADER_MAX_KEYS]; /* per key of the current section: first line, 0 = unseen */
 	struct expose_lines *expose_lines; /* per [Expose]: where its keys were set */

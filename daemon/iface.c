@@ -127,8 +127,9 @@ static int apply_settings(struct iface *iface, struct peer *peer, bool is_new,
 	return rc;
 }
 
-int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
-		     struct peer **out)
+/* iface_apply_peer(), logging a new peer's "added" at added_level. */
+static int apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
+		      struct peer **out, enum log_level added_level)
 {
 	struct peer *peer;
 	bool is_new = false;
@@ -163,7 +164,7 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 	if (iface->hooks)
 		iface->hooks->peers_changed(iface);
 	if (is_new) {
-		peer_log(LOG_LEVEL_INFO, peer, "added");
+		peer_log(added_level, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
 		if (peer->persistent_keepalive_s && iface->netconf)
 			timers_persistent_keepalive_changed(peer, now_s);
@@ -171,6 +172,12 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 	if (out)
 		*out = peer;
 	return 0;
+}
+
+int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
+		     struct peer **out)
+{
+	return apply_peer(iface, pc, now_s, out, LOG_LEVEL_INFO);
 }
 
 int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -263,10 +270,11 @@ static int reconfigure_peers(struct iface *iface, struct iface_config *cfg, json
 	int rc, ret = 0;
 
 	list_for_each_safe(peer, tmp, &iface->peers, node) {
-		const struct peer_config *was = iface_config_find_peer_key(old, peer->public_key);
+		const struct peer_config *was;
 
 		if (iface_config_find_peer_key(cfg, peer->public_key))
 			continue;
+		was = iface_config_find_peer_key(old, peer->public_key);
 		if (was && was->name)
 			snprintf(label, sizeof(label), "%s", was->name);
 		else
@@ -405,10 +413,11 @@ static int setup_identity(struct iface *iface, const struct iface_config *cfg)
 	return 0;
 }
 
+/* The file's peers: one line for all at info, one a peer at debug (100,000 lines otherwise). */
 static int add_peers(struct iface *iface, const struct iface_config *cfg, double now_s)
 {
 	for (size_t i = 0; i < cfg->n_peers; i++) {
-		int rc = iface_apply_peer(iface, &cfg->peers[i], now_s, NULL);
+		int rc = apply_peer(iface, &cfg->peers[i], now_s, NULL, LOG_LEVEL_DEBUG);
 
 		if (rc != 0) {
 			log_error("%s: %s:%u: cannot add peer: %s", iface->name, cfg->path,
@@ -416,6 +425,7 @@ static int add_peers(struct iface *iface, const struct iface_config *cfg, double
 			return rc;
 		}
 	}
+	log_info("%s: %zu peer%s", iface->name, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");
 	return 0;
 }
 

@@ -33,6 +33,9 @@ int noise_local_set_private_key(struct noise_local *local,
 {
 	int rc;
 
+	/* Never 0, the generation of a handshake that has computed nothing. */
+	if (++local->key_generation == 0)
+		local->key_generation = 1;
 	x25519_key_destroy(local->static_key);
 	local->static_key = NULL;
 	local->has_identity = false;
@@ -50,13 +53,22 @@ int noise_local_set_private_key(struct noise_local *local,
 	return 0;
 }
 
-void noise_handshake_precompute(struct noise_handshake *hs)
+/*
+ * DH(S_priv, S_pub_r) for the local key of now: computed at the first
+ * handshake after the peer was made or the local key changed, then kept.
+ */
+static const uint8_t *static_static(struct noise_handshake *hs)
 {
+	struct noise_local *local = hs->local;
+
+	if (hs->static_static_generation == local->key_generation)
+		return hs->precomputed_static_static;
 	/* An all-zero result (low-order public key) leaves zeros: handshakes then fail. */
-	if (!hs->local->has_identity ||
-	    !x25519_key_shared(hs->local->static_key, hs->precomputed_static_static,
-			       hs->remote_static))
-		memset(hs->precomputed_static_static, 0, NOISE_PUBLIC_KEY_LEN);
+	if (!local->has_identity ||
+	    !x25519_key_shared(local->static_key, hs->precomputed_static_static, hs->remote_static))
+		crypto_wipe(hs->precomputed_static_static, NOISE_PUBLIC_KEY_LEN);
+	hs->static_static_generation = local->key_generation;
+	return hs->precomputed_static_static;
 }
 
 void noise_handshake_init(struct noise_handshake *hs, struct noise_local *local,
@@ -70,7 +82,6 @@ void noise_handshake_init(struct noise_handshake *hs, struct noise_local *local,
 	hs->last_initiation_consumption_s = -1e9;
 	memcpy(hs->remote_static, remote_static, NOISE_PUBLIC_KEY_LEN);
 	noise_handshake_set_psk(hs, preshared_key);
-	noise_handshake_precompute(hs);
 }
 
 void noise_handshake_set_psk(struct noise_handshake *hs, const uint8_t *preshared_key)
@@ -254,7 +265,7 @@ bool noise_handshake_create_initiation(struct message_handshake_initiation *dst,
 		goto out;
 
 	/* ss */
-	if (!mix_precomputed_dh(hs->chaining_key, key, hs->precomputed_static_static))
+	if (!mix_precomputed_dh(hs->chaining_key, key, static_static(hs)))
 		goto out;
 
 	/* {t} */
@@ -302,7 +313,7 @@ noise_handshake_consume_initiation(const struct message_handshake_initiation *sr
 		goto out;
 
 	/* ss */
-	if (!mix_precomputed_dh(chaining_key, key, hs->precomputed_static_static))
+	if (!mix_precomputed_dh(chaining_key, key, static_static(hs)))
 		goto out;
 
 	/* {t} */

@@ -26,6 +26,8 @@ struct x25519_key;
  */
 struct noise_local {
 	bool has_identity;
+	/* Bumped by every noise_local_set_private_key(): invalidates each peer's DH(S_priv, S_pub_r). */
+	uint64_t key_generation;
 	uint8_t static_public[NOISE_PUBLIC_KEY_LEN];
 	uint8_t static_private[NOISE_PUBLIC_KEY_LEN]; /* secret */
 	struct x25519_key *static_key; /* owned: static_private set up once for DH */
@@ -50,7 +52,14 @@ struct noise_handshake {
 	enum noise_handshake_state state;
 	double last_initiation_consumption_s; /* monotonic; flood guard */
 	uint8_t remote_static[NOISE_PUBLIC_KEY_LEN];
-	uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN]; /* DH(S_priv, S_pub_r) */
+	/*
+	 * DH(S_priv, S_pub_r), computed on first use by a handshake (not when the
+	 * peer is made: 100,000 peers would cost seconds of X25519 at start) and
+	 * kept while local->key_generation equals static_static_generation (0:
+	 * not computed). All zeros for a low-order public key: handshakes fail.
+	 */
+	uint8_t precomputed_static_static[NOISE_PUBLIC_KEY_LEN];
+	uint64_t static_static_generation;
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];          /* zeros when none */
 	uint8_t ephemeral_private[NOISE_PUBLIC_KEY_LEN];
 	uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
@@ -94,18 +103,20 @@ void noise_init(void);
 
 /*
  * Set (or with NULL clear) the interface's private key; the public key
- * follows. Clearing frees what setting made: call it with NULL at the end.
+ * follows, and every peer's DH(S_priv, S_pub_r) is recomputed at its next use.
+ * Clearing frees what setting made: call it with NULL at the end.
  */
 int noise_local_set_private_key(struct noise_local *local,
 				const uint8_t private_key[NOISE_PUBLIC_KEY_LEN]);
 
-/* Prepare a peer's handshake; psk may be NULL. peer is stored in entry.peer. */
+/*
+ * Prepare a peer's handshake; psk may be NULL. peer is stored in entry.peer.
+ * No X25519 here: DH(S_priv, S_pub_r) waits for the first handshake.
+ */
 void noise_handshake_init(struct noise_handshake *hs, struct noise_local *local,
 			  const uint8_t remote_static[NOISE_PUBLIC_KEY_LEN],
 			  const uint8_t *preshared_key, struct peer *peer);
 void noise_handshake_set_psk(struct noise_handshake *hs, const uint8_t *preshared_key);
-/* Recompute DH(S_priv, S_pub_r) after the local private key changed. */
-void noise_handshake_precompute(struct noise_handshake *hs);
 /* Forget an in-flight handshake: state ZEROED, index released, ephemerals wiped. */
 void noise_handshake_clear(struct noise_handshake *hs);
 /* Wipe everything, including remote static and PSK (peer teardown). */

@@ -1920,6 +1920,111 @@ static void test_expose_same_interface(void **state)
 	iface_config_free(cb);
 }
 
+/* Key number i; keys 2k and 2k + 1 have the same words in another order (the same slot). */
+static void index_key(uint8_t key[KEY_LEN], size_t i)
+{
+	uint64_t w[4] = {0x1111 + i / 2, 0x2222 * (i / 2 + 1), 0x3333, 0x4444};
+
+	if (i % 2) {
+		uint64_t t = w[0];
+
+		w[0] = w[1];
+		w[1] = t;
+	}
+	memcpy(key, w, KEY_LEN);
+}
+
+/* iface_config_find_peer_key() through put, replace, drop and the loader's own appends. */
+static void test_find_peer_key_index(void **state)
+{
+	enum { N = 1000 };
+	struct iface_config *cfg = calloc(1, sizeof(*cfg));
+	struct peer_config pc = {0};
+	const struct peer_config *found;
+	uint8_t key[KEY_LEN];
+
+	(void)state;
+	assert_non_null(cfg);
+	for (size_t i = 0; i < N; i++) {
+		index_key(pc.public_key, i);
+		pc.line = (unsigned int)i;
+		assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
+		/* Looked up as they come: the index follows each put. */
+		assert_non_null(iface_config_find_peer_key(cfg, pc.public_key));
+	}
+	assert_int_equal(cfg->n_peers, N);
+	for (size_t i = 0; i < N; i++) {
+		index_key(key, i);
+		found = iface_config_find_peer_key(cfg, key);
+		assert_non_null(found);
+		assert_int_equal(found->line, i);
+	}
+	/* Built once and kept, not a walk of the array. */
+	assert_int_equal(cfg->key_slots_peers, N);
+	assert_true(cfg->key_slots_len >= 2 * N);
+	index_key(key, N);
+	assert_null(iface_config_find_peer_key(cfg, key));
+
+	/* The same key again replaces its peer in place. */
+	index_key(pc.public_key, 7);
+	pc.line = 70000;
+	assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
+	assert_int_equal(cfg->n_peers, N);
+	assert_int_equal(iface_config_find_peer_key(cfg, pc.public_key)->line, 70000);
+
+	/* Dropping moves the later peers down: every lookup still finds its own. */
+	for (size_t i = 0; i < N; i += 100) {
+		index_key(key, i);
+		assert_int_equal(iface_config_drop_peer(cfg, key), 0);
+		assert_int_equal(iface_config_drop_peer(cfg, key), -ENOENT);
+	}
+	assert_int_equal(cfg->n_peers, N - N / 100);
+	for (size_t i = 0; i < N; i++) {
+		index_key(key, i);
+		found = iface_config_find_peer_key(cfg, key);
+		if (i % 100 == 0) {
+			assert_null(found);
+			continue;
+		}
+		assert_non_null(found);
+		assert_memory_equal(found->public_key, key, KEY_LEN);
+		assert_int_equal(found->line, i == 7 ? 70000 : i);
+	}
+
+	/* Appended without put (as the loader does): found all the same. */
+	assert_int_equal(iface_config_reserve_peer(cfg), 0);
+	memset(&cfg->peers[cfg->n_peers], 0, sizeof(*cfg->peers));
+	index_key(cfg->peers[cfg->n_peers].public_key, N + 1);
+	cfg->peers[cfg->n_peers++].line = 424242;
+	index_key(key, N + 1);
+	found = iface_config_find_peer_key(cfg, key);
+	assert_non_null(found);
+	assert_int_equal(found->line, 424242);
+	iface_config_free(cfg);
+}
+
+/* A loaded file's peers by key. */
+static void test_find_peer_key_loaded(void **state)
+{
+	static const char text[] = IFACE PEER_B "[Peer]\nPublicKey = " PUB_C "\n"
+						"[Peer]\nPublicKey = " PUB_D "\n";
+	const char *pubs[] = {PUB_B, PUB_C, PUB_D};
+	struct iface_config *cfg;
+	struct diag_list d = {0};
+	uint8_t key[KEY_LEN];
+
+	(void)state;
+	assert_int_equal(config_load_string(PATH, text, strlen(text), &cfg, &d), 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(key_from_base64(key, pubs[i], NULL), 0);
+		assert_ptr_equal(iface_config_find_peer_key(cfg, key), &cfg->peers[i]);
+	}
+	assert_int_equal(key_from_base64(key, OWN_PUB, NULL), 0);
+	assert_null(iface_config_find_peer_key(cfg, key));
+	diag_list_clear(&d);
+	iface_config_free(cfg);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[N_CASES];
@@ -1933,6 +2038,8 @@ int main(void)
 		cmocka_unit_test(test_expose_same_interface),
 		cmocka_unit_test(test_redirect_ports),
 		cmocka_unit_test(test_redirect_same_interface),
+		cmocka_unit_test(test_find_peer_key_index),
+		cmocka_unit_test(test_find_peer_key_loaded),
 	};
 	char *names[N_CASES];
 	int failed;

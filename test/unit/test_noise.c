@@ -5,6 +5,8 @@
  * data both ways; key confirmation promotes the responder's keypair; a
  * replayed initiation, a wrong PSK, a tampered message, an unknown static
  * key and a flood of initiations are all refused; a cookie reply round-trips.
+ * DH(S_priv, S_pub_r) is computed at the first handshake, again after the
+ * local key changed, and a low-order peer key (zero DH) is refused.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -20,6 +22,7 @@
 #include "crypto.h"
 #include "index.h"
 #include "noise.h"
+#include "support.h"
 #include "twopeer.h"
 #include "util.h"
 
@@ -254,6 +257,75 @@ static void test_macs_and_cookie(void **state)
 			 INVALID_MAC);
 }
 
+/* DH(S_priv, S_pub_r) waits for the first handshake, and is kept after it. */
+static void test_static_static_computed_on_first_use(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t kept[NOISE_PUBLIC_KEY_LEN];
+
+	assert_int_equal(f->a.hs.static_static_generation, 0);
+	assert_int_equal(f->b.hs.static_static_generation, 0);
+	assert_true(handshake(&f->a, &f->b, 100));
+	assert_int_equal(f->a.hs.static_static_generation, f->a.local.key_generation);
+	assert_int_equal(f->b.hs.static_static_generation, f->b.local.key_generation);
+	memcpy(kept, f->a.hs.precomputed_static_static, sizeof(kept));
+	assert_true(carry(&f->a, &f->b, "lazily"));
+	assert_true(handshake(&f->b, &f->a, 101));
+	assert_memory_equal(kept, f->a.hs.precomputed_static_static, sizeof(kept));
+	assert_true(carry(&f->b, &f->a, "computed"));
+}
+
+/* A new local private key: each peer's DH(S_priv, S_pub_r) is computed again. */
+static void test_private_key_change_recomputes(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t priv[NOISE_PUBLIC_KEY_LEN], old[NOISE_PUBLIC_KEY_LEN];
+
+	assert_true(handshake(&f->a, &f->b, 100));
+	memcpy(old, f->a.hs.precomputed_static_static, sizeof(old));
+	ts_keypair(priv, NULL);
+	assert_int_equal(noise_local_set_private_key(&f->a.local, priv), 0);
+	crypto_wipe(priv, sizeof(priv));
+	assert_int_not_equal(f->a.hs.static_static_generation, f->a.local.key_generation);
+	/* b learns a's new public key, as a reload would tell it. */
+	noise_keypairs_clear(&f->b.kps);
+	noise_handshake_destroy(&f->b.hs);
+	ts_peer_meet(&f->b, f->a.local.static_public, NULL);
+	assert_true(handshake(&f->a, &f->b, 101));
+	assert_memory_not_equal(old, f->a.hs.precomputed_static_static, sizeof(old));
+	assert_true(carry(&f->a, &f->b, "new key"));
+	assert_true(handshake(&f->b, &f->a, 102));
+	assert_true(carry(&f->b, &f->a, "both ways"));
+}
+
+/* A peer whose public key has low order: DH gives zeros and every handshake fails. */
+static void test_low_order_public_key_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t zero[NOISE_PUBLIC_KEY_LEN];
+	/* Order 8 on Curve25519 (the Linux driver's and libsodium's blocklists). */
+	static const uint8_t low_order[NOISE_PUBLIC_KEY_LEN] = {
+		0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+		0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+		0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
+	};
+	struct message_handshake_initiation init;
+
+	/* b knows a by the low-order key, and a claims that key as its own. */
+	noise_handshake_destroy(&f->b.hs);
+	ts_peer_meet(&f->b, low_order, NULL);
+	memcpy(f->a.local.static_public, low_order, sizeof(low_order));
+	assert_true(noise_handshake_create_initiation(&init, &f->a.hs));
+	assert_null(noise_handshake_consume_initiation(&init, &f->b.local, 100));
+	assert_int_equal(f->b.hs.static_static_generation, f->b.local.key_generation);
+	assert_memory_equal(f->b.hs.precomputed_static_static, zero, sizeof(zero));
+	/* Nor can b start a handshake with it. */
+	assert_false(noise_handshake_create_initiation(&init, &f->b.hs));
+	/* Still refused the second time, from the cached zeros. */
+	assert_true(noise_handshake_create_initiation(&init, &f->a.hs));
+	assert_null(noise_handshake_consume_initiation(&init, &f->b.local, 200));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +338,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_messages_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_for_unknown_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_macs_and_cookie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_static_computed_on_first_use, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_private_key_change_recomputes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_order_public_key_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
