@@ -136,8 +136,8 @@ reload() {
 }
 
 # rt0's routes at start: 10.91.0.0/24 is the kernel's (not ours to add or remove).
-rt0_start=("${conn0[@]}" "10.91.0.2/32 proto boot" "10.92.0.0/24 proto boot" "10.93.1.0/24 proto boot"
-	"fd00:91::2/128 proto boot" "fd00:92::/64 proto boot")
+rt0_start=("${conn0[@]}" "10.92.0.0/24 proto boot" "10.93.1.0/24 proto boot"
+	"fd00:92::/64 proto boot")
 
 log "=== start"
 expect_routes rt0 "${rt0_start[@]}"
@@ -149,8 +149,7 @@ expect_rules "${policy4[@]}" "${policy6[@]}"
 
 log "=== add-peer"
 T add-peer rt0 --public-key "$kp3" --name p3 --allowed-ips 10.98.0.0/24,10.91.0.3/32,fd00:91::3/128
-expect_routes rt0 "${rt0_start[@]}" "10.98.0.0/24 proto boot" "10.91.0.3/32 proto boot" \
-	"fd00:91::3/128 proto boot"
+expect_routes rt0 "${rt0_start[@]}" "10.98.0.0/24 proto boot"
 T add-peer rt3 --public-key "$kg" --allowed-ips 10.90.2.0/24
 expect_routes rt3 "10.90.0.0/24 proto kernel"
 
@@ -164,8 +163,8 @@ log "=== set-peer: p1 gets 10.92.0.0/24 back; then p1 drops it, p3 lost it: the 
 T set-peer rt0 p1 --allowed-ips 10.91.0.2/32,10.92.0.0/24
 expect_routes rt0 "${rt0_start[@]}" "10.99.0.0/24 proto boot"
 T set-peer rt0 p1 --allowed-ips 10.91.0.2/32
-expect_routes rt0 "${conn0[@]}" "10.91.0.2/32 proto boot" "10.93.1.0/24 proto boot" \
-	"fd00:91::2/128 proto boot" "fd00:92::/64 proto boot" "10.99.0.0/24 proto boot"
+expect_routes rt0 "${conn0[@]}" "10.93.1.0/24 proto boot" \
+	"fd00:92::/64 proto boot" "10.99.0.0/24 proto boot"
 log "=== set-peer: the prefix of the address itself, and the same prefix twice"
 T set-peer rt0 p1 --allowed-ips 10.91.0.2/32,10.91.0.2/32,10.92.0.0/24
 expect_routes rt0 "${rt0_start[@]}" "10.99.0.0/24 proto boot"
@@ -178,7 +177,7 @@ log "=== remove-peer"
 T remove-peer rt0 p3
 expect_routes rt0 "${rt0_start[@]}"
 T remove-peer rt0 p2
-expect_routes rt0 "${conn0[@]}" "10.91.0.2/32 proto boot" "10.92.0.0/24 proto boot"
+expect_routes rt0 "${conn0[@]}" "10.92.0.0/24 proto boot"
 
 log "=== Table = 1234"
 T set-peer rt1 q1 --allowed-ips 10.95.0.0/16,10.94.0.0/24
@@ -212,8 +211,7 @@ log "=== reload: p1 changed, p2 back, p4 new; rt1 and rt2 as in their files"
 rt0_conf "10.91.0.2/32, 10.92.0.0/24, 10.100.0.0/16" "" "[Peer]" "Name = p4" "PublicKey = $kp3" \
 	"AllowedIPs = 10.101.0.0/24, 10.91.0.4/32"
 reload
-expect_routes rt0 "${rt0_start[@]}" "10.100.0.0/16 proto boot" "10.101.0.0/24 proto boot" \
-	"10.91.0.4/32 proto boot"
+expect_routes rt0 "${rt0_start[@]}" "10.100.0.0/16 proto boot" "10.101.0.0/24 proto boot"
 expect_routes rt1 "${conn1[@]}" "10.94.0.2/32 table 1234 proto boot" "10.95.0.0/16 table 1234 proto boot"
 expect_routes rt2 "${conn2[@]}" "10.97.0.0/24 proto boot" "0.0.0.0/0 table 51820 proto boot" \
 	"::/0 table 51820 proto boot"
