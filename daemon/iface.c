@@ -191,7 +191,7 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	if (!peer)
 		return -ENOENT;
 	peer_log(LOG_LEVEL_INFO, peer, "removed");
-	/* The peer's prefixes, whose routes may go; without memory for them, all routes are checked. */
+	/* The prefixes whose routes may go (without memory for them, every route is checked). */
 	if (iface->netconf) {
 		n = allowedips_count(iface->allowedips, peer);
 		owned = malloc((n ? n : 1) * sizeof(*owned));

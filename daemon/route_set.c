@@ -25,9 +25,9 @@ static bool same(const struct route *a, const struct route *b)
 static size_t hash(const struct route *r)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	uint8_t head[6] = {(uint8_t)r->prefix.family, r->prefix.cidr, (uint8_t)r->table,
-			   (uint8_t)(r->table >> 8), (uint8_t)(r->table >> 16),
-			   (uint8_t)(r->table >> 24)};
+	uint8_t head[6] = {(uint8_t)r->prefix.family, r->prefix.cidr,
+			   (uint8_t)r->table,	      (uint8_t)(r->table >> 8),
+			   (uint8_t)(r->table >> 16), (uint8_t)(r->table >> 24)};
 
 	for (size_t i = 0; i < sizeof(head); i++)
 		h = (h ^ head[i]) * 0x100000001b3ULL;

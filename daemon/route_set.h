@@ -15,7 +15,7 @@
 
 struct route {
 	struct ip_prefix prefix; /* masked */
-	uint32_t table;          /* 0 = main */
+	uint32_t table; /* 0 = main */
 };
 
 /* Open addressing, linear probing; a slot with family 0 is free. */
