@@ -121,8 +121,12 @@ static int apply_settings(struct iface *iface, struct peer *peer, bool is_new,
 		if (rc != 0)
 			allowedips_swap_undo(&swap);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		allowedips_swap_commit(&swap);
+		/* Routes for what the peer had and has: nothing else changed. */
+		(void)netconf_update_routes(iface, swap.old, swap.n_old);
+		(void)netconf_update_routes(iface, pc->allowed_ips, pc->n_allowed_ips);
+	}
 	allowedips_swap_end(&swap);
 	return rc;
 }
@@ -159,8 +163,6 @@ static int apply_peer(struct iface *iface, const struct peer_config *pc, double 
 		}
 		return rc;
 	}
-	if (iface->netconf)
-		(void)netconf_sync_routes(iface);
 	if (iface->hooks)
 		iface->hooks->peers_changed(iface);
 	if (is_new) {
@@ -180,18 +182,38 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 	return apply_peer(iface, pc, now_s, out, LOG_LEVEL_INFO);
 }
 
+static void collect_prefix(const struct ip_prefix *p, void *ctx)
+{
+	struct ip_prefix **next = ctx;
+
+	*(*next)++ = *p;
+}
+
 int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
 	struct peer *peer = iface_find_peer(iface, public_key);
+	struct ip_prefix *owned = NULL, *next;
+	size_t n = 0;
 
 	if (!peer)
 		return -ENOENT;
 	peer_log(LOG_LEVEL_INFO, peer, "removed");
+	/* The prefixes whose routes may go (without memory for them, every route is checked). */
+	if (iface->netconf) {
+		n = allowedips_count(iface->allowedips, peer);
+		owned = malloc((n ? n : 1) * sizeof(*owned));
+		next = owned;
+		if (owned)
+			allowedips_for_peer_unordered(iface->allowedips, peer, collect_prefix, &next);
+	}
 	allowedips_remove_peer(iface->allowedips, peer);
 	unlink_peer(iface, peer);
 	peer_destroy(peer);
-	if (iface->netconf)
+	if (owned)
+		(void)netconf_update_routes(iface, owned, n);
+	else if (iface->netconf)
 		(void)netconf_sync_routes(iface);
+	free(owned);
 	if (iface->hooks)
 		iface->hooks->peers_changed(iface);
 	return 0;

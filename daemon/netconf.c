@@ -21,20 +21,15 @@
 #include "iface_state.h"
 #include "netlink.h"
 #include "peer_state.h"
+#include "route_set.h"
 
 /* wg-quick's first policy table, used when no FwMark= is set. */
 #define POLICY_TABLE_FIRST 51820
 /* wg-quick subtracts this from the underlay MTU: IPv6 (40) + UDP (8) + WireGuard (32). */
 #define MTU_OVERHEAD 80
 
-struct route {
-	struct ip_prefix prefix;
-	uint32_t table; /* 0 = main */
-};
-
 struct netconf {
-	struct route *routes; /* what we installed (not what already existed) */
-	size_t n_routes, cap_routes;
+	struct route_set routes;  /* what we installed (not what already existed) */
 	uint32_t policy_table;    /* table of default routes under Table=auto; 0 = none */
 	bool has_rules[2];        /* [0] IPv4, [1] IPv6: the two policy rules are in */
 	char *dns_iface;          /* the name given to resolvconf, or NULL */
@@ -249,51 +244,6 @@ static void dns_down(struct netconf *nc)
 
 /* ---- Routes ---- */
 
-struct route_list {
-	struct route *items;
-	size_t n, cap;
-	int failed;
-};
-
-static void route_list_add(struct route_list *l, const struct ip_prefix *p, uint32_t table)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct route *items = realloc(l->items, cap * sizeof(*items));
-
-		if (!items) {
-			l->failed = -ENOMEM;
-			return;
-		}
-		l->items = items;
-		l->cap = cap;
-	}
-	l->items[l->n].prefix = *p;
-	l->items[l->n].table = table;
-	l->n++;
-}
-
-static void collect_prefix(const struct ip_prefix *p, void *ctx)
-{
-	route_list_add(ctx, p, 0);
-}
-
-static bool same_route(const struct route *a, const struct route *b)
-{
-	return a->table == b->table && a->prefix.family == b->prefix.family &&
-	       a->prefix.cidr == b->prefix.cidr &&
-	       memcmp(a->prefix.addr.bytes, b->prefix.addr.bytes,
-		      a->prefix.family == AF_INET ? 4 : 16) == 0;
-}
-
-static bool route_in(const struct route *r, const struct route *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (same_route(r, &list[i]))
-			return true;
-	return false;
-}
-
 static void policy_rules(struct netlink_rule rules[2], int family, uint32_t table)
 {
 	/* "not fwmark T table T" and "table main suppress_prefixlength 0", as wg-quick. */
@@ -389,93 +339,186 @@ static void remove_policy_rules(struct iface *iface, struct netconf *nc, int fam
 	nc->has_rules[slot] = false;
 }
 
-/* What the routes should be now, with tables resolved. */
-static int desired_routes(struct iface *iface, struct netconf *nc, struct route_list *want,
-			  bool has_default[2])
+static const struct ip_prefix default_route[2] = {{.family = AF_INET}, {.family = AF_INET6}};
+
+/* Under Table=auto, wg-quick's rules go in for a family whose default route some peer owns. */
+static bool wants_rules(struct iface *iface, int slot)
+{
+	return iface->cfg->table == TABLE_AUTO &&
+	       allowedips_owner(iface->allowedips, &default_route[slot]) != NULL;
+}
+
+/* Before routes change: the rules of the families with a default route. */
+static int add_rules(struct iface *iface, struct netconf *nc)
+{
+	for (int f = 0; f < 2; f++) {
+		int rc;
+
+		if (!wants_rules(iface, f))
+			continue;
+		rc = choose_policy_table(iface, nc);
+		if (rc == 0)
+			rc = ensure_policy_rules(iface, nc, f ? AF_INET6 : AF_INET);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* After routes changed: away with the rules of families without one. */
+static void drop_rules(struct iface *iface, struct netconf *nc)
+{
+	for (int f = 0; f < 2; f++)
+		if (!wants_rules(iface, f))
+			remove_policy_rules(iface, nc, f ? AF_INET6 : AF_INET);
+}
+
+/*
+ * Whether the route the kernel made for one of the interface's addresses
+ * covers p, as wg-quick asks `ip route show dev IF match P` under
+ * Table=auto: 10.0.0.1/8 covers every 10.x.y.z/32. An IPv4 /32 address
+ * (or one in 0.0.0.0/8) gets no such route; an IPv6 one always does.
+ */
+static bool covered_by_address(const struct iface_config *cfg, const struct ip_prefix *p)
+{
+	for (size_t i = 0; i < cfg->n_addresses; i++) {
+		const struct ip_prefix *a = &cfg->addresses[i];
+
+		if (a->family != p->family || a->cidr > p->cidr)
+			continue;
+		if (a->family == AF_INET && (a->cidr == 32 || a->addr.bytes[0] == 0))
+			continue;
+		if (prefix_contains(a, p->family, p->addr.bytes))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Make the route for prefix p what the table of allowed IPs asks now: one
+ * while some peer owns exactly p (not one under Table=auto when an address
+ * covers it), none otherwise. 0, or -errno when no policy table can be had.
+ */
+static int update_route(struct iface *iface, struct netconf *nc, const struct ip_prefix *p)
 {
 	const struct iface_config *cfg = iface->cfg;
-	struct peer *peer;
+	struct route r = {.prefix = *p};
+	char buf[ADDR_STR_LEN];
+	bool want;
 	int rc;
 
-	list_for_each(peer, &iface->peers, node)
-		allowedips_for_peer(iface->allowedips, peer, collect_prefix, want);
-	if (want->failed)
-		return want->failed;
-	for (size_t i = 0; i < want->n; i++) {
-		struct route *r = &want->items[i];
-
-		if (cfg->table == TABLE_ID) {
-			r->table = cfg->table_id;
-		} else if (r->prefix.cidr == 0) {
+	prefix_mask(&r.prefix);
+	want = allowedips_owner(iface->allowedips, &r.prefix) != NULL;
+	if (cfg->table == TABLE_ID) {
+		r.table = cfg->table_id;
+	} else if (r.prefix.cidr == 0) {
+		if (want) {
 			rc = choose_policy_table(iface, nc);
 			if (rc != 0)
 				return rc;
-			r->table = nc->policy_table;
-			has_default[r->prefix.family == AF_INET6] = true;
 		}
+		r.table = nc->policy_table;
+	} else if (want && covered_by_address(cfg, &r.prefix)) {
+		want = false;
 	}
+	if (want == route_set_has(&nc->routes, &r))
+		return 0;
+	if (!want) {
+		(void)netlink_route_del(iface->nl, iface->ifindex, &r.prefix, r.table);
+		route_set_remove(&nc->routes, &r);
+		return 0;
+	}
+	/* Room first: a route we added but could not remember would outlive us. */
+	rc = route_set_reserve(&nc->routes);
+	if (rc == 0)
+		rc = netlink_route_add(iface->nl, iface->ifindex, &r.prefix, r.table);
+	if (rc == -EEXIST)
+		return 0; /* e.g. the connected route of Address=; not ours to remove */
+	if (rc != 0) {
+		log_warn("%s: cannot add route %s: %s", iface->name,
+			 prefix_format(buf, sizeof(buf), &r.prefix), strerror(-rc));
+		return 0;
+	}
+	route_set_add(&nc->routes, &r);
 	return 0;
+}
+
+int netconf_update_routes(struct iface *iface, const struct ip_prefix *prefixes, size_t n)
+{
+	struct netconf *nc = iface->netconf;
+	int rc, ret;
+
+	if (!nc || iface->cfg->table == TABLE_OFF || n == 0)
+		return 0;
+	ret = add_rules(iface, nc);
+	for (size_t i = 0; i < n; i++) {
+		rc = update_route(iface, nc, &prefixes[i]);
+		ret = ret ? ret : rc;
+	}
+	drop_rules(iface, nc);
+	return ret;
+}
+
+struct sync_walk {
+	struct iface *iface;
+	int rc;
+};
+
+static void sync_prefix(const struct ip_prefix *p, void *ctx)
+{
+	struct sync_walk *w = ctx;
+	int rc = update_route(w->iface, w->iface->netconf, p);
+
+	w->rc = w->rc ? w->rc : rc;
 }
 
 int netconf_sync_routes(struct iface *iface)
 {
 	struct netconf *nc = iface->netconf;
-	struct route_list want = {0};
-	bool has_default[2] = {false, false};
-	size_t kept = 0;
-	int rc;
+	struct sync_walk w = {.iface = iface};
+	struct ip_prefix *installed;
+	struct peer *peer;
+	size_t n = 0;
 
 	if (!nc || iface->cfg->table == TABLE_OFF)
 		return 0;
-	rc = desired_routes(iface, nc, &want, has_default);
-	if (rc != 0)
-		goto out;
-	for (int f = 0; f < 2; f++) {
-		if (has_default[f]) {
-			rc = ensure_policy_rules(iface, nc, f ? AF_INET6 : AF_INET);
-			if (rc != 0)
-				goto out;
-		}
-	}
-	/* Remove what is no longer wanted. */
-	for (size_t i = 0; i < nc->n_routes; i++) {
-		if (route_in(&nc->routes[i], want.items, want.n)) {
-			nc->routes[kept++] = nc->routes[i];
-			continue;
-		}
-		(void)netlink_route_del(iface->nl, iface->ifindex, &nc->routes[i].prefix,
-					nc->routes[i].table);
-	}
-	nc->n_routes = kept;
-	/* Add what is missing. */
-	for (size_t i = 0; i < want.n; i++) {
-		struct route_list installed = {nc->routes, nc->n_routes, nc->cap_routes, 0};
-		char buf[ADDR_STR_LEN];
+	w.rc = add_rules(iface, nc);
+	/* What we installed and no peer owns any more (a copy: update_route removes). */
+	installed = malloc((nc->routes.n ? nc->routes.n : 1) * sizeof(*installed));
+	for (size_t i = 0; installed && i < nc->routes.cap; i++)
+		if (nc->routes.slots[i].prefix.family)
+			installed[n++] = nc->routes.slots[i].prefix;
+	for (size_t i = 0; i < n; i++)
+		sync_prefix(&installed[i], &w);
+	free(installed);
+	list_for_each(peer, &iface->peers, node)
+		allowedips_for_peer(iface->allowedips, peer, sync_prefix, &w);
+	drop_rules(iface, nc);
+	return w.rc;
+}
 
-		if (route_in(&want.items[i], nc->routes, nc->n_routes))
-			continue;
-		rc = netlink_route_add(iface->nl, iface->ifindex, &want.items[i].prefix,
-				       want.items[i].table);
-		if (rc == -EEXIST)
-			continue; /* e.g. the connected route of Address=; not ours to remove */
-		if (rc != 0) {
-			log_warn("%s: cannot add route %s: %s", iface->name,
-				 prefix_format(buf, sizeof(buf), &want.items[i].prefix),
-				 strerror(-rc));
-			continue;
+/*
+ * At start-up every peer is the file's: its prefixes are iface->cfg's, and
+ * going through them is one step each (no walk of the table per peer).
+ */
+static int install_routes(struct iface *iface, struct netconf *nc)
+{
+	const struct iface_config *cfg = iface->cfg;
+	int rc, ret;
+
+	if (cfg->table == TABLE_OFF)
+		return 0;
+	ret = add_rules(iface, nc);
+	if (ret != 0)
+		return ret;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
+			rc = update_route(iface, nc, &cfg->peers[i].allowed_ips[j]);
+			ret = ret ? ret : rc;
 		}
-		route_list_add(&installed, &want.items[i].prefix, want.items[i].table);
-		nc->routes = installed.items;
-		nc->n_routes = installed.n;
-		nc->cap_routes = installed.cap;
 	}
-	for (int f = 0; f < 2; f++)
-		if (!has_default[f])
-			remove_policy_rules(iface, nc, f ? AF_INET6 : AF_INET);
-	rc = 0;
-out:
-	free(want.items);
-	return rc;
+	drop_rules(iface, nc);
+	return ret;
 }
 
 /* ---- Up and down ---- */
@@ -523,7 +566,7 @@ int netconf_create(struct iface *iface, struct netconf **out)
 	dns_up(iface, nc);
 	*out = nc;
 	iface->netconf = nc;
-	rc = netconf_sync_routes(iface);
+	rc = install_routes(iface, nc);
 	if (rc != 0)
 		log_error("%s: cannot set up routes: %s", iface->name, strerror(-rc));
 	else if (iface->hooks)
@@ -549,10 +592,13 @@ void netconf_destroy(struct iface *iface, struct netconf *nc)
 	remove_policy_rules(iface, nc, AF_INET);
 	remove_policy_rules(iface, nc, AF_INET6);
 	/* Routes through the device vanish with it; those in other tables too. */
-	for (size_t i = 0; i < nc->n_routes; i++)
-		(void)netlink_route_del(iface->nl, iface->ifindex, &nc->routes[i].prefix,
-					nc->routes[i].table);
+	for (size_t i = 0; i < nc->routes.cap; i++) {
+		const struct route *r = &nc->routes.slots[i];
+
+		if (r->prefix.family)
+			(void)netlink_route_del(iface->nl, iface->ifindex, &r->prefix, r->table);
+	}
+	route_set_clear(&nc->routes);
 	dns_down(nc);
-	free(nc->routes);
 	free(nc);
 }

@@ -8,6 +8,8 @@
 #   wgs0 10.0.0.1/8 (fd00:13::1/64)    tund     udp 51820 tund  wgc0 10.0.0.2/32
 #        N peers: the client's key (10.0.0.2/32) and N-1 random ones
 #        (10.0.0.3 ... , /32 each; with --v6 also fd00:13::N/128)
+#        (with --no-cover the server has 10.0.0.1/32 (fd00:13::1/128): each
+#        peer then gets a route of its own, no address route covers it)
 #
 # Steps, each bounded by --timeout so that a slow path is reported, not
 # waited for: (a) start until the log says "wgs0: up"; (b) VmRSS and VmHWM
@@ -31,6 +33,8 @@ usage: test/bench/scale.sh [options]
   --adds N        tunctl add-peer processes in step (c) (default 200)
   --timeout S     bound of each step, in seconds (default 300; 60 with --quick)
   --v6            also one IPv6 /128 per peer
+  --no-cover      server Address 10.0.0.1/32 (fd00:13::1/128): no address
+                  route covers the peers, so each gets a route of its own
   --build DIR     build tree with daemon/tund and ctl/tunctl (default: build-bench)
   --json FILE     also write the figures to FILE as JSON
   --perf          profile tund during the add-peer loop (perf record)
@@ -47,6 +51,7 @@ peers=""
 adds=200
 step_timeout=""
 v6=0
+cover=1
 json=""
 perf=0
 quick=0
@@ -56,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--adds) adds=${2:?--adds needs a count} && shift ;;
 	--timeout) step_timeout=${2:?--timeout needs seconds} && shift ;;
 	--v6) v6=1 ;;
+	--no-cover) cover=0 ;;
 	--build) build=${2:?--build needs a directory} && shift ;;
 	--json) json=${2:?--json needs a file name} && shift ;;
 	--perf) perf=1 ;;
@@ -201,13 +207,14 @@ PY
 # (and fd00:13::2 + I). CHANGED (a peer index) gets
 # another address, for the reload of step (e).
 server_conf() {
-	python3 - "$@" "$v6" <<'PY' | write_conf "$1"
+	python3 - "$@" "$v6" "$cover" <<'PY' | write_conf "$1"
 import ipaddress, sys
-_, priv, keys_file, changed, v6 = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+_, priv, keys_file, changed, v6, cover = sys.argv[1:7]
+plen4, plen6 = ("8", "64") if cover == "1" else ("32", "128")
 changed = int(changed) if changed else -1
 base4, base6 = ipaddress.IPv4Address("10.0.0.2"), ipaddress.IPv6Address("fd00:13::2")
 out = ["[Interface]", "PrivateKey = " + priv, "ListenPort = 51820",
-       "Address = 10.0.0.1/8" + (", fd00:13::1/64" if v6 == "1" else ""), "MTU = 1420", ""]
+       "Address = 10.0.0.1/" + plen4 + (", fd00:13::1/" + plen6 if v6 == "1" else ""), "MTU = 1420", ""]
 with open(keys_file) as f:
     for i, key in enumerate(f.read().split()):
         j = i + 8000000 if i == changed else i
