@@ -192,22 +192,23 @@ static struct peer *show_resume(struct client *c, struct iface *iface)
 
 /*
  * A peer's configuration (its allowed IPs). Peers and cfg->peers are mostly
- * in the same order, so the entry after the last one found is tried first:
- * a whole show looks each up at once, not by a search of cfg.
+ * in the same order, so the search starts at the entry after the last one
+ * found and wraps around: a whole show finds each at once, not by a search
+ * of cfg (only a reload that reordered the file makes it search). Public
+ * keys are not secret: plain memcmp, not iface_config_find_peer_key's
+ * constant-time compare.
  */
 static const struct peer_config *show_peer_config(struct client *c, const struct iface_config *cfg,
 						  const struct peer *peer)
 {
-	const struct peer_config *pc;
-	size_t i = c->show.cfg_next;
+	size_t n = cfg->n_peers, i = c->show.cfg_next < n ? c->show.cfg_next : 0;
 
-	if (i < cfg->n_peers && memcmp(cfg->peers[i].public_key, peer->public_key, KEY_LEN) == 0)
-		pc = &cfg->peers[i];
-	else
-		pc = iface_config_find_peer_key(cfg, peer->public_key);
-	if (pc)
-		c->show.cfg_next = (size_t)(pc - cfg->peers) + 1;
-	return pc;
+	for (size_t k = 0; k < n; k++, i = i + 1 < n ? i + 1 : 0)
+		if (memcmp(cfg->peers[i].public_key, peer->public_key, KEY_LEN) == 0) {
+			c->show.cfg_next = i + 1;
+			return &cfg->peers[i];
+		}
+	return NULL;
 }
 
 /*

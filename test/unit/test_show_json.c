@@ -106,8 +106,10 @@ static void test_fields(void **state)
 		peer->public_key[i] = (uint8_t)(i * 37 + 1);
 	expect_same(peer, NULL);
 	expect_same(peer, &pc);
-	for (pc.n_allowed_ips = 1; pc.n_allowed_ips <= 4; pc.n_allowed_ips++)
+	for (size_t n = 1; n <= sizeof(ips) / sizeof(ips[0]); n++) {
+		pc.n_allowed_ips = n;
 		expect_same(peer, &pc);
+	}
 
 	peer->name = (char *)"hub-01.example";
 	expect_same(peer, &pc);
