@@ -68,15 +68,20 @@ struct client {
 	/*
 	 * A show reply being streamed: interfaces in name order, each one's peers
 	 * in creation (id) order, resumed by name and id after each piece, so
-	 * interfaces and peers may come and go in between.
+	 * interfaces and peers may come and go in between. Each piece is built
+	 * in text, then queued whole.
 	 */
 	struct {
 		bool one;		  /* only the interface named in iface */
 		bool in_iface;		  /* iface's "peers" array is open */
 		char iface[IFNAMSIZ];	  /* the interface being, or last, written */
 		uint64_t next_peer;	  /* the id of its first peer not written yet */
+		/* next_peer's key, to find it again at once (ids grow along the list) */
+		bool has_next_key;
+		uint8_t next_key[KEY_LEN];
+		size_t cfg_next;	  /* where in iface's cfg->peers to look first */
 		size_t n_ifaces, n_peers; /* written so far, for the commas */
-		size_t piece;		  /* bytes of the current piece */
+		struct textbuf text;	  /* the current piece */
 	} show;
 };
 
@@ -85,6 +90,7 @@ struct client {
 static void client_close(struct client *c)
 {
 	jsonline_destroy(c->conn); /* wipes what was read: a request may hold a preshared key */
+	textbuf_free(&c->show.text);
 	list_del(&c->node);
 	c->ctl->n_clients--;
 	free(c);
@@ -106,28 +112,25 @@ static bool client_error(struct client *c, const char *code, const char *message
 					 code, "message", message));
 }
 
-/* Part of a show reply. 0 or -errno. */
-static int show_put(struct client *c, const char *text, size_t len)
-{
-	c->show.piece += len;
-	return jsonline_put(c->conn, text, len);
-}
-
 /*
- * Queue value as JSON text (and drop it), after a comma unless first;
- * without its last `strip` bytes. 0 or -errno.
+ * Add value's JSON text (and drop it) to the piece, after a comma unless
+ * first; without its last `strip` bytes. 0 or -errno.
  */
 static int show_put_json(struct client *c, json_t *value, bool first, size_t strip)
 {
 	char *text = value ? json_dumps(value, JSON_COMPACT) : NULL;
 	size_t len = text ? strlen(text) : 0;
-	int rc = -ENOMEM;
 
 	json_decref(value);
-	if (text && len >= strip && (first || (rc = show_put(c, ",", 1)) == 0))
-		rc = show_put(c, text, len - strip);
+	if (!text || len < strip) {
+		free(text);
+		return -ENOMEM;
+	}
+	if (!first)
+		textbuf_put(&c->show.text, ",", 1);
+	textbuf_put(&c->show.text, text, len - strip);
 	free(text);
-	return rc;
+	return c->show.text.failed ? -ENOMEM : 0;
 }
 
 /* The next interface to write, after the one written last. */
@@ -165,8 +168,47 @@ static int show_open_iface(struct client *c)
 	snprintf(c->show.iface, sizeof(c->show.iface), "%s", iface->name);
 	c->show.in_iface = true;
 	c->show.next_peer = 0;
+	c->show.has_next_key = false;
+	c->show.cfg_next = 0;
 	c->show.n_peers = 0;
 	return 0;
+}
+
+/*
+ * Where the open interface's peers resume: the peer next_peer, found by its
+ * key; if it went away, the first one after it (a walk, as rare as that).
+ */
+static struct peer *show_resume(struct client *c, struct iface *iface)
+{
+	struct peer *peer = c->show.has_next_key ? iface_find_peer(iface, c->show.next_key) : NULL;
+
+	if (peer && peer->id == c->show.next_peer)
+		return peer;
+	list_for_each(peer, &iface->peers, node)
+		if (peer->id >= c->show.next_peer)
+			break;
+	return peer;
+}
+
+/*
+ * A peer's configuration (its allowed IPs). Peers and cfg->peers are mostly
+ * in the same order, so the search starts at the entry after the last one
+ * found and wraps around: a whole show finds each at once, not by a search
+ * of cfg (only a reload that reordered the file makes it search). Public
+ * keys are not secret: plain memcmp, not iface_config_find_peer_key's
+ * constant-time compare.
+ */
+static const struct peer_config *show_peer_config(struct client *c, const struct iface_config *cfg,
+						  const struct peer *peer)
+{
+	size_t n = cfg->n_peers, i = c->show.cfg_next < n ? c->show.cfg_next : 0;
+
+	for (size_t k = 0; k < n; k++, i = i + 1 < n ? i + 1 : 0)
+		if (memcmp(cfg->peers[i].public_key, peer->public_key, KEY_LEN) == 0) {
+			c->show.cfg_next = i + 1;
+			return &cfg->peers[i];
+		}
+	return NULL;
 }
 
 /*
@@ -177,47 +219,54 @@ static int show_open_iface(struct client *c)
 static int show_peers(struct client *c)
 {
 	struct iface *iface = daemon_find_iface(c->ctl->env.daemon, c->show.iface);
-	struct peer *peer = NULL;
-	int rc;
+	struct textbuf *text = &c->show.text;
+	struct peer *peer;
 
 	if (iface) {
-		list_for_each(peer, &iface->peers, node)
-			if (peer->id >= c->show.next_peer)
-				break;
+		for (peer = show_resume(c, iface); &peer->node != &iface->peers;
+		     peer = list_entry(peer->node.next, struct peer, node)) {
+			if (text->len >= SHOW_CHUNK) {
+				/* the piece is full: peer comes first in the next */
+				c->show.next_peer = peer->id;
+				memcpy(c->show.next_key, peer->public_key, KEY_LEN);
+				c->show.has_next_key = true;
+				return 0;
+			}
+			if (c->show.n_peers++)
+				textbuf_put(text, ",", 1);
+			peer_json_write(text, peer, show_peer_config(c, iface->cfg, peer));
+		}
 	}
-	for (; iface && &peer->node != &iface->peers && c->show.piece < SHOW_CHUNK;
-	     peer = list_entry(peer->node.next, struct peer, node)) {
-		json_t *pj = peer_json(peer, iface_config_find_peer_key(iface->cfg,
-									peer->public_key));
-
-		rc = show_put_json(c, pj, c->show.n_peers++ == 0, 0);
-		if (rc != 0)
-			return rc;
-		c->show.next_peer = peer->id + 1;
-	}
-	if (iface && &peer->node != &iface->peers)
-		return 0; /* a piece is full */
-	rc = show_put(c, "]}", 2);
+	textbuf_put(text, "]}", 2);
 	c->show.in_iface = false;
 	c->show.n_ifaces++;
-	return rc;
+	return text->failed ? -ENOMEM : 0;
 }
 
 /* The next piece of a show reply (jsonline_stream_fn): 1 while more is to come, 0 at the end. */
 static int show_continue(struct jsonline *conn)
 {
 	struct client *c = conn->owner;
-	int rc;
+	struct textbuf *text = &c->show.text;
+	int rc = 0;
 
-	c->show.piece = 0;
-	while (c->show.piece < SHOW_CHUNK) {
+	text->len = 0;
+	while (rc == 0 && text->len < SHOW_CHUNK)
 		rc = c->show.in_iface ? show_peers(c) : show_open_iface(c);
-		if (rc == 1)
-			return show_put(c, "]}}\n", 4);
-		if (rc != 0)
-			return rc;
+	if (rc == 1)
+		textbuf_put(text, "]}}\n", 4); /* no interface is left: the end */
+	rc = rc < 0 ? rc : rc == 1 ? 0 : 1;
+	if (rc >= 0 && text->failed)
+		rc = -ENOMEM;
+	if (rc >= 0) {
+		int put = jsonline_put(conn, text->data, text->len);
+
+		if (put != 0)
+			rc = put;
 	}
-	return 1;
+	if (rc <= 0)
+		textbuf_free(text); /* the reply is complete, or the connection ends */
+	return rc;
 }
 
 static bool show_start(struct client *c, json_t *plan)

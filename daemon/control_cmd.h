@@ -99,7 +99,25 @@ int save_commit(struct iface *iface, const struct config_save *s, json_t **resul
 
 /* ---- Results (control_iface.c), for status and show's stream ---- */
 
-json_t *peer_json(const struct peer *peer, const struct peer_config *pc);
+/*
+ * Text built in memory: show's peers are written into it as JSON text
+ * straight from the peer, without a jansson object per peer. failed is set
+ * (and nothing more is added) once memory ran out.
+ */
+struct textbuf {
+	char *data; /* not NUL-terminated */
+	size_t len, cap;
+	bool failed;
+};
+
+void textbuf_put(struct textbuf *b, const char *text, size_t len);
+void textbuf_free(struct textbuf *b);
+/*
+ * A peer as show's JSON object (docs/control-protocol.md), pc its
+ * configuration (allowed_ips) or NULL: byte for byte what jansson's
+ * json_dumps(JSON_COMPACT) makes of the same fields (test_show_json.c).
+ */
+void peer_json_write(struct textbuf *b, const struct peer *peer, const struct peer_config *pc);
 json_t *iface_json(const struct iface *iface, bool detail);
 
 /* ---- The commands ---- */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -25,24 +26,139 @@
 #include "reload.h"
 #include "service.h"
 
-json_t *peer_json(const struct peer *peer, const struct peer_config *pc)
+/* ---- Text ---- */
+
+static bool textbuf_reserve(struct textbuf *b, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (b->failed)
+		return false;
+	if (b->cap - b->len >= len)
+		return true;
+	for (cap = b->cap ? b->cap : 4096; cap - b->len < len; cap *= 2)
+		;
+	p = realloc(b->data, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void textbuf_put(struct textbuf *b, const char *text, size_t len)
+{
+	if (!textbuf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, text, len);
+	b->len += len;
+}
+
+void textbuf_free(struct textbuf *b)
+{
+	free(b->data);
+	*b = (struct textbuf){0};
+}
+
+#define PUT_LITERAL(b, s) textbuf_put((b), (s), sizeof(s) - 1)
+
+/* A signed integer as jansson writes a json_int_t. */
+static void put_int(struct textbuf *b, long long v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	textbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/*
+ * A JSON string as jansson writes one: '"' and '\\' escaped, control
+ * characters as \b \f \n \r \t or \u00XX, every other byte as it is.
+ */
+static void put_string(struct textbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+
+	PUT_LITERAL(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[6] = {'\\', 0, '0', '0', 0, 0};
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		textbuf_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		textbuf_put(b, esc, n);
+	}
+	textbuf_put(b, run, (size_t)(s - run));
+	PUT_LITERAL(b, "\"");
+}
+
+static void put_string_or_null(struct textbuf *b, const char *s)
+{
+	if (s)
+		put_string(b, s);
+	else
+		PUT_LITERAL(b, "null");
+}
+
+/* ---- Results ---- */
+
+void peer_json_write(struct textbuf *b, const struct peer *peer, const struct peer_config *pc)
 {
 	char key[KEY_BASE64_LEN + 1], ep[ADDR_STR_LEN], buf[INET6_ADDRSTRLEN + 8];
-	json_t *ips = json_array();
 
 	key_to_base64(key, peer->public_key);
-	for (size_t i = 0; pc && i < pc->n_allowed_ips; i++)
-		json_array_append_new(ips, json_string(prefix_format(buf, sizeof(buf),
-								     &pc->allowed_ips[i])));
-	return json_pack("{s:s,s:s?,s:s?,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key", key, "name",
-			 peer->name, "endpoint",
-			 peer->has_endpoint ? sockaddr_format(ep, sizeof(ep), &peer->endpoint.addr)
-					    : NULL,
-			 "allowed_ips", ips, "latest_handshake",
-			 (json_int_t)peer->last_handshake_wall.tv_sec, "rx_bytes",
-			 (json_int_t)peer->rx_bytes, "tx_bytes", (json_int_t)peer->tx_bytes,
-			 "persistent_keepalive", (int)peer->persistent_keepalive_s,
-			 "preshared_key", peer->has_preshared_key);
+	PUT_LITERAL(b, "{\"public_key\":");
+	put_string(b, key);
+	PUT_LITERAL(b, ",\"name\":");
+	put_string_or_null(b, peer->name);
+	PUT_LITERAL(b, ",\"endpoint\":");
+	put_string_or_null(b, peer->has_endpoint
+				      ? sockaddr_format(ep, sizeof(ep), &peer->endpoint.addr)
+				      : NULL);
+	PUT_LITERAL(b, ",\"allowed_ips\":[");
+	for (size_t i = 0; pc && i < pc->n_allowed_ips; i++) {
+		if (i)
+			PUT_LITERAL(b, ",");
+		put_string(b, prefix_format(buf, sizeof(buf), &pc->allowed_ips[i]));
+	}
+	PUT_LITERAL(b, "],\"latest_handshake\":");
+	put_int(b, (long long)peer->last_handshake_wall.tv_sec);
+	PUT_LITERAL(b, ",\"rx_bytes\":");
+	put_int(b, (long long)peer->rx_bytes);
+	PUT_LITERAL(b, ",\"tx_bytes\":");
+	put_int(b, (long long)peer->tx_bytes);
+	PUT_LITERAL(b, ",\"persistent_keepalive\":");
+	put_int(b, (long long)peer->persistent_keepalive_s);
+	if (peer->has_preshared_key)
+		PUT_LITERAL(b, ",\"preshared_key\":true}");
+	else
+		PUT_LITERAL(b, ",\"preshared_key\":false}");
 }
 
 /*
