@@ -79,7 +79,6 @@ struct client {
 		/* next_peer's key, to find it again at once (ids grow along the list) */
 		bool has_next_key;
 		uint8_t next_key[KEY_LEN];
-		size_t cfg_next;	  /* where in iface's cfg->peers to look first */
 		size_t n_ifaces, n_peers; /* written so far, for the commas */
 		struct textbuf text;	  /* the current piece */
 	} show;
@@ -169,7 +168,6 @@ static int show_open_iface(struct client *c)
 	c->show.in_iface = true;
 	c->show.next_peer = 0;
 	c->show.has_next_key = false;
-	c->show.cfg_next = 0;
 	c->show.n_peers = 0;
 	return 0;
 }
@@ -188,27 +186,6 @@ static struct peer *show_resume(struct client *c, struct iface *iface)
 		if (peer->id >= c->show.next_peer)
 			break;
 	return peer;
-}
-
-/*
- * A peer's configuration (its allowed IPs). Peers and cfg->peers are mostly
- * in the same order, so the search starts at the entry after the last one
- * found and wraps around: a whole show finds each at once, not by a search
- * of cfg (only a reload that reordered the file makes it search). Public
- * keys are not secret: plain memcmp, not iface_config_find_peer_key's
- * constant-time compare.
- */
-static const struct peer_config *show_peer_config(struct client *c, const struct iface_config *cfg,
-						  const struct peer *peer)
-{
-	size_t n = cfg->n_peers, i = c->show.cfg_next < n ? c->show.cfg_next : 0;
-
-	for (size_t k = 0; k < n; k++, i = i + 1 < n ? i + 1 : 0)
-		if (memcmp(cfg->peers[i].public_key, peer->public_key, KEY_LEN) == 0) {
-			c->show.cfg_next = i + 1;
-			return &cfg->peers[i];
-		}
-	return NULL;
 }
 
 /*
@@ -234,7 +211,8 @@ static int show_peers(struct client *c)
 			}
 			if (c->show.n_peers++)
 				textbuf_put(text, ",", 1);
-			peer_json_write(text, peer, show_peer_config(c, iface->cfg, peer));
+			peer_json_write(text, peer,
+					 iface_config_find_peer_key(iface->cfg, peer->public_key));
 		}
 	}
 	textbuf_put(text, "]}", 2);
