@@ -238,9 +238,8 @@ static int batch_one(struct iface *iface, json_t *elem, size_t i, struct batch_u
 		memcpy(err->message, msg, sizeof(msg));
 		peer_config_clear(&u->old);
 	}
-	json_array_foreach(w, j, m)
-		json_array_append_new(warnings,
-				      json_sprintf("peers[%zu]: %s", i, json_string_value(m)));
+	json_array_foreach(w, j, m) json_array_append_new(
+		warnings, json_sprintf("peers[%zu]: %s", i, json_string_value(m)));
 	json_decref(w);
 	peer_config_clear(&pc);
 	return rc;
@@ -261,7 +260,8 @@ int cmd_add_peers(const struct control_env *env, json_t *args, json_t **result,
 	if (!json_is_array(peers))
 		return fail(err, "invalid_argument", "\"peers\" must be an array of peer objects");
 	if (json_object_get(args, "save"))
-		return fail(err, "invalid_argument", "add-peers does not save; nothing was changed");
+		return fail(err, "invalid_argument",
+			    "add-peers does not save; nothing was changed");
 	undo = calloc(n ? n : 1, sizeof(*undo));
 	warnings = json_array();
 	if (!undo || !warnings) {
@@ -279,8 +279,8 @@ int cmd_add_peers(const struct control_env *env, json_t *args, json_t **result,
 
 			if (a && b && strcmp(a, b) == 0)
 				rc = fail(err, "invalid_argument",
-					  "peers[%zu] (%s): the same public key as peers[%zu]", done,
-					  a, k);
+					  "peers[%zu] (%s): the same public key as peers[%zu]",
+					  done, a, k);
 		}
 		if (rc != 0 || (rc = batch_one(iface, elem, done, &undo[done], warnings, err)) != 0)
 			break;
