@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "crypto.h"
 
@@ -161,32 +162,108 @@ int iface_config_reserve_peer(struct iface_config *cfg)
 	return 0;
 }
 
+/* ---- The index of peers by public key: a change or lookup O(1), not O(peers) ---- */
+
+static size_t key_slot(const struct iface_config *cfg, const uint8_t key[static KEY_LEN])
+{
+	uint64_t h;
+
+	/* Public keys are curve points an administrator chose: their bytes are the hash. */
+	memcpy(&h, key, sizeof(h));
+	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> 17) & (cfg->key_index_cap - 1);
+}
+
+static void key_index_insert(struct iface_config *cfg, size_t i)
+{
+	size_t s = key_slot(cfg, cfg->peers[i].public_key);
+
+	while (cfg->key_index[s])
+		s = (s + 1) & (cfg->key_index_cap - 1);
+	cfg->key_index[s] = (uint32_t)(i + 1);
+}
+
+/* Index every peer; false when out of memory (lookups then scan). */
+static bool key_index_build(struct iface_config *cfg)
+{
+	size_t cap = 64;
+
+	if (cfg->n_peers >= UINT32_MAX / 4)
+		return false;
+	while (cap < 2 * cfg->n_peers)
+		cap *= 2;
+	if (cap != cfg->key_index_cap) {
+		uint32_t *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			return false;
+		free(cfg->key_index);
+		cfg->key_index = slots;
+		cfg->key_index_cap = cap;
+	} else {
+		memset(cfg->key_index, 0, cap * sizeof(*cfg->key_index));
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		key_index_insert(cfg, i);
+	cfg->key_index_n = cfg->n_peers;
+	return true;
+}
+
+/* Index of the peer with this key, or -1. */
+static ssize_t find_key(const struct iface_config *c, const uint8_t key[static KEY_LEN])
+{
+	/* The index is a cache: filling it does not change what cfg says. */
+	struct iface_config *cfg = (struct iface_config *)c;
+
+	if ((cfg->key_index && cfg->key_index_n == cfg->n_peers) || key_index_build(cfg)) {
+		for (size_t s = key_slot(cfg, key); cfg->key_index[s];
+		     s = (s + 1) & (cfg->key_index_cap - 1)) {
+			size_t i = cfg->key_index[s] - 1;
+
+			if (i < cfg->n_peers && crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
+				return (ssize_t)i;
+		}
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
+			return (ssize_t)i;
+	return -1;
+}
+
 int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc)
 {
 	struct peer_config copy;
+	ssize_t i;
 
 	if (peer_config_copy(&copy, pc) != 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (crypto_memeq(cfg->peers[i].public_key, pc->public_key, KEY_LEN)) {
-			peer_config_clear(&cfg->peers[i]);
-			cfg->peers[i] = copy;
-			return 0;
-		}
+	i = find_key(cfg, pc->public_key);
+	if (i >= 0) {
+		peer_config_clear(&cfg->peers[i]);
+		cfg->peers[i] = copy;
+		return 0;
 	}
 	if (iface_config_reserve_peer(cfg) != 0) {
 		peer_config_clear(&copy);
 		return -ENOMEM;
 	}
 	cfg->peers[cfg->n_peers++] = copy;
+	/* Kept up to date while it is at most half full; else rebuilt at the next lookup. */
+	if (cfg->key_index && cfg->key_index_n + 1 == cfg->n_peers &&
+	    2 * cfg->n_peers <= cfg->key_index_cap) {
+		key_index_insert(cfg, cfg->n_peers - 1);
+		cfg->key_index_n = cfg->n_peers;
+	}
 	return 0;
 }
 
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN])
 {
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		if (!crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
-			continue;
+	ssize_t at = find_key(cfg, key);
+
+	for (size_t i = at < 0 ? cfg->n_peers : (size_t)at; i < cfg->n_peers; i++) {
+		/* The peers after it move down: the index is rebuilt at the next lookup. */
+		cfg->key_index_n = SIZE_MAX;
 		peer_config_clear(&cfg->peers[i]);
 		memmove(&cfg->peers[i], &cfg->peers[i + 1],
 			(cfg->n_peers - i - 1) * sizeof(*cfg->peers));
@@ -205,6 +282,7 @@ void iface_config_free(struct iface_config *cfg)
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		peer_config_clear(&cfg->peers[i]);
 	free(cfg->peers);
+	free(cfg->key_index);
 	for (size_t i = 0; i < cfg->n_exposes; i++)
 		expose_config_clear(&cfg->exposes[i]);
 	free(cfg->exposes);
@@ -308,10 +386,9 @@ bool peer_config_same(const struct peer_config *a, const struct peer_config *b)
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
 						     const uint8_t key[static KEY_LEN])
 {
-	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (crypto_memeq(cfg->peers[i].public_key, key, KEY_LEN))
-			return &cfg->peers[i];
-	return NULL;
+	ssize_t i = find_key(cfg, key);
+
+	return i < 0 ? NULL : &cfg->peers[i];
 }
 
 /* ---- Directory ---- */

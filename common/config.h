@@ -99,6 +99,13 @@ struct iface_config {
 	struct peer_config *peers;
 	size_t n_peers;
 	size_t cap_peers; /* entries allocated in peers; 0: exactly n_peers */
+	/*
+	 * iface_config_find_peer_key()'s index of peers by public key (open
+	 * addressing, slot = peer index + 1, 0 empty), built on first use and
+	 * rebuilt when key_index_n is not n_peers; config.c's alone.
+	 */
+	uint32_t *key_index;
+	size_t key_index_cap, key_index_n;
 	/* Localhost tunnels (config_expose.h); none of these restart the interface. */
 	uint16_t expose_control_port;      /* ExposeControlPort; 0 = the default */
 	bool has_expose_bind_address;
