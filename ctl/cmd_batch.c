@@ -112,6 +112,10 @@ int tunctl_add_peers_from(struct tunctl *t, const char *cmd, const char *iface, 
 	char *text = NULL, msg[512];
 	int rc;
 
+	if (crypto_init() != 0) { /* the loader hashes the text; main() did not fetch */
+		fprintf(stderr, "tunctl: cannot initialise OpenSSL\n");
+		return TUNCTL_EXIT_FAILURE;
+	}
 	rc = read_list(path, &text, &len);
 	if (rc != 0) {
 		fprintf(stderr, "tunctl: %s: cannot read %s: %s\n", cmd, name, strerror(-rc));
