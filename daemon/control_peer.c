@@ -269,6 +269,8 @@ int cmd_add_peers(const struct control_env *env, json_t *args, json_t **result,
 		json_decref(warnings);
 		return fail(err, "failed", "out of memory");
 	}
+	/* The routes follow once for the whole request, not once per peer. */
+	iface_sync_defer(iface, true);
 	for (; done < n; done++) {
 		json_t *elem = json_array_get(peers, done);
 
@@ -290,8 +292,10 @@ int cmd_add_peers(const struct control_env *env, json_t *args, json_t **result,
 		size_t len = strlen(err->message);
 
 		batch_undo(iface, undo, done);
+		iface_sync_defer(iface, false);
 		snprintf(err->message + len, sizeof(err->message) - len, "; nothing was changed");
 	} else {
+		iface_sync_defer(iface, false);
 		log_info("%s: add-peers: %zu added, %zu updated", iface->name, added, n - added);
 		*result = json_pack("{s:s,s:I,s:I,s:o}", "interface", iface->name, "added",
 				    (json_int_t)added, "updated", (json_int_t)(n - added),

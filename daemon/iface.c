@@ -127,6 +127,31 @@ static int apply_settings(struct iface *iface, struct peer *peer, bool is_new,
 	return rc;
 }
 
+/* After a peer changed: routes and the tunnels follow, now or at iface_sync_defer()'s end. */
+static void peers_synced(struct iface *iface)
+{
+	if (iface->sync_deferred) {
+		iface->sync_pending = true;
+		return;
+	}
+	if (iface->netconf)
+		(void)netconf_sync_routes(iface);
+	if (iface->hooks)
+		iface->hooks->peers_changed(iface);
+}
+
+void iface_sync_defer(struct iface *iface, bool on)
+{
+	if (on) {
+		iface->sync_deferred++;
+		return;
+	}
+	if (iface->sync_deferred && --iface->sync_deferred == 0 && iface->sync_pending) {
+		iface->sync_pending = false;
+		peers_synced(iface);
+	}
+}
+
 int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
 		     struct peer **out)
 {
@@ -158,10 +183,7 @@ int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double n
 		}
 		return rc;
 	}
-	if (iface->netconf)
-		(void)netconf_sync_routes(iface);
-	if (iface->hooks)
-		iface->hooks->peers_changed(iface);
+	peers_synced(iface);
 	if (is_new) {
 		peer_log(LOG_LEVEL_INFO, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
@@ -183,10 +205,7 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	allowedips_remove_peer(iface->allowedips, peer);
 	unlink_peer(iface, peer);
 	peer_destroy(peer);
-	if (iface->netconf)
-		(void)netconf_sync_routes(iface);
-	if (iface->hooks)
-		iface->hooks->peers_changed(iface);
+	peers_synced(iface);
 	return 0;
 }
 
