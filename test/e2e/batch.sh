@@ -98,11 +98,15 @@ PY
 log "=== refused in the daemon mid-request: undone whole"
 { peers 2300 56; printf '[Peer]\nPublicKey = %s\n' "$pa"; peers 2400 10; } >"$tmp/own"
 before=$(count)
+r6() { ip -n "$bt" -6 route show dev bt0 | grep -c '^fd88::'; }
+before6=$(r6)
+[ "$before6" = $((before - 1)) ] || fail "$before6 IPv6 routes for $before peers (one has none)"
 expect 1 add-peer bt0 --from "$tmp/own"
 grep -q "peers\[56\]" "$tmp/err" && grep -q "own public key" "$tmp/err" &&
 	grep -q "nothing was changed" "$tmp/err" || fail "own key: $(cat "$tmp/err")"
 [ "$(count)" = "$before" ] || fail "a refused request left $(( $(count) - before )) peers"
-ip -n "$bt" route show dev bt0 | grep -q "10.88.1[0-9]\.\|10.88.200.1" || true
+# the IPv6 prefixes are outside Address: routed, and none of the undone request's stay
+[ "$(r6)" = "$before6" ] || fail "$(r6) IPv6 routes after an undone request, $before6 before"
 
 log "=== usage"
 expect 2 add-peer bt0 --from "$tmp/list1" --save
