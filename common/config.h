@@ -142,6 +142,14 @@ int config_load_file(const char *path, struct iface_config **out, struct diag_li
 int config_load_string(const char *path, const char *text, size_t len, struct iface_config **out,
 		       struct diag_list *diags);
 /*
+ * The same for a list of peers (tunctl add-peer --from): only [Peer]
+ * sections, read by the loader's [Peer] reader with the whole-file checks
+ * among them (no two with one key or Name); no [Interface]. The result's
+ * peers are the list's, in order.
+ */
+int config_load_peers_string(const char *path, const char *text, size_t len,
+			     struct iface_config **out, struct diag_list *diags);
+/*
  * Read the rest of fd (at most 64 MiB: -EFBIG) into *text, NUL-terminated,
  * *len bytes without the NUL. It may hold keys: wipe it before free().
  * 0 or -errno.

@@ -158,6 +158,11 @@ static void start_section(struct loader *l, const char *text, const struct ini_l
 	size_t arg_len;
 
 	memset(l->seen, 0, sizeof(l->seen));
+	if (l->peers_only && !(ini_lex_section_is(text, ln, "Peer", NULL, &arg_len) && !arg_len)) {
+		config_ini_err(l, "[%s] in a list of peers; it has only [Peer] sections", name);
+		l->section = SEC_UNKNOWN;
+		return;
+	}
 	if (ini_lex_section_is(text, ln, "Interface", NULL, &arg_len) && !arg_len) {
 		/* wg-quick would merge them; two are a mistake (two files pasted together?). */
 		if (l->interface_line) {
@@ -378,7 +383,9 @@ static void check_file(struct loader *l)
 	uint8_t own_public[KEY_LEN];
 	bool has_public = false;
 
-	if (!l->interface_line) {
+	if (l->peers_only) {
+		/* no [Interface]: the daemon refuses the interface's own key */
+	} else if (!l->interface_line) {
 		diag_add(l->diags, DIAG_ERROR, l->path, 0, "no [Interface] section");
 	} else if (!c->has_private_key) {
 		diag_add(l->diags, DIAG_ERROR, l->path, l->interface_line,
@@ -421,7 +428,7 @@ static int load(struct loader *l, const char *text, size_t len, struct iface_con
 	dot = strrchr(base, '.');
 	if (dot && strcmp(dot, ".conf") == 0)
 		*dot = '\0';
-	if (!config_iface_name_valid(base))
+	if (!l->peers_only && !config_iface_name_valid(base))
 		diag_add(
 			l->diags, DIAG_ERROR, l->path, 0,
 			"\"%s\" is not a valid interface name (1-15 of A-Z a-z 0-9 _ = + . -); rename the file",
@@ -561,6 +568,15 @@ int config_load_string(const char *path, const char *text, size_t len, struct if
 		       struct diag_list *diags)
 {
 	struct loader l = {.path = path, .diags = diags};
+
+	*out = NULL;
+	return load_text(&l, text, len, out);
+}
+
+int config_load_peers_string(const char *path, const char *text, size_t len,
+			     struct iface_config **out, struct diag_list *diags)
+{
+	struct loader l = {.path = path, .diags = diags, .peers_only = true};
 
 	*out = NULL;
 	return load_text(&l, text, len, out);

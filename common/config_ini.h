@@ -73,6 +73,7 @@ struct loader {
 	bool psk_from_file;
 	bool has_inline_secret;
 	bool oom;
+	bool peers_only; /* a batch of [Peer] sections (config_load_peers_string) */
 };
 
 /* An error or a warning at the current line. */

@@ -290,6 +290,7 @@ static void peer_longopts(struct option *opts)
 	static const struct option fixed[] = {
 		{"no-preshared-key", no_argument, NULL, 'P'},
 		{"save", no_argument, NULL, 'S'},
+		{"from", required_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -340,9 +341,10 @@ static int setting_option(const char *cmd, const struct peer_setting *s, const c
  * The options of add-peer and set-peer, into args. Returns -1 to go on, or an
  * exit code.
  */
-static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, int *first)
+static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, int *first,
+			const char **from)
 {
-	struct option longopts[PEER_SETTINGS_MAX + 5];
+	struct option longopts[PEER_SETTINGS_MAX + 6];
 	const char *psk_path = NULL;
 	bool save = false;
 	int c, rc;
@@ -358,6 +360,8 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 				return rc;
 		} else if (c == 'S') {
 			save = true;
+		} else if (c == 'F' && from) {
+			*from = optarg;
 		} else if (c == 'P') {
 			json_object_set_new(args, "preshared_key", json_null());
 		} else {
@@ -367,6 +371,8 @@ static int peer_options(struct tunctl *t, int argc, char **argv, json_t *args, i
 		}
 	}
 	*first = optind;
+	if (from && *from && (save || json_object_size(args)))
+		return tunctl_usage_error(argv[0], "--from takes no other peer option, nor --save");
 	return save ? save_options(argv[0], args, psk_path) : -1;
 }
 
@@ -389,13 +395,18 @@ static void peer_done_human(json_t *r)
 int cmd_add_peer(struct tunctl *t, int argc, char **argv)
 {
 	json_t *args = json_object(), *result;
+	const char *from = NULL;
 	int first = 0, rc;
 
-	rc = peer_options(t, argc, argv, args, &first);
+	rc = peer_options(t, argc, argv, args, &first, &from);
 	if (rc >= 0)
 		goto out;
 	if (argc - first != 1) {
 		rc = tunctl_usage_error(argv[0], "expects one interface");
+		goto out;
+	}
+	if (from) {
+		rc = tunctl_add_peers_from(t, argv[0], argv[first], from);
 		goto out;
 	}
 	if (!json_object_get(args, "public_key")) {
@@ -417,7 +428,7 @@ int cmd_set_peer(struct tunctl *t, int argc, char **argv)
 	json_t *args = json_object(), *result;
 	int first = 0, rc;
 
-	rc = peer_options(t, argc, argv, args, &first);
+	rc = peer_options(t, argc, argv, args, &first, NULL);
 	if (rc >= 0)
 		goto out;
 	if (argc - first != 2) {

@@ -105,6 +105,7 @@ static const struct control_cmd commands[] = {
 	{"status", false, false, cmd_status},
 	{"show", false, true, cmd_show},
 	{"add-peer", true, false, cmd_add_peer},
+	{"add-peers", true, false, cmd_add_peers},
 	{"set-peer", true, false, cmd_set_peer},
 	{"remove-peer", true, false, cmd_remove_peer},
 	{"reload", true, false, cmd_reload},

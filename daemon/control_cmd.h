@@ -131,6 +131,9 @@ int cmd_down(const struct control_env *env, json_t *args, json_t **result, struc
 int cmd_log_level(const struct control_env *env, json_t *args, json_t **result,
 		  struct cmd_error *err);
 /* control_peer.c */
+/* Many peers in one request (args.peers), all or nothing; existing ones updated like set-peer. */
+int cmd_add_peers(const struct control_env *env, json_t *args, json_t **result,
+		  struct cmd_error *err);
 int cmd_add_peer(const struct control_env *env, json_t *args, json_t **result,
 		 struct cmd_error *err);
 int cmd_set_peer(const struct control_env *env, json_t *args, json_t **result,

@@ -131,6 +131,29 @@ static int apply_settings(struct iface *iface, struct peer *peer, bool is_new,
 	return rc;
 }
 
+/* After a peer changed: the tunnels follow, now or at iface_sync_defer()'s end. */
+static void peers_changed(struct iface *iface)
+{
+	if (iface->sync_deferred) {
+		iface->sync_pending = true;
+		return;
+	}
+	if (iface->hooks)
+		iface->hooks->peers_changed(iface);
+}
+
+void iface_sync_defer(struct iface *iface, bool on)
+{
+	if (on) {
+		iface->sync_deferred++;
+		return;
+	}
+	if (iface->sync_deferred && --iface->sync_deferred == 0 && iface->sync_pending) {
+		iface->sync_pending = false;
+		peers_changed(iface);
+	}
+}
+
 /* iface_apply_peer(), logging a new peer's "added" at added_level. */
 static int apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
 		      struct peer **out, enum log_level added_level)
@@ -163,8 +186,7 @@ static int apply_peer(struct iface *iface, const struct peer_config *pc, double 
 		}
 		return rc;
 	}
-	if (iface->hooks)
-		iface->hooks->peers_changed(iface);
+	peers_changed(iface);
 	if (is_new) {
 		peer_log(added_level, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
@@ -214,8 +236,7 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	else if (iface->netconf)
 		(void)netconf_sync_routes(iface);
 	free(owned);
-	if (iface->hooks)
-		iface->hooks->peers_changed(iface);
+	peers_changed(iface);
 	return 0;
 }
 

@@ -58,6 +58,13 @@ bool iface_close_localhost_tunnels(struct iface *iface);
  */
 int iface_apply_peer(struct iface *iface, const struct peer_config *pc, double now_s,
 		     struct peer **out);
+/*
+ * Many peer changes in a row (add-peers): between on and off, nested,
+ * iface_apply_peer() and iface_remove_peer() leave the tunnels'
+ * peers_changed hook for one call at the outermost off (routes follow each
+ * peer's own prefixes at once).
+ */
+void iface_sync_defer(struct iface *iface, bool on);
 /* Remove the peer with this public key: -ENOENT when none. */
 int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
 /*

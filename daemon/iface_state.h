@@ -124,6 +124,9 @@ struct iface {
 	struct netconf *netconf; /* addresses, routes, rules, DNS we installed; owned */
 	/* The localhost tunnels' state, made and freed through hooks (NULL: none). */
 	const struct iface_hooks *hooks; /* borrowed, or NULL */
+	/* iface_sync_defer(): peer changes wait for one peers_changed at its end */
+	unsigned int sync_deferred;
+	bool sync_pending;
 	struct expose *expose;   /* L4 tunnels (expose/expose.h); NULL until up */
 	struct nat *nat;         /* RedirectToLocalhost (expose/nat.h); made by routes_up */
 	struct load_meter load;

@@ -179,6 +179,7 @@ static void test_table(void **state)
 		bool changes_state, streams;
 	} want[] = {
 		{"status", false, false},    {"show", false, true},	{"add-peer", true, false},
+		{"add-peers", true, false},
 		{"set-peer", true, false},   {"remove-peer", true, false}, {"reload", true, false},
 		{"up", true, false},	     {"down", true, false},	{"log-level", true, false},
 		{"expose", true, false},     {"unexpose", true, false},
@@ -357,12 +358,75 @@ static void test_argument_errors(void **state)
 	assert_int_equal(log_get_level(), LOG_LEVEL_ERROR);
 }
 
+#define KEY3 "ZuE8X64QLkTh2rsPLSDwrAWhEPN/eg9Gfq0o5Xrc9UI="
+#define KEY4 "EpdX1RvHZx9ZxtGfUrlOhJVhXTRLhKxZuWQN6zC84UA="
+#define PEERS(list) "{\"command\":\"add-peers\",\"args\":{\"interface\":\"tc0\",\"peers\":[" list "]}}"
+
+/* add-peers: new peers added, an existing one updated; a failure anywhere changes nothing. */
+static void test_add_peers(void **state)
+{
+	static const struct {
+		const char *request, *code, *message;
+	} bad[] = {
+		{"{\"command\":\"add-peers\",\"args\":{\"interface\":\"tc0\"}}", "invalid_argument",
+		 "\"peers\" must be an array of peer objects"},
+		{PEERS("{\"public_key\":\"" KEY3 "\"},7"), "invalid_argument",
+		 "peers[1]: not an object; nothing was changed"},
+		{PEERS("{\"public_key\":\"" KEY3 "\"},{\"name\":\"x\"}"), "invalid_argument",
+		 "peers[1]: \"public_key\" is required; nothing was changed"},
+		/* the existing peer updated, then a bad prefix: both undone */
+		{PEERS("{\"public_key\":\"" SERVER_KEY "\",\"allowed_ips\":[\"10.66.0.9/32\"]},"
+		       "{\"public_key\":\"" KEY3 "\"},"
+		       "{\"public_key\":\"" KEY4 "\",\"allowed_ips\":[\"10.0.0.0/33\"]}"),
+		 "invalid_argument", NULL},
+		{PEERS("{\"public_key\":\"" KEY3 "\"},{\"public_key\":\"" KEY3 "\"}"),
+		 "invalid_argument",
+		 "peers[1] (" KEY3 "): the same public key as peers[0]; nothing was changed"},
+		{PEERS("{\"public_key\":\"" KEY3 "\",\"name\":\"server\"}"), "exists", NULL},
+		{"{\"command\":\"add-peers\",\"args\":{\"interface\":\"tc0\",\"save\":true,"
+		 "\"peers\":[]}}",
+		 "invalid_argument", "add-peers does not save; nothing was changed"},
+	};
+	struct bench *b = *state;
+	size_t n_peers = b->iface->n_peers;
+	const struct peer_config *pc;
+	json_t *r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(b, bad[i].request, true, bad[i].code, bad[i].message);
+	assert_int_equal(b->iface->n_peers, n_peers);
+	assert_int_equal(b->iface->cfg->n_peers, n_peers);
+	pc = iface_config_find_peer(b->iface->cfg, "server");
+	assert_non_null(pc);
+	assert_int_equal(pc->n_allowed_ips, 1);
+	assert_int_equal(pc->allowed_ips[0].addr.bytes[3], 1); /* 10.66.0.1, as it was */
+	assert_null(iface_config_find_peer(b->iface->cfg, KEY3));
+
+	r = expect_ok(b,
+		      PEERS("{\"public_key\":\"" KEY3 "\",\"name\":\"a\",\"allowed_ips\":[\"10.66.0.3/32\"]},"
+			    "{\"public_key\":\"" SERVER_KEY "\",\"persistent_keepalive\":25},"
+			    "{\"public_key\":\"" KEY4 "\",\"allowed_ips\":[\"10.66.0.4/24\"]}"),
+		      "add-peers");
+	assert_int_equal(json_integer_value(json_object_get(r, "added")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "updated")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1); /* host bits */
+	assert_true(strncmp(json_string_value(json_array_get(json_object_get(r, "warnings"), 0)),
+			    "peers[2]: ", 10) == 0);
+	json_decref(r);
+	assert_int_equal(b->iface->n_peers, n_peers + 2);
+	assert_non_null(iface_config_find_peer(b->iface->cfg, "a"));
+	pc = iface_config_find_peer(b->iface->cfg, "server");
+	assert_int_equal(pc->persistent_keepalive_s, 25);
+	assert_int_equal(pc->n_allowed_ips, 1); /* the fields not given are kept */
+}
+
 /* Who may only read is refused every command that changes state, before it runs. */
 static void test_read_only_client(void **state)
 {
 	static const char *const requests[] = {
 		"{\"command\":\"add-peer\",\"args\":{\"interface\":\"tc0\",\"public_key\":\"" NEW_KEY
 		"\"}}",
+		PEERS("{\"public_key\":\"" NEW_KEY "\"}"),
 		"{\"command\":\"set-peer\",\"args\":{\"interface\":\"tc0\",\"peer\":\"server\","
 		"\"persistent_keepalive\":5}}",
 		"{\"command\":\"remove-peer\",\"args\":{\"interface\":\"tc0\",\"peer\":\"server\"}}",
@@ -440,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_command_dispatches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_argument_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save, setup, teardown),
 	};
