@@ -19,7 +19,9 @@
 # drops the peers of (c), added without --save), then with one peer's
 # AllowedIPs changed: latency; (f) `tunctl --json show wgs0 >/dev/null`; (g)
 # the longest gap between the replies of a ping every 10 ms from the client's
-# namespace through the tunnel to 10.0.0.1 while (f) runs again. With
+# namespace through the tunnel to 10.0.0.1 while (f) runs again; (h) --batch
+# new peers in one `tunctl add-peer wgs0 --from FILE` (tunctl sends them in
+# requests of up to 64 KiB, each all or nothing): peers per second. With
 # --perf, the add-peer loop of (c) runs under `perf record` (DWARF call
 # graphs) of the server tund and the top symbols are printed.
 #
@@ -31,6 +33,8 @@ usage() {
 usage: test/bench/scale.sh [options]
   --peers N       peers in the interface file (default 100000; 5000 with --quick)
   --adds N        tunctl add-peer processes in step (c) (default 200)
+  --batch N       peers added by one `tunctl add-peer --from FILE` in step
+                  (h) (default 20000; 0: no step (h))
   --timeout S     bound of each step, in seconds (default 300; 60 with --quick)
   --v6            also one IPv6 /128 per peer
   --no-cover      server Address 10.0.0.1/32 (fd00:13::1/128): no address
@@ -49,6 +53,7 @@ top=$(cd "$here/../.." && pwd)
 build="$top/build-bench"
 peers=""
 adds=200
+batch=20000
 step_timeout=""
 v6=0
 cover=1
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--peers) peers=${2:?--peers needs a count} && shift ;;
 	--adds) adds=${2:?--adds needs a count} && shift ;;
+	--batch) batch=${2:?--batch needs a count} && shift ;;
 	--timeout) step_timeout=${2:?--timeout needs seconds} && shift ;;
 	--v6) v6=1 ;;
 	--no-cover) cover=0 ;;
@@ -77,12 +83,15 @@ if [ "$quick" -eq 1 ]; then
 fi
 peers=${peers:-100000}
 step_timeout=${step_timeout:-300}
-# 10.0.0.2 + peers + adds, and 10.0.0.2 + 8000000 for the changed peer, in 10.0.0.0/8.
+# 10.0.0.2 + peers + adds + batch, and 10.0.0.2 + 8000000 for the changed peer, in 10.0.0.0/8.
 if ! [[ $peers =~ ^[0-9]+$ ]] || [ "$peers" -lt 2 ] || [ "$peers" -gt 4000000 ]; then
 	echo "scale.sh: --peers must be 2..4000000" >&2 && exit 2
 fi
 if ! [[ $adds =~ ^[0-9]+$ ]] || [ "$adds" -lt 1 ] || [ "$adds" -gt 100000 ]; then
 	echo "scale.sh: --adds must be 1..100000" >&2 && exit 2
+fi
+if ! [[ $batch =~ ^[0-9]+$ ]] || [ "$batch" -gt 1000000 ]; then
+	echo "scale.sh: --batch must be 0..1000000" >&2 && exit 2
 fi
 if ! [[ $step_timeout =~ ^[0-9]+$ ]] || [ "$step_timeout" -lt 5 ] || [ "$step_timeout" -gt 3600 ]; then
 	echo "scale.sh: --timeout must be 5..3600 seconds" >&2 && exit 2
@@ -408,6 +417,33 @@ ping_during_show() {
 if [ "$up" -eq 1 ]; then
 	log "--- (g) ping every 10 ms through the client peer while show runs"
 	ping_during_show
+fi
+
+# --- (h) many peers through one tunctl add-peer --from -------------------------------
+
+# batch_add: --batch new peers (numbered after the file's and the add-peer
+# processes') as [Peer] sections in a file, added by one tunctl.
+batch_add() {
+	local t0 rc=0
+	gen_keys "$batch" "$E2E_TMP/batch-keys" $((peers + adds))
+	awk -v v6="$v6" '{ a = $2; sub(",", ", ", a)
+		printf "[Peer]\nPublicKey = %s\nAllowedIPs = %s\n\n", $1, a }' \
+		"$E2E_TMP/batch-keys" >"$E2E_TMP/batch.conf"
+	t0=$(now)
+	ctl add-peer wgs0 --from "$E2E_TMP/batch.conf" >/dev/null 2>"$E2E_TMP/ctl.err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		note "batch: tunctl add-peer --from failed or timed out (status $rc): $(head -c 300 "$E2E_TMP/ctl.err")"
+		return
+	fi
+	put batch_peers "$batch"
+	put batch_s "$(since "$t0")"
+	put batch_peers_per_s "$(awk -v n="$batch" -v s="${R[batch_s]}" 'BEGIN { printf "%.0f", n / s }')"
+	put vmrss_after_batch_kib "$(status_kib "$PID_s" VmRSS)"
+}
+
+if [ "$up" -eq 1 ] && [ "$batch" -gt 0 ]; then
+	log "--- (h) $batch peers through one tunctl add-peer --from (bound ${step_timeout}s)"
+	batch_add
 fi
 kill -0 "$PID_s" 2>/dev/null || note "tund exited during the run: $(tail -n 3 "$E2E_TMP/s.log")"
 
