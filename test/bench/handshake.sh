@@ -149,10 +149,11 @@ ping_gaps() {
 		END { printf "%.1f %d %d\n", max, n, sent }' "$1"
 }
 
-declare -a REPORT=()
+declare -a REPORT=() MEMORY=()
 status=0
+rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 phase() { # NAME FLOOD-OPTIONS...
-	local name=$1 pp t1 t2 res gap replies seq fpid=""
+	local name=$1 pp t1 t2 m1 m2 res gap replies seq fpid=""
 	shift
 	wait_until 20 "the client's session" ping_ok "$hsf" 10.13.0.1 ||
 		{ log "phase $name: no ping through the tunnel" && status=1 && return; }
@@ -160,6 +161,7 @@ phase() { # NAME FLOOD-OPTIONS...
 	pp=$!
 	E2E_PIDS+=("$pp")
 	sleep 0.5
+	m1=$(rss_kib "$PID_s")
 	t1=$(ticks "$PID_s")
 	if [ "$name" = A ] && [ "$perf" -eq 1 ]; then
 		perf record -q -g -o "$E2E_TMP/perf.data" -p "$PID_s" -- sleep "$duration" >/dev/null 2>&1 &
@@ -171,6 +173,9 @@ phase() { # NAME FLOOD-OPTIONS...
 		--duration "$duration" --check-every "$check" "$@" >"$E2E_TMP/flood.$name" 2>"$E2E_TMP/flood.$name.err" ||
 		{ log "phase $name: the flood reported invalid replies or failed" && status=1; }
 	t2=$(ticks "$PID_s")
+	m2=$(rss_kib "$PID_s")
+	MEMORY+=("$(awk -v name="$name" -v a="$m1" -v b="$m2" -v n="$peers" 'BEGIN {
+		printf "%s: VmRSS %d -> %d KiB, %+.0f bytes per peer", name, a, b, (b - a) * 1024 / n }')")
 	[ -z "$fpid" ] || wait "$fpid" || true
 	kill -INT "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null || true
@@ -217,6 +222,8 @@ printf '%-2s %9s %9s %9s %13s %8s %7s %8s %7s %5s %8s\n' ph sent/s resp/s cookie
 printf '%s\n' "${REPORT[@]}"
 echo "A: load meter off, all consumed; B: under load, plain flood; C: under load, cookie-aware flood"
 echo "us/answer: tund CPU per response or cookie reply sent; cpu: tund's share of one core"
+printf '%s\n' "${MEMORY[@]}"
+echo "(in A every peer ends the phase with a session: what a session adds to a peer)"
 if [ "$perf" -eq 1 ] && [ -f "$E2E_TMP/perf.data" ]; then
 	perf report -i "$E2E_TMP/perf.data" --no-children --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
 fi
