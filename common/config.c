@@ -252,6 +252,8 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 	i = find_key(cfg, pc->public_key);
 	fresh = key_slots_fresh(cfg);
 	if (i >= 0) {
+		cfg->n_expose_peers -= cfg->peers[i].n_allow_expose > 0;
+		cfg->n_expose_peers += copy.n_allow_expose > 0;
 		peer_config_clear(&cfg->peers[i]);
 		cfg->peers[i] = copy;
 		return 0;
@@ -260,6 +262,7 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 		peer_config_clear(&copy);
 		return -ENOMEM;
 	}
+	cfg->n_expose_peers += copy.n_allow_expose > 0;
 	cfg->peers[cfg->n_peers++] = copy;
 	/* Kept fresh while at most half full; past that the next lookup rebuilds it larger. */
 	if (fresh && 2 * cfg->n_peers <= cfg->key_slots_len) {
@@ -277,6 +280,7 @@ int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KE
 	if (found < 0)
 		return -ENOENT;
 	i = (size_t)found;
+	cfg->n_expose_peers -= cfg->peers[i].n_allow_expose > 0;
 	peer_config_clear(&cfg->peers[i]);
 	memmove(&cfg->peers[i], &cfg->peers[i + 1], (cfg->n_peers - i - 1) * sizeof(*cfg->peers));
 	cfg->n_peers--;
@@ -284,6 +288,18 @@ int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KE
 	crypto_wipe(&cfg->peers[cfg->n_peers], sizeof(*cfg->peers));
 	cfg->key_slots_peers = SIZE_MAX; /* the peers after i moved */
 	return 0;
+}
+
+void iface_config_swap_peer(struct iface_config *a, size_t i, struct iface_config *b, size_t j)
+{
+	struct peer_config tmp = a->peers[i];
+	bool a_exposes = tmp.n_allow_expose > 0, b_exposes = b->peers[j].n_allow_expose > 0;
+
+	a->peers[i] = b->peers[j];
+	b->peers[j] = tmp;
+	a->n_expose_peers = a->n_expose_peers - a_exposes + b_exposes;
+	b->n_expose_peers = b->n_expose_peers - b_exposes + a_exposes;
+	crypto_wipe(&tmp, sizeof(tmp));
 }
 
 void iface_config_free(struct iface_config *cfg)

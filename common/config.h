@@ -100,6 +100,11 @@ struct iface_config {
 	size_t n_peers;
 	size_t cap_peers; /* entries allocated in peers; 0: exactly n_peers */
 	/*
+	 * Peers with AllowExpose: counted by the loader, kept by put_peer,
+	 * drop_peer and swap_peer (whatever changes peers otherwise keeps it too).
+	 */
+	size_t n_expose_peers;
+	/*
 	 * A cache, config.c's alone: where each public key is in peers, for
 	 * iface_config_find_peer_key(). Open addressing, a peer's index + 1 per
 	 * slot (0: empty); built on the first lookup, for key_slots_peers
@@ -206,6 +211,8 @@ int iface_config_reserve_peer(struct iface_config *cfg);
 int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc);
 /* Drop the peer with this key from cfg; -ENOENT when none. */
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN]);
+/* Swap a->peers[i] and b->peers[j] (the same public key), keeping both counts. */
+void iface_config_swap_peer(struct iface_config *a, size_t i, struct iface_config *b, size_t j);
 
 /* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
 bool config_iface_name_valid(const char *name);

@@ -579,6 +579,7 @@ static void check_expose_server(const struct iface_config *c)
 	assert_true(c->has_expose_grace);
 	assert_int_equal(c->expose_grace_s, 0);
 	assert_int_equal(c->expose_max_connections, 100);
+	assert_int_equal(c->n_expose_peers, 1);
 	assert_int_equal(pc->n_allow_expose, 3);
 	assert_string_equal(port_ranges_format(buf, sizeof(buf), pc->allow_expose,
 					       pc->n_allow_expose),
@@ -622,6 +623,7 @@ static void check_expose_client(const struct iface_config *c)
 	assert_false(c->has_expose_bind_address);
 	assert_false(c->has_expose_grace);
 	assert_int_equal(c->peers[0].n_allow_expose, 0);
+	assert_int_equal(c->n_expose_peers, 0);
 	assert_int_equal(c->n_exposes, 2);
 	assert_int_equal(web->line, 9);
 	assert_string_equal(web->name, "web");
@@ -2025,6 +2027,55 @@ static void test_find_peer_key_loaded(void **state)
 	iface_config_free(cfg);
 }
 
+/* The count of peers with AllowExpose (the server's port is wanted) through every change. */
+static void test_expose_peers_count(void **state)
+{
+	struct port_range r = {.first = 8000, .last = 8000};
+	struct iface_config *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct peer_config pc = {0};
+	uint8_t key[KEY_LEN];
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t i = 0; i < 4; i++) {
+		index_key(pc.public_key, i);
+		pc.allow_expose = i % 2 ? &r : NULL;
+		pc.n_allow_expose = i % 2;
+		assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	}
+	assert_int_equal(a->n_expose_peers, 2);
+	/* Replaced: without, then with, then with again. */
+	index_key(pc.public_key, 1);
+	pc.allow_expose = NULL;
+	pc.n_allow_expose = 0;
+	assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	assert_int_equal(a->n_expose_peers, 1);
+	pc.allow_expose = &r;
+	pc.n_allow_expose = 1;
+	assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	assert_int_equal(a->n_expose_peers, 2);
+	/* Swapped with another config's entry for the same key. */
+	index_key(pc.public_key, 0);
+	assert_int_equal(iface_config_put_peer(b, &pc), 0);
+	assert_int_equal(b->n_expose_peers, 1);
+	iface_config_swap_peer(a, 0, b, 0);
+	assert_int_equal(a->n_expose_peers, 3);
+	assert_int_equal(b->n_expose_peers, 0);
+	assert_int_equal(a->peers[0].n_allow_expose, 1);
+	/* Dropped: 0 (with), 1 (with), 2 (without), 3 (with). */
+	for (size_t i = 0; i < 4; i++) {
+		static const size_t left[] = {2, 1, 1, 0};
+
+		index_key(key, i);
+		assert_int_equal(iface_config_drop_peer(a, key), 0);
+		assert_int_equal(a->n_expose_peers, left[i]);
+	}
+	iface_config_free(a);
+	iface_config_free(b);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[N_CASES];
@@ -2040,6 +2091,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_same_interface),
 		cmocka_unit_test(test_find_peer_key_index),
 		cmocka_unit_test(test_find_peer_key_loaded),
+		cmocka_unit_test(test_expose_peers_count),
 	};
 	char *names[N_CASES];
 	int failed;
