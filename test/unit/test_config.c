@@ -1974,13 +1974,15 @@ static void test_find_peer_key_index(void **state)
 	assert_int_equal(cfg->n_peers, N);
 	assert_int_equal(iface_config_find_peer_key(cfg, pc.public_key)->line, 70000);
 
-	/* Dropping moves the later peers down: every lookup still finds its own. */
+	/* Dropping moves the last peer into the hole: every lookup still finds its own. */
 	for (size_t i = 0; i < N; i += 100) {
 		index_key(key, i);
 		assert_int_equal(iface_config_drop_peer(cfg, key), 0);
 		assert_int_equal(iface_config_drop_peer(cfg, key), -ENOENT);
 	}
 	assert_int_equal(cfg->n_peers, N - N / 100);
+	/* The index followed each drop; it was not left to be rebuilt. */
+	assert_int_equal(cfg->key_slots_peers, cfg->n_peers);
 	for (size_t i = 0; i < N; i++) {
 		index_key(key, i);
 		found = iface_config_find_peer_key(cfg, key);
@@ -2024,6 +2026,53 @@ static void test_find_peer_key_loaded(void **state)
 	assert_int_equal(key_from_base64(key, OWN_PUB, NULL), 0);
 	assert_null(iface_config_find_peer_key(cfg, key));
 	diag_list_clear(&d);
+	iface_config_free(cfg);
+}
+
+/*
+ * Every peer dropped, in an order that empties slots in the middle of runs
+ * (index_key() gives pairs of keys the same home slot): after each drop
+ * the index is still fresh and finds exactly the peers left.
+ */
+static void test_drop_peer_index(void **state)
+{
+	enum {
+		N = 600
+	};
+	struct iface_config *cfg = calloc(1, sizeof(*cfg));
+	struct peer_config pc = {0};
+	bool gone[N] = {false};
+	uint8_t key[KEY_LEN];
+
+	(void)state;
+	assert_non_null(cfg);
+	for (size_t i = 0; i < N; i++) {
+		index_key(pc.public_key, i);
+		pc.line = (unsigned int)i;
+		assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
+	}
+	assert_non_null(iface_config_find_peer_key(cfg, pc.public_key));
+	for (size_t step = 0; step < N; step++) {
+		size_t d = step * 7 % N; /* 7 and N coprime: each once */
+		const struct peer_config *found;
+
+		assert_false(gone[d]);
+		index_key(key, d);
+		assert_int_equal(iface_config_drop_peer(cfg, key), 0);
+		gone[d] = true;
+		assert_int_equal(cfg->n_peers, N - step - 1);
+		assert_int_equal(cfg->key_slots_peers, cfg->n_peers);
+		for (size_t i = 0; i < N; i++) {
+			index_key(key, i);
+			found = iface_config_find_peer_key(cfg, key);
+			if (gone[i]) {
+				assert_null(found);
+				continue;
+			}
+			assert_non_null(found);
+			assert_int_equal(found->line, i);
+		}
+	}
 	iface_config_free(cfg);
 }
 
@@ -2091,6 +2140,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_same_interface),
 		cmocka_unit_test(test_find_peer_key_index),
 		cmocka_unit_test(test_find_peer_key_loaded),
+		cmocka_unit_test(test_drop_peer_index),
 		cmocka_unit_test(test_expose_peers_count),
 	};
 	char *names[N_CASES];
