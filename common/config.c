@@ -252,6 +252,8 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 	i = find_key(cfg, pc->public_key);
 	fresh = key_slots_fresh(cfg);
 	if (i >= 0) {
+		cfg->n_expose_peers -= cfg->peers[i].n_allow_expose > 0;
+		cfg->n_expose_peers += copy.n_allow_expose > 0;
 		peer_config_clear(&cfg->peers[i]);
 		cfg->peers[i] = copy;
 		return 0;
@@ -260,6 +262,7 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 		peer_config_clear(&copy);
 		return -ENOMEM;
 	}
+	cfg->n_expose_peers += copy.n_allow_expose > 0;
 	cfg->peers[cfg->n_peers++] = copy;
 	/* Kept fresh while at most half full; past that the next lookup rebuilds it larger. */
 	if (fresh && 2 * cfg->n_peers <= cfg->key_slots_len) {
@@ -269,21 +272,79 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 	return 0;
 }
 
+/* The slot of the table that holds peers[i], or SIZE_MAX (not indexed: a duplicate). */
+static size_t key_slot_of(const struct iface_config *cfg, size_t i)
+{
+	for (size_t h = key_slot(cfg->peers[i].public_key, cfg->key_slots_len); cfg->key_slots[h];
+	     h = (h + 1) & (cfg->key_slots_len - 1))
+		if (cfg->key_slots[h] == i + 1)
+			return h;
+	return SIZE_MAX;
+}
+
+/*
+ * Empty slot h of the table, moving the entries of its run that would no
+ * longer be found past the hole back into it (linear probing's deletion).
+ */
+static void key_slots_delete(struct iface_config *cfg, size_t h)
+{
+	size_t mask = cfg->key_slots_len - 1;
+
+	for (size_t j = (h + 1) & mask; cfg->key_slots[j]; j = (j + 1) & mask) {
+		size_t home =
+			key_slot(cfg->peers[cfg->key_slots[j] - 1].public_key, cfg->key_slots_len);
+
+		/* Stays when its home is in (h, j], cyclically. */
+		if (((j - home) & mask) < ((j - h) & mask))
+			continue;
+		cfg->key_slots[h] = cfg->key_slots[j];
+		h = j;
+	}
+	cfg->key_slots[h] = 0;
+}
+
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN])
 {
 	ptrdiff_t found = find_key(cfg, key);
-	size_t i;
+	size_t i, last, h;
 
 	if (found < 0)
 		return -ENOENT;
 	i = (size_t)found;
+	last = cfg->n_peers - 1;
+	/*
+	 * The last peer takes the dropped one's place (the order of peers
+	 * means nothing: a save sorts them), and the index follows both, so
+	 * that a drop costs the same at any size.
+	 */
+	if (key_slots_fresh(cfg) && (h = key_slot_of(cfg, i)) != SIZE_MAX) {
+		key_slots_delete(cfg, h);
+		if (i != last && (h = key_slot_of(cfg, last)) != SIZE_MAX)
+			cfg->key_slots[h] = (uint32_t)(i + 1);
+		cfg->key_slots_peers = h != SIZE_MAX ? last : SIZE_MAX;
+	} else {
+		cfg->key_slots_peers = SIZE_MAX; /* rebuilt by the next lookup */
+	}
+	cfg->n_expose_peers -= cfg->peers[i].n_allow_expose > 0;
 	peer_config_clear(&cfg->peers[i]);
-	memmove(&cfg->peers[i], &cfg->peers[i + 1], (cfg->n_peers - i - 1) * sizeof(*cfg->peers));
-	cfg->n_peers--;
-	/* The last entry moved down; its old place still holds its preshared key. */
-	crypto_wipe(&cfg->peers[cfg->n_peers], sizeof(*cfg->peers));
-	cfg->key_slots_peers = SIZE_MAX; /* the peers after i moved */
+	if (i != last)
+		cfg->peers[i] = cfg->peers[last];
+	cfg->n_peers = last;
+	/* The last entry's old place still holds its preshared key. */
+	crypto_wipe(&cfg->peers[last], sizeof(*cfg->peers));
 	return 0;
+}
+
+void iface_config_swap_peer(struct iface_config *a, size_t i, struct iface_config *b, size_t j)
+{
+	struct peer_config tmp = a->peers[i];
+	bool a_exposes = tmp.n_allow_expose > 0, b_exposes = b->peers[j].n_allow_expose > 0;
+
+	a->peers[i] = b->peers[j];
+	b->peers[j] = tmp;
+	a->n_expose_peers = a->n_expose_peers - a_exposes + b_exposes;
+	b->n_expose_peers = b->n_expose_peers - b_exposes + a_exposes;
+	crypto_wipe(&tmp, sizeof(tmp));
 }
 
 void iface_config_free(struct iface_config *cfg)
@@ -322,16 +383,13 @@ bool config_iface_name_valid(const char *name)
 const struct peer_config *iface_config_find_peer(const struct iface_config *cfg, const char *id)
 {
 	uint8_t key[KEY_LEN];
-	bool is_key = key_from_base64(key, id, NULL) == 0;
 
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		const struct peer_config *pc = &cfg->peers[i];
-
-		if (pc->name && strcmp(pc->name, id) == 0)
-			return pc;
-		if (is_key && memcmp(pc->public_key, key, KEY_LEN) == 0)
-			return pc;
-	}
+	/* A Name is at most 32 of [A-Za-z0-9._-]: never a base64 key (44 characters). */
+	if (key_from_base64(key, id, NULL) == 0)
+		return iface_config_find_peer_key(cfg, key);
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (cfg->peers[i].name && strcmp(cfg->peers[i].name, id) == 0)
+			return &cfg->peers[i];
 	return NULL;
 }
 

@@ -100,6 +100,11 @@ struct iface_config {
 	size_t n_peers;
 	size_t cap_peers; /* entries allocated in peers; 0: exactly n_peers */
 	/*
+	 * Peers with AllowExpose: counted by the loader, kept by put_peer,
+	 * drop_peer and swap_peer (whatever changes peers otherwise keeps it too).
+	 */
+	size_t n_expose_peers;
+	/*
 	 * A cache, config.c's alone: where each public key is in peers, for
 	 * iface_config_find_peer_key(). Open addressing, a peer's index + 1 per
 	 * slot (0: empty); built on the first lookup, for key_slots_peers
@@ -187,7 +192,7 @@ bool peer_config_same(const struct peer_config *a, const struct peer_config *b);
 /*
  * The peer of cfg with this public key, or NULL. Constant time on average:
  * the first lookup after cfg->peers changed other than through
- * iface_config_put_peer() indexes every peer once.
+ * iface_config_put_peer() or iface_config_drop_peer() indexes every peer once.
  */
 const struct peer_config *iface_config_find_peer_key(const struct iface_config *cfg,
 						     const uint8_t key[static KEY_LEN]);
@@ -204,12 +209,21 @@ int peer_config_copy(struct peer_config *dst, const struct peer_config *src);
 int iface_config_reserve_peer(struct iface_config *cfg);
 /* Put a copy of pc in cfg, replacing the peer with the same key. 0 or -ENOMEM. */
 int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc);
-/* Drop the peer with this key from cfg; -ENOENT when none. */
+/*
+ * Drop the peer with this key from cfg; -ENOENT when none. The last peer
+ * takes its place (the order of cfg->peers is not kept), so that it costs
+ * the same at any number of peers.
+ */
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN]);
+/* Swap a->peers[i] and b->peers[j] (the same public key), keeping both counts. */
+void iface_config_swap_peer(struct iface_config *a, size_t i, struct iface_config *b, size_t j);
 
 /* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
 bool config_iface_name_valid(const char *name);
-/* Find a peer by Name or by base64 public key; NULL when none. */
+/*
+ * Find a peer by Name or by base64 public key; NULL when none. By key in
+ * constant time (as iface_config_find_peer_key()); by Name a walk.
+ */
 const struct peer_config *iface_config_find_peer(const struct iface_config *cfg, const char *id);
 
 #endif

@@ -399,6 +399,7 @@ static void check_file(struct loader *l)
 		crypto_wipe(priv, sizeof(priv));
 	}
 	for (size_t i = 0; i < c->n_peers; i++) {
+		c->n_expose_peers += c->peers[i].n_allow_expose > 0;
 		if (!l->peer_key_line[i])
 			diag_add(l->diags, DIAG_ERROR, l->path, c->peers[i].line,
 				 "[Peer] has no PublicKey");

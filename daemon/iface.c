@@ -290,13 +290,9 @@ static bool keep_running_peer(struct iface_config *cfg, size_t i, struct iface_c
 			      bool exists)
 {
 	for (size_t j = 0; exists && j < old->n_peers; j++) {
-		struct peer_config tmp;
-
 		if (!crypto_memeq(old->peers[j].public_key, cfg->peers[i].public_key, KEY_LEN))
 			continue;
-		tmp = cfg->peers[i];
-		cfg->peers[i] = old->peers[j];
-		old->peers[j] = tmp;
+		iface_config_swap_peer(cfg, i, old, j);
 		return true;
 	}
 	(void)iface_config_drop_peer(cfg, cfg->peers[i].public_key);

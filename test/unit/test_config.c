@@ -579,6 +579,7 @@ static void check_expose_server(const struct iface_config *c)
 	assert_true(c->has_expose_grace);
 	assert_int_equal(c->expose_grace_s, 0);
 	assert_int_equal(c->expose_max_connections, 100);
+	assert_int_equal(c->n_expose_peers, 1);
 	assert_int_equal(pc->n_allow_expose, 3);
 	assert_string_equal(port_ranges_format(buf, sizeof(buf), pc->allow_expose,
 					       pc->n_allow_expose),
@@ -622,6 +623,7 @@ static void check_expose_client(const struct iface_config *c)
 	assert_false(c->has_expose_bind_address);
 	assert_false(c->has_expose_grace);
 	assert_int_equal(c->peers[0].n_allow_expose, 0);
+	assert_int_equal(c->n_expose_peers, 0);
 	assert_int_equal(c->n_exposes, 2);
 	assert_int_equal(web->line, 9);
 	assert_string_equal(web->name, "web");
@@ -1972,13 +1974,15 @@ static void test_find_peer_key_index(void **state)
 	assert_int_equal(cfg->n_peers, N);
 	assert_int_equal(iface_config_find_peer_key(cfg, pc.public_key)->line, 70000);
 
-	/* Dropping moves the later peers down: every lookup still finds its own. */
+	/* Dropping moves the last peer into the hole: every lookup still finds its own. */
 	for (size_t i = 0; i < N; i += 100) {
 		index_key(key, i);
 		assert_int_equal(iface_config_drop_peer(cfg, key), 0);
 		assert_int_equal(iface_config_drop_peer(cfg, key), -ENOENT);
 	}
 	assert_int_equal(cfg->n_peers, N - N / 100);
+	/* The index followed each drop; it was not left to be rebuilt. */
+	assert_int_equal(cfg->key_slots_peers, cfg->n_peers);
 	for (size_t i = 0; i < N; i++) {
 		index_key(key, i);
 		found = iface_config_find_peer_key(cfg, key);
@@ -2025,6 +2029,102 @@ static void test_find_peer_key_loaded(void **state)
 	iface_config_free(cfg);
 }
 
+/*
+ * Every peer dropped, in an order that empties slots in the middle of runs
+ * (index_key() gives pairs of keys the same home slot): after each drop
+ * the index is still fresh and finds exactly the peers left.
+ */
+static void test_drop_peer_index(void **state)
+{
+	enum {
+		N = 600
+	};
+	struct iface_config *cfg = calloc(1, sizeof(*cfg));
+	struct peer_config pc = {0};
+	bool gone[N] = {false};
+	uint8_t key[KEY_LEN];
+
+	(void)state;
+	assert_non_null(cfg);
+	for (size_t i = 0; i < N; i++) {
+		index_key(pc.public_key, i);
+		pc.line = (unsigned int)i;
+		assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
+	}
+	assert_non_null(iface_config_find_peer_key(cfg, pc.public_key));
+	for (size_t step = 0; step < N; step++) {
+		size_t d = step * 7 % N; /* 7 and N coprime: each once */
+		const struct peer_config *found;
+
+		assert_false(gone[d]);
+		index_key(key, d);
+		assert_int_equal(iface_config_drop_peer(cfg, key), 0);
+		gone[d] = true;
+		assert_int_equal(cfg->n_peers, N - step - 1);
+		assert_int_equal(cfg->key_slots_peers, cfg->n_peers);
+		for (size_t i = 0; i < N; i++) {
+			index_key(key, i);
+			found = iface_config_find_peer_key(cfg, key);
+			if (gone[i]) {
+				assert_null(found);
+				continue;
+			}
+			assert_non_null(found);
+			assert_int_equal(found->line, i);
+		}
+	}
+	iface_config_free(cfg);
+}
+
+/* The count of peers with AllowExpose (the server's port is wanted) through every change. */
+static void test_expose_peers_count(void **state)
+{
+	struct port_range r = {.first = 8000, .last = 8000};
+	struct iface_config *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct peer_config pc = {0};
+	uint8_t key[KEY_LEN];
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (size_t i = 0; i < 4; i++) {
+		index_key(pc.public_key, i);
+		pc.allow_expose = i % 2 ? &r : NULL;
+		pc.n_allow_expose = i % 2;
+		assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	}
+	assert_int_equal(a->n_expose_peers, 2);
+	/* Replaced: without, then with, then with again. */
+	index_key(pc.public_key, 1);
+	pc.allow_expose = NULL;
+	pc.n_allow_expose = 0;
+	assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	assert_int_equal(a->n_expose_peers, 1);
+	pc.allow_expose = &r;
+	pc.n_allow_expose = 1;
+	assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	assert_int_equal(iface_config_put_peer(a, &pc), 0);
+	assert_int_equal(a->n_expose_peers, 2);
+	/* Swapped with another config's entry for the same key. */
+	index_key(pc.public_key, 0);
+	assert_int_equal(iface_config_put_peer(b, &pc), 0);
+	assert_int_equal(b->n_expose_peers, 1);
+	iface_config_swap_peer(a, 0, b, 0);
+	assert_int_equal(a->n_expose_peers, 3);
+	assert_int_equal(b->n_expose_peers, 0);
+	assert_int_equal(a->peers[0].n_allow_expose, 1);
+	/* Dropped: 0 (with), 1 (with), 2 (without), 3 (with). */
+	for (size_t i = 0; i < 4; i++) {
+		static const size_t left[] = {2, 1, 1, 0};
+
+		index_key(key, i);
+		assert_int_equal(iface_config_drop_peer(a, key), 0);
+		assert_int_equal(a->n_expose_peers, left[i]);
+	}
+	iface_config_free(a);
+	iface_config_free(b);
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[N_CASES];
@@ -2040,6 +2140,8 @@ int main(void)
 		cmocka_unit_test(test_redirect_same_interface),
 		cmocka_unit_test(test_find_peer_key_index),
 		cmocka_unit_test(test_find_peer_key_loaded),
+		cmocka_unit_test(test_drop_peer_index),
+		cmocka_unit_test(test_expose_peers_count),
 	};
 	char *names[N_CASES];
 	int failed;
