@@ -14,7 +14,9 @@
 # Steps, each bounded by --timeout so that a slow path is reported, not
 # waited for: (a) start until the log says "wgs0: up"; (b) VmRSS and VmHWM
 # after it; (c) --adds sequential `tunctl add-peer` processes (new random
-# keys): per-second rate; (d) one `tunctl set-peer` and one `tunctl
+# keys): per-second rate, tund's CPU per add-peer, and the rate of as many
+# `/bin/true` and `tunctl --version` processes (the process start-up bound);
+# (d) one `tunctl set-peer` and one `tunctl
 # remove-peer`: latency; (e) `tunctl reload` with the file unchanged (which
 # drops the peers of (c), added without --save), then with one peer's
 # AllowedIPs changed: latency; (f) `tunctl --json show wgs0 >/dev/null`; (g)
@@ -305,7 +307,8 @@ fi
 # The bound is checked with bash's own clock: a date and an awk per add-peer
 # (now, over) were more than half of each round, not tund's or tunctl's.
 add_loop() {
-	local t0 i=0 key allowed rc end_us
+	local t0 i=0 key allowed rc end_us c0
+	c0=$(cpu_ticks "$PID_s")
 	t0=$(now)
 	end_us=$((${EPOCHREALTIME/./} + step_timeout * 1000000))
 	while read -r key allowed; do
@@ -328,7 +331,27 @@ add_loop() {
 	if [ "$i" -gt 0 ]; then
 		put add_peer_per_s "$(awk -v n="$i" -v s="${R[add_peer_s]}" 'BEGIN { printf "%.2f", n / s }')"
 		put add_peer_mean_s "$(awk -v n="$i" -v s="${R[add_peer_s]}" 'BEGIN { printf "%.4f", s / n }')"
+		put add_peer_tund_cpu_ms "$(awk -v n="$i" -v a="$c0" -v b="$(cpu_ticks "$PID_s")" \
+			-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b - a) * 1000 / hz / n }')"
+		proc_rate proc_true_per_s "$i" /bin/true
+		proc_rate proc_tunctl_version_per_s "$i" "$TUNCTL" --version
 	fi
+}
+
+# cpu_ticks PID: the process's utime + stime, in clock ticks.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+# proc_rate VAR N CMD...: N runs of CMD one after another, in the same loop
+# shape as add_loop (timeout around each): the process start-up bound that
+# step (c)'s rate is to be read against.
+proc_rate() {
+	local var=$1 n=$2 t0 j
+	shift 2
+	t0=$(now)
+	for ((j = 0; j < n; j++)); do
+		timeout -k 5 "$step_timeout" "$@" >/dev/null 2>&1 || true
+	done
+	put "$var" "$(awk -v n="$n" -v s="$(since "$t0")" 'BEGIN { printf "%.2f", n / s }')"
 }
 
 # profile_adds: add_loop under perf record of the server tund (DWARF call
