@@ -1936,6 +1936,20 @@ static void index_key(uint8_t key[KEY_LEN], size_t i)
 	memcpy(key, w, KEY_LEN);
 }
 
+/* Put n peers with the keys index_key() numbers 0..n-1 into cfg; find_each: look each up as it comes. */
+static void put_numbered_peers(struct iface_config *cfg, size_t n, bool find_each)
+{
+	struct peer_config pc = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		index_key(pc.public_key, i);
+		pc.line = (unsigned int)i;
+		assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
+		if (find_each)
+			assert_non_null(iface_config_find_peer_key(cfg, pc.public_key));
+	}
+}
+
 /* iface_config_find_peer_key() through put, replace, drop and the loader's own appends. */
 static void test_find_peer_key_index(void **state)
 {
@@ -1947,13 +1961,7 @@ static void test_find_peer_key_index(void **state)
 
 	(void)state;
 	assert_non_null(cfg);
-	for (size_t i = 0; i < N; i++) {
-		index_key(pc.public_key, i);
-		pc.line = (unsigned int)i;
-		assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
-		/* Looked up as they come: the index follows each put. */
-		assert_non_null(iface_config_find_peer_key(cfg, pc.public_key));
-	}
+	put_numbered_peers(cfg, N, true); /* looked up as they come: the index follows each put */
 	assert_int_equal(cfg->n_peers, N);
 	for (size_t i = 0; i < N; i++) {
 		index_key(key, i);
@@ -2040,18 +2048,14 @@ static void test_drop_peer_index(void **state)
 		N = 600
 	};
 	struct iface_config *cfg = calloc(1, sizeof(*cfg));
-	struct peer_config pc = {0};
 	bool gone[N] = {false};
 	uint8_t key[KEY_LEN];
 
 	(void)state;
 	assert_non_null(cfg);
-	for (size_t i = 0; i < N; i++) {
-		index_key(pc.public_key, i);
-		pc.line = (unsigned int)i;
-		assert_int_equal(iface_config_put_peer(cfg, &pc), 0);
-	}
-	assert_non_null(iface_config_find_peer_key(cfg, pc.public_key));
+	put_numbered_peers(cfg, N, false);
+	index_key(key, N - 1);
+	assert_non_null(iface_config_find_peer_key(cfg, key));
 	for (size_t step = 0; step < N; step++) {
 		size_t d = step * 7 % N; /* 7 and N coprime: each once */
 		const struct peer_config *found;
