@@ -323,7 +323,8 @@ at() {
 mandir=$(at "${TUND_INSTALL_MANDIR:-share/man}")
 docdir=$(at "${TUND_INSTALL_DOCDIR:-share/doc/tund}")
 datadir=$(at "${TUND_INSTALL_DATADIR:-share}")
-for f in "$(at "${TUND_INSTALL_SBINDIR:-sbin}")/tund" "$(at "${TUND_INSTALL_BINDIR:-bin}")/tunctl"; do
+for f in "$(at "${TUND_INSTALL_SBINDIR:-sbin}")/tund" "$(at "${TUND_INSTALL_BINDIR:-bin}")/tunctl" \
+	"$(at "${TUND_INSTALL_BINDIR:-bin}")/tund-wg"; do
 	[ -x "$f" ] || fail "not installed: $f"
 done
 cmp "$mandir/man8/tund.8" "$build/docs/tund.8" || fail "man8/tund.8"
