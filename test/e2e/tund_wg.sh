@@ -135,6 +135,13 @@ err_has "no interface \"$A\" is up"
 log "=== tunctl create, delete, down"
 expect 0 T create "$B"
 ip -n "$t" link show "$B" >/dev/null || fail "tunctl create made no $B"
+extra=$(pubkey "$(genkey)")
+expect 1 T add-peer "$B" --public-key "$extra" --allowed-ips 10.95.0.2/32 --save
+err_has "$B has no file (it was created by tund-wg); nothing was changed"
+expect 0 T add-peer "$B" --public-key "$extra" --allowed-ips 10.95.0.2/32
+expect 0 T show "$B"
+grep -qx "peer: $extra" "$out" || fail "show $B: $(cat "$out")"
+! ip -n "$t" route show dev "$B" | grep -q . || fail "tund added routes to $B (Table = off)"
 expect 1 T delete wq1
 err_has "wq1 has a file, $dt/wq1.conf: tunctl down wq1 takes it down"
 expect 0 T delete "$B"
