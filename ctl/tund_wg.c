@@ -18,25 +18,24 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: tund-wg [-s PATH] IFACE\n"
-		"\n"
-		"Asks the running tund to create IFACE, an empty WireGuard interface (no\n"
-		"key, no peer, link down) without a file, for wg(8) and ip(8) to configure:\n"
-		"\n"
-		"  WG_QUICK_USERSPACE_IMPLEMENTATION=tund-wg wg-quick up IFACE\n"
-		"\n"
-		"Returns once IFACE and its UAPI socket (/var/run/wireguard/IFACE.sock)\n"
-		"exist. `ip link del IFACE` (wg-quick down) deletes it.\n"
-		"\n"
-		"Options:\n"
-		"  -s, --socket PATH  tund's control socket (default: $TUND_CONTROL_SOCKET,\n"
-		"                     else /run/tund/control.sock)\n"
-		"  -V, --version      print the version and exit\n"
-		"  -h, --help         print this help and exit\n"
-		"\n"
-		"Exit status: 0 created, 1 tund refused or failed (the name is taken, ...),\n"
-		"2 wrong usage, 3 tund not reachable, 4 permission denied.\n");
+	fprintf(out, "Usage: tund-wg [-s PATH] IFACE\n"
+		     "\n"
+		     "Asks the running tund to create IFACE, an empty WireGuard interface (no\n"
+		     "key, no peer, link down) without a file, for wg(8) and ip(8) to configure:\n"
+		     "\n"
+		     "  WG_QUICK_USERSPACE_IMPLEMENTATION=tund-wg wg-quick up IFACE\n"
+		     "\n"
+		     "Returns once IFACE and its UAPI socket (/var/run/wireguard/IFACE.sock)\n"
+		     "exist. `ip link del IFACE` (wg-quick down) deletes it.\n"
+		     "\n"
+		     "Options:\n"
+		     "  -s, --socket PATH  tund's control socket (default: $TUND_CONTROL_SOCKET,\n"
+		     "                     else /run/tund/control.sock)\n"
+		     "  -V, --version      print the version and exit\n"
+		     "  -h, --help         print this help and exit\n"
+		     "\n"
+		     "Exit status: 0 created, 1 tund refused or failed (the name is taken, ...),\n"
+		     "2 wrong usage, 3 tund not reachable, 4 permission denied.\n");
 }
 
 /* The UAPI socket tund named, or none: whether wg can configure the interface. */
@@ -53,8 +52,8 @@ static int check_uapi(const char *iface, json_t *result)
 		return TUNCTL_EXIT_OK;
 	}
 	if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		fprintf(stderr, "tund-wg: %s was created, but its UAPI socket %s is missing\n", iface,
-			path);
+		fprintf(stderr, "tund-wg: %s was created, but its UAPI socket %s is missing\n",
+			iface, path);
 		return TUNCTL_EXIT_FAILURE;
 	}
 	return TUNCTL_EXIT_OK;

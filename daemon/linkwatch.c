@@ -76,10 +76,8 @@ static ssize_t read_one(struct linkwatch *lw)
 {
 	struct sockaddr_nl from;
 	struct iovec iov = {.iov_base = lw->buf, .iov_len = sizeof(lw->buf)};
-	struct msghdr msg = {.msg_name = &from,
-			     .msg_namelen = sizeof(from),
-			     .msg_iov = &iov,
-			     .msg_iovlen = 1};
+	struct msghdr msg = {
+		.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	for (;;) {

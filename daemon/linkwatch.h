@@ -27,8 +27,8 @@ struct linkwatch_event {
 	enum linkwatch_type type;
 	int ifindex;
 	char name[IFNAMSIZ]; /* "" when the message had none */
-	unsigned int flags;  /* IFF_UP, ...: LINKWATCH_CHANGED */
-	uint32_t mtu;        /* 0 when the message had none */
+	unsigned int flags; /* IFF_UP, ...: LINKWATCH_CHANGED */
+	uint32_t mtu; /* 0 when the message had none */
 };
 
 typedef void (*linkwatch_fn)(void *ctx, const struct linkwatch_event *ev);
