@@ -9,6 +9,8 @@
 #    from show, no descriptor left behind, the file's interface beside it
 #    still carries traffic;
 #  - tunctl delete / down; tund-wg from another namespace cleans up;
+#  - link events lost (tund stopped while 800 veths come and go, then a
+#    deletion): the resync finds the link gone;
 #  - a file's interface whose link is deleted goes down as by tunctl down,
 #    stays down over a reload, and tunctl up brings it back.
 #
@@ -154,6 +156,21 @@ grep -q "$B: deleted (it had no file)" "$out" || fail "down: $(cat "$out")"
 expect 0 ip netns exec "$t" "$TUND_WG" "$B" # nothing holds its name down
 expect 0 T delete "$B"
 [ "$(fds)" = "$fds0" ] || fail "tund holds $(fds) descriptors, $fds0 before"
+
+log "=== link events lost (the socket's buffer overflowed): every interface's link checked"
+expect 0 ip netns exec "$t" "$TUND_WG" "$C"
+run kill -STOP "$TUND_PID_t"
+at_exit "kill -CONT $TUND_PID_t"
+# The buffer fills with these first, so that the deletion of $C after them is lost.
+for i in $(seq 400); do echo "link add wqd$i type veth peer name wqe$i"; done >"$E2E_TMP/batch"
+for i in $(seq 400); do echo "link del wqd$i"; done >>"$E2E_TMP/batch"
+run ip -n "$t" -batch "$E2E_TMP/batch"
+run ip -n "$t" link del "$C"
+run kill -CONT "$TUND_PID_t"
+wait_until 10 "$C forgotten" bash -c "! \"$TUNCTL\" show $C" || fail "tund still lists $C"
+tund_log_has t "link events were lost" || fail "the events were not lost: the test proves nothing"
+listed wq1 || fail "wq1 was taken down"
+assert_ping "$t" 10.92.0.2
 
 log "=== a file's interface whose link is deleted goes down until tunctl up"
 run ip -n "$t" link del wq1
