@@ -31,7 +31,8 @@ at_exit "rm -f /var/run/wireguard/$wq.sock"
 kq=$(wg genkey) kg=$(wg genkey)
 pq=$(wg pubkey <<<"$kq") pg=$(wg pubkey <<<"$kg")
 dt=$(confdir t)
-tund_start "$t" t "$dt"
+# wg has /var/run/wireguard compiled in (a tund with UAPI support may default to another for tests).
+tund_start "$t" t "$dt" TUND_UAPI_DIR=/var/run/wireguard
 sock="$E2E_TMP/t.sock"
 T() { "$TUNCTL" --socket "$sock" "$@"; }
 listed() { T --json show | python3 -c 'import json, sys
@@ -89,8 +90,8 @@ grep -qx "  public key: $pq" "$E2E_TMP/show" || fail "show: $(cat "$E2E_TMP/show
 grep -qx '  listening port: 51820' "$E2E_TMP/show" || fail "show: $(cat "$E2E_TMP/show")"
 grep -qx "peer: $pg" "$E2E_TMP/show" || fail "show: $(cat "$E2E_TMP/show")"
 grep -qx '  allowed ips: 10.91.0.2/32' "$E2E_TMP/show" || fail "show: $(cat "$E2E_TMP/show")"
-ip -n "$t" addr show dev "$wq" | grep -q 'inet 10.91.0.1/24' || fail "wg-quick set no address"
-ip -n "$t" link show "$wq" | grep -q ',UP' || fail "$wq is not up"
+grep -q 'inet 10.91.0.1/24' <<<"$(ip -n "$t" addr show dev "$wq")" || fail "wg-quick set no address"
+grep -q ',UP' <<<"$(ip -n "$t" link show "$wq")" || fail "$wq is not up"
 
 log "=== traffic to wireguard-go"
 assert_ping "$t" 10.91.0.2
@@ -104,9 +105,9 @@ n "$t" wg show "$wq" transfer | awk -v k="$pg" '$1 == k && $3 > 5000000 {ok = 1}
 log "=== wg set and tunctl see one interface"
 extra=$(wg genkey | wg pubkey)
 n "$t" wg set "$wq" peer "$extra" allowed-ips 10.91.0.9/32
-T show "$wq" | grep -qx "peer: $extra" || fail "tunctl show lacks the peer wg set added"
+grep -qx "peer: $extra" <<<"$(T show "$wq")" || fail "tunctl show lacks the peer wg set added"
 run T remove-peer "$wq" "$extra" >/dev/null
-! nq "$t" wg show "$wq" peers | grep -qx "$extra" || fail "wg show still lists the removed peer"
+! grep -qx "$extra" <<<"$(nq "$t" wg show "$wq" peers)" || fail "wg show still lists the removed peer"
 assert_ping "$t" 10.91.0.2
 
 log "=== wg-quick strip and save"
@@ -132,7 +133,7 @@ wait_until 5 "tund forgets $wq" bash -c "! \"$TUNCTL\" --socket \"$sock\" show $
 	fail "tund still lists $wq"
 tund_log_has t "$wq: its link was deleted; forgetting it" || fail "no log line for $wq"
 [ ! -e "/var/run/wireguard/$wq.sock" ] || fail "/var/run/wireguard/$wq.sock left behind"
-! nq "$t" wg show interfaces | grep -qw "$wq" || fail "wg show interfaces still lists $wq"
+! grep -qw "$wq" <<<"$(nq "$t" wg show interfaces)" || fail "wg show interfaces still lists $wq"
 tund_alive t || fail "tund died"
 
 log "=== up again from the saved file"
