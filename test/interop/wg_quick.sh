@@ -9,6 +9,9 @@
 # `wg-quick down` deletes the link, PostDown runs, and tund forgets the
 # interface and its UAPI socket.
 #
+# The file has no DNS line: wg-quick would hand it to resolvconf, which
+# changes the host's resolver (and Debian's test hosts have none).
+#
 # Needs tund's UAPI support (wg show IFACE working against tund): without
 # it the test is skipped (77) once tund-wg has been checked.
 #
