@@ -370,6 +370,18 @@ void iface_config_free(struct iface_config *cfg)
 	free(cfg);
 }
 
+struct iface_config *iface_config_new_fileless(const char *name)
+{
+	struct iface_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	snprintf(cfg->name, sizeof(cfg->name), "%s", name);
+	/* wg-quick (or whoever configures it) adds the routes: tund adds none. */
+	cfg->table = TABLE_OFF;
+	return cfg;
+}
+
 bool config_iface_name_valid(const char *name)
 {
 	size_t len = strlen(name);

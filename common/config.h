@@ -81,7 +81,7 @@ struct peer_config {
 /* One interface file. */
 struct iface_config {
 	char name[IFNAMSIZ]; /* the file's stem */
-	char *path;          /* as given to the loader */
+	char *path;          /* as given to the loader; NULL: no file (tund-wg) */
 	bool has_private_key;
 	uint8_t private_key[KEY_LEN]; /* secret: wiped on free */
 	bool has_listen_port;
@@ -161,6 +161,12 @@ int config_load_peers_string(const char *path, const char *text, size_t len,
  */
 int config_read_fd(int fd, char **text, size_t *len);
 void iface_config_free(struct iface_config *cfg);
+/*
+ * The configuration of an interface that no file backs (tund-wg, the
+ * control command create): no key, no port, no peer, Table = off, path
+ * NULL. NULL when out of memory. name must be valid.
+ */
+struct iface_config *iface_config_new_fileless(const char *name);
 
 /* The interfaces of a config directory, sorted by name. */
 struct config_set {

@@ -383,6 +383,10 @@ static int save_begin(const struct iface_config *cfg, struct config_save *out, c
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (!cfg->path) {
+		snprintf(why, why_len, "%s has no file (it was created by tund-wg)", cfg->name);
+		return -ENOENT;
+	}
 	out->path = realpath(cfg->path, NULL);
 	if (!out->path)
 		return failed_to(why, why_len, errno, "read %s", cfg->path);

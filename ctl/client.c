@@ -15,13 +15,20 @@
 
 #define REPLY_TIMEOUT_MS 30000
 
-static int connect_socket(const char *path)
+const char *tunctl_default_socket(void)
+{
+	const char *env = getenv("TUND_CONTROL_SOCKET");
+
+	return env && env[0] ? env : CONTROL_DEFAULT_SOCKET;
+}
+
+static int connect_socket(const char *prog, const char *path)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "tunctl: the socket path %s is too long\n", path);
+		fprintf(stderr, "%s: the socket path %s is too long\n", prog, path);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -32,14 +39,15 @@ static int connect_socket(const char *path)
 		if (fd >= 0)
 			close(fd);
 		if (e == ENOENT || e == ECONNREFUSED)
-			fprintf(stderr, "tunctl: tund is not running (no one listens on %s)\n", path);
+			fprintf(stderr, "%s: tund is not running (no one listens on %s)\n", prog,
+				path);
 		else if (e == EACCES || e == EPERM)
 			fprintf(stderr,
-				"tunctl: permission denied on %s: run as root or as a member of "
+				"%s: permission denied on %s: run as root or as a member of "
 				"the tund group\n",
-				path);
+				prog, path);
 		else
-			fprintf(stderr, "tunctl: cannot connect to %s: %s\n", path, strerror(e));
+			fprintf(stderr, "%s: cannot connect to %s: %s\n", prog, path, strerror(e));
 		return -1;
 	}
 	return fd;
@@ -110,7 +118,7 @@ int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **re
 	json_decref(req);
 	if (!text)
 		return TUNCTL_EXIT_FAILURE;
-	fd = connect_socket(t->socket_path);
+	fd = connect_socket(t->prog ? t->prog : "tunctl", t->socket_path);
 	if (fd < 0) {
 		jsonmem_free(text);
 		return TUNCTL_EXIT_UNREACHABLE;
@@ -123,14 +131,16 @@ int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **re
 	line = rc == 0 ? read_line(fd) : NULL;
 	close(fd);
 	if (!line) {
-		fprintf(stderr, "tunctl: no reply from tund on %s\n", t->socket_path);
+		fprintf(stderr, "%s: no reply from tund on %s\n", t->prog ? t->prog : "tunctl",
+			t->socket_path);
 		return TUNCTL_EXIT_UNREACHABLE;
 	}
 	reply = json_loads(line, 0, &jerr);
 	free(line);
 	if (!json_is_object(reply)) {
 		json_decref(reply);
-		fprintf(stderr, "tunctl: tund sent a reply that is not JSON\n");
+		fprintf(stderr, "%s: tund sent a reply that is not JSON\n",
+			t->prog ? t->prog : "tunctl");
 		return TUNCTL_EXIT_FAILURE;
 	}
 	if (json_is_true(json_object_get(reply, "ok"))) {
@@ -143,7 +153,7 @@ int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **re
 		json_dumpf(reply, stdout, JSON_COMPACT | JSON_SORT_KEYS);
 		fputc('\n', stdout);
 	}
-	fprintf(stderr, "tunctl: %s: %s\n", command,
+	fprintf(stderr, "%s: %s: %s\n", t->prog ? t->prog : "tunctl", command,
 		json_string_value(json_object_get(err, "message")) ?: "failed");
 	rc = json_is_string(json_object_get(err, "code")) &&
 			     strcmp(json_string_value(json_object_get(err, "code")),

@@ -131,9 +131,17 @@ static void print_iface(json_t *ifc)
 	size_t i;
 
 	printf("interface: %s\n", str(ifc, "name"));
-	if (str(ifc, "public_key"))
+	/* "file" is null for an interface tund-wg made; absent from an older tund. */
+	if (str(ifc, "file"))
+		printf("  file: %s\n", str(ifc, "file"));
+	else if (json_is_null(json_object_get(ifc, "file")))
+		printf("  file: (none, created by tund-wg)\n");
+	if (str(ifc, "public_key")) {
 		printf("  public key: %s\n", str(ifc, "public_key"));
-	printf("  private key: (hidden)\n");
+		printf("  private key: (hidden)\n");
+	} else {
+		printf("  private key: (none)\n");
+	}
 	printf("  listening port: %lld\n", (long long)num(ifc, "listen_port"));
 	if (num(ifc, "fwmark"))
 		printf("  fwmark: 0x%llx\n", (unsigned long long)num(ifc, "fwmark"));

@@ -80,6 +80,16 @@ static const struct tunctl_command commands[] = {
 	 "Takes the interface down, with its sessions. Reloads leave it down until\n"
 	 "tunctl up IFACE or a restart of tund.\n",
 	 cmd_up_down},
+	{"create", "IFACE", "create an empty interface without a file (as tund-wg does)",
+	 "Asks tund for a TUN device IFACE with no key, no port and no peer, not\n"
+	 "backed by a file, for wg(8) and ip(8) to configure (wg-quick does so\n"
+	 "with WG_QUICK_USERSPACE_IMPLEMENTATION=tund-wg). Reloads leave it; it\n"
+	 "goes with tunctl delete IFACE, tunctl down IFACE or ip link del IFACE.\n",
+	 cmd_up_down},
+	{"delete", "IFACE", "delete an interface that has no file",
+	 "Deletes an interface made by tunctl create or tund-wg, as ip link del\n"
+	 "does. An interface with a file is refused: tunctl down takes it down.\n",
+	 cmd_up_down},
 	{"log-level", "LEVEL", "set the daemon's log level (error, warn, info, debug)", NULL,
 	 cmd_log_level},
 	{"expose", "IFACE LOCALPORT --peer SERVER [EXPOSE OPTIONS]",
@@ -130,7 +140,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n"
 		     "Options:\n"
-		     "  -s, --socket PATH  tund's control socket (default %s)\n"
+		     "  -s, --socket PATH  tund's control socket; without it $TUND_CONTROL_SOCKET\n"
+		     "                 (default %s)\n"
 		     "  -j, --json     machine-readable output (one JSON object on stdout)\n"
 		     "  -V, --version  print the version and exit\n"
 		     "  -h, --help     print this help and exit\n"
@@ -236,7 +247,7 @@ static bool talks_only(const char *name)
 {
 	static const char *const names[] = {"status",	"show", "add-peer",  "set-peer",
 					    "remove-peer", "up",   "down",	"log-level",
-					    "expose",	   "unexpose"};
+					    "expose",	   "unexpose", "create", "delete"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(names[i], name) == 0)
@@ -253,7 +264,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct tunctl t = {.socket_path = CONTROL_DEFAULT_SOCKET};
+	struct tunctl t = {.socket_path = tunctl_default_socket(), .prog = "tunctl"};
 	const struct tunctl_command *cmd;
 	int c, rc;
 

@@ -23,7 +23,11 @@ enum tunctl_exit {
 struct tunctl {
 	bool json;               /* --json: machine-readable output on stdout */
 	const char *socket_path; /* --socket */
+	const char *prog;        /* for messages: "tunctl", "tund-wg" */
 };
+
+/* The control socket: $TUND_CONTROL_SOCKET when set and not empty, else the default. */
+const char *tunctl_default_socket(void);
 
 struct tunctl_command {
 	const char *name;

@@ -111,6 +111,8 @@ static const struct control_cmd commands[] = {
 	{"reload", true, false, cmd_reload},
 	{"up", true, false, cmd_up},
 	{"down", true, false, cmd_down},
+	{"create", true, false, cmd_create},
+	{"delete", true, false, cmd_delete},
 	{"log-level", true, false, cmd_log_level},
 	{"expose", true, false, cmd_expose},
 	{"unexpose", true, false, cmd_unexpose},

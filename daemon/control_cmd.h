@@ -128,6 +128,11 @@ int cmd_show(const struct control_env *env, json_t *args, json_t **result, struc
 int cmd_reload(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
 int cmd_up(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
 int cmd_down(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
+/* An interface without a file (tund-wg), and its deletion. */
+int cmd_create(const struct control_env *env, json_t *args, json_t **result,
+	       struct cmd_error *err);
+int cmd_delete(const struct control_env *env, json_t *args, json_t **result,
+	       struct cmd_error *err);
 int cmd_log_level(const struct control_env *env, json_t *args, json_t **result,
 		  struct cmd_error *err);
 /* control_peer.c */

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * The interface commands of the control socket: status, show (its
- * arguments; control.c streams the reply), reload, up, down, log-level, and
+ * arguments; control.c streams the reply), reload, up, down, create,
+ * delete, log-level, and
  * the JSON of an interface and a peer that status and show print.
  */
 #include "control_cmd.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "clock.h"
@@ -172,10 +177,10 @@ json_t *iface_json(const struct iface *iface, bool detail)
 
 	if (iface->local.has_identity)
 		key_to_base64(key, iface->local.static_public);
-	obj = json_pack("{s:s,s:s?,s:i,s:I,s:I}", "name", iface->name, "public_key",
+	obj = json_pack("{s:s,s:s?,s:i,s:I,s:I,s:s?}", "name", iface->name, "public_key",
 			iface->local.has_identity ? key : NULL, "listen_port", (int)iface->udp.port,
 			"fwmark", (json_int_t)iface->cfg->fwmark, "peer_count",
-			(json_int_t)iface->n_peers);
+			(json_int_t)iface->n_peers, "file", iface->cfg->path);
 	/* show's fields beyond status's go here */
 	if (detail) {
 		expose_show(iface->expose, obj);
@@ -271,6 +276,11 @@ int cmd_up(const struct control_env *env, json_t *args, json_t **result,
 		return 0;
 	}
 	json_decref(changes);
+	if (rc == -EEXIST && !daemon_find_iface(env->daemon, name)->cfg->path)
+		return fail(err, "exists",
+			    "%s exists without a file (created by tund-wg); delete it first "
+			    "(tunctl delete %s, or ip link del %s)",
+			    name, name, name);
 	if (rc == -EEXIST)
 		return fail(err, "exists", "%s is up already", name);
 	if (rc == -ENOENT)
@@ -299,6 +309,69 @@ int cmd_down(const struct control_env *env, json_t *args, json_t **result,
 		return fail(err, "failed", "cannot take %s down: %s", name, strerror(-rc));
 	}
 	service_ready(env->service, env->daemon);
+	*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
+	return 0;
+}
+
+/* Where wg (wireguard-tools) looks for a userspace interface's UAPI socket. */
+#define WG_UAPI_SOCKET_DIR "/var/run/wireguard"
+
+int cmd_create(const struct control_env *env, json_t *args, json_t **result,
+	       struct cmd_error *err)
+{
+	const char *name = NULL;
+	struct iface *iface;
+	char path[256];
+	struct stat st;
+	json_t *changes;
+	int rc;
+
+	if (need_iface_name(args, &name, err) != 0)
+		return -1;
+	iface = daemon_find_iface(env->daemon, name);
+	if (iface && !iface->cfg->path)
+		return fail(err, "exists", "%s exists already (created by tund-wg)", name);
+	if (iface)
+		return fail(err, "exists", "%s exists already, from %s", name, iface->cfg->path);
+	if (if_nametoindex(name) != 0)
+		return fail(err, "exists", "a network device %s exists already", name);
+	snprintf(path, sizeof(path), "%s/%s.conf", env->daemon->config_dir, name);
+	if (access(path, F_OK) == 0)
+		return fail(err, "exists", "%s has a file, %s: tunctl up %s brings it up", name, path,
+			    name);
+	changes = json_array();
+	rc = daemon_create_fileless(env->daemon, name, changes);
+	if (rc != 0) {
+		json_decref(changes);
+		return fail(err, "failed", "cannot create %s: %s (the daemon's log says why)", name,
+			    strerror(-rc));
+	}
+	service_status(env->service, env->daemon);
+	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_SOCKET_DIR, name);
+	*result = json_pack("{s:s,s:o,s:s?}", "interface", name, "changes", changes, "uapi_socket",
+			    stat(path, &st) == 0 && S_ISSOCK(st.st_mode) ? path : NULL);
+	return 0;
+}
+
+int cmd_delete(const struct control_env *env, json_t *args, json_t **result,
+	       struct cmd_error *err)
+{
+	const char *name = NULL;
+	struct iface *iface;
+	json_t *changes;
+
+	if (need_iface_name(args, &name, err) != 0)
+		return -1;
+	iface = daemon_find_iface(env->daemon, name);
+	if (!iface)
+		return fail(err, "not_found", "no interface %s is up", name);
+	if (iface->cfg->path)
+		return fail(err, "invalid_argument",
+			    "%s has a file, %s: tunctl down %s takes it down", name,
+			    iface->cfg->path, name);
+	changes = json_array();
+	(void)daemon_down(env->daemon, name, changes);
+	service_status(env->service, env->daemon);
 	*result = json_pack("{s:s,s:o}", "interface", name, "changes", changes);
 	return 0;
 }

@@ -14,10 +14,13 @@
 #include "clock.h"
 #include "expose.h"
 #include "iface.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "netlink.h"
 #include "resolve.h"
 #include "udp.h"
+
+static void on_link_event(void *ctx, const struct linkwatch_event *ev);
 
 int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **out)
 {
@@ -40,6 +43,8 @@ int daemon_create(struct ev_loop *loop, const char *config_dir, struct daemon **
 	rc = scratch_create(&d->scratch);
 	if (rc == 0)
 		rc = netlink_open(&d->nl);
+	if (rc == 0)
+		rc = linkwatch_open(loop, on_link_event, d, &d->lw);
 	if (rc != 0) {
 		daemon_destroy(d);
 		return rc;
@@ -71,6 +76,7 @@ void daemon_destroy(struct daemon *d)
 		iface_destroy(iface);
 	}
 	(void)tmp;
+	linkwatch_close(d->lw);
 	resolve_shutdown();
 	netlink_close(d->nl);
 	scratch_destroy(d->scratch);
@@ -145,6 +151,18 @@ static int bring_up(struct daemon *d, struct iface_config *cfg, json_t *changes,
 	return 0;
 }
 
+/* A file for an interface that runs without one (tund-wg): not applied, an error. */
+static void refuse_file(struct iface_config *cfg, struct diag_list *diags)
+{
+	diag_add(diags, DIAG_ERROR, cfg->path, 0,
+		 "interface %s exists without a file (created by tund-wg); this file is not "
+		 "applied until that interface is deleted (ip link del %s, or tunctl delete %s)",
+		 cfg->name, cfg->name, cfg->name);
+	log_error("%s: %s is not applied: the interface exists without a file (created by "
+		  "tund-wg)", cfg->name, cfg->path);
+	iface_config_free(cfg);
+}
+
 int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 {
 	struct config_set set = {0};
@@ -161,7 +179,8 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 
 	/* Files that are gone: their interfaces go down. A broken file keeps its interface. */
 	list_for_each_safe(iface, tmp, &d->ifaces, node) {
-		if (set_has(&set, iface->name) || name_in(set.failed, set.n_failed, iface->name))
+		if (!iface->cfg->path || set_has(&set, iface->name) ||
+		    name_in(set.failed, set.n_failed, iface->name))
 			continue;
 		list_del(&iface->node);
 		note_change(changes, true, "%s: down (its file is gone)", iface->name);
@@ -179,6 +198,11 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 		}
 		if (!iface) {
 			failed += bring_up(d, cfg, changes, "up (new file)") != 0;
+			continue;
+		}
+		if (!iface->cfg->path) {
+			refuse_file(cfg, diags);
+			failed++;
 			continue;
 		}
 		rc = iface_reconfigure(iface, cfg, changes);
@@ -248,6 +272,14 @@ int daemon_down(struct daemon *d, const char *name, json_t *changes)
 
 	if (!iface)
 		return -ENOENT;
+	if (!iface->cfg->path) {
+		/* Nothing to bring back: it goes as `ip link del` makes it go. */
+		list_del(&iface->node);
+		note_change(changes, true, "%s: deleted (it had no file)", name);
+		log_info("%s: deleted by tunctl", name);
+		iface_destroy(iface);
+		return 0;
+	}
 	copy = strdup(name);
 	held = realloc(d->held_down, (d->n_held_down + 1) * sizeof(*held));
 	if (!copy || !held) {
@@ -305,4 +337,86 @@ int daemon_start(struct daemon *d)
 	if (list_empty(&d->ifaces))
 		log_warn("no interface is up (config directory %s)", d->config_dir);
 	return failed;
+}
+
+int daemon_create_fileless(struct daemon *d, const char *name, json_t *changes)
+{
+	struct iface_config *cfg;
+
+	if (!config_iface_name_valid(name))
+		return -EINVAL;
+	if (daemon_find_iface(d, name))
+		return -EEXIST;
+	cfg = iface_config_new_fileless(name);
+	if (!cfg)
+		return -ENOMEM;
+	log_info("%s: creating it without a file (tund-wg)", name);
+	return bring_up(d, cfg, changes, "created without a file (tund-wg)");
+}
+
+static struct iface *find_ifindex(struct daemon *d, int ifindex)
+{
+	struct iface *iface;
+
+	list_for_each(iface, &d->ifaces, node)
+		if (iface->ifindex == ifindex)
+			return iface;
+	return NULL;
+}
+
+/*
+ * The link of iface is gone (`ip link del`, wg-quick down): forget the
+ * interface. One with a file is held down as by `tunctl down`.
+ */
+static void link_gone(struct daemon *d, struct iface *iface)
+{
+	char name[IFNAMSIZ];
+	char **held;
+
+	memcpy(name, iface->name, sizeof(name));
+	list_del(&iface->node);
+	if (iface->cfg->path) {
+		log_warn("%s: its link was deleted; taking it down, as tunctl down does (tunctl up "
+			 "%s brings it back)", name, name);
+		held = realloc(d->held_down, (d->n_held_down + 1) * sizeof(*held));
+		if (held) {
+			d->held_down = held;
+			d->held_down[d->n_held_down] = strdup(name);
+			if (d->held_down[d->n_held_down])
+				d->n_held_down++;
+		}
+	} else {
+		log_info("%s: its link was deleted; forgetting it", name);
+	}
+	iface_forget(iface);
+}
+
+static void on_link_event(void *ctx, const struct linkwatch_event *ev)
+{
+	struct daemon *d = ctx;
+	struct iface *iface, *tmp;
+	char name[IF_NAMESIZE];
+
+	/*
+	 * By index, never by name: the name may already be a new device's (an
+	 * interface tund restarted), and our own deletions come back as events
+	 * for indexes no interface has any more.
+	 */
+	switch (ev->type) {
+	case LINKWATCH_DELETED:
+		iface = find_ifindex(d, ev->ifindex);
+		if (iface)
+			link_gone(d, iface);
+		break;
+	case LINKWATCH_CHANGED:
+		iface = find_ifindex(d, ev->ifindex);
+		if (iface)
+			iface_link_changed(iface, ev->flags, ev->mtu);
+		break;
+	case LINKWATCH_LOST:
+		list_for_each_safe(iface, tmp, &d->ifaces, node)
+			if (!if_indextoname((unsigned int)iface->ifindex, name))
+				link_gone(d, iface);
+		break;
+	}
 }

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "list.h"
 
+struct linkwatch;
 struct netlink;
 struct scratch;
 struct iface;
@@ -23,6 +24,7 @@ struct daemon {
 	struct ev_loop *loop; /* borrowed */
 	struct scratch *scratch;
 	struct netlink *nl;
+	struct linkwatch *lw; /* links deleted under us (ip link del, wg-quick down) */
 	struct list_head ifaces; /* struct iface, sorted by name */
 	char *config_dir;
 	/* Interfaces taken down by `tunctl down`: reload leaves them down. */
@@ -70,9 +72,27 @@ int daemon_up(struct daemon *d, const char *name, struct diag_list *diags, json_
 
 /*
  * Take one interface down (`tunctl down`) and keep it down across reloads
- * until daemon_up or a restart of tund. -ENOENT when it is not up.
+ * until daemon_up or a restart of tund. -ENOENT when it is not up. One
+ * without a file (daemon_create_fileless) is deleted and forgotten.
  */
 int daemon_down(struct daemon *d, const char *name, json_t *changes);
+
+/*
+ * Create interface NAME without a file (tund-wg, the control command
+ * create): a TUN device, down, no key, no port, no peer, brought up
+ * through iface_create() like any other, configured afterwards (wg's UAPI,
+ * the control socket). Reload neither removes it nor applies a file of
+ * its name to it (that file is an error while it exists); its link being
+ * deleted (`ip link del`, wg-quick down) forgets it. Returns 0, -EINVAL
+ * (not an interface name), -EEXIST (tund has one of that name), or the
+ * error of bringing it up. The caller checks for other devices and files
+ * of the name.
+ *
+ * Any interface whose link is deleted under tund is forgotten the same
+ * way, without PreDown (iface_forget()); one with a file is then held down
+ * as by daemon_down().
+ */
+int daemon_create_fileless(struct daemon *d, const char *name, json_t *changes);
 
 /* Log each diagnostic at its severity. */
 void daemon_log_diags(const struct diag_list *diags);

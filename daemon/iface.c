@@ -559,6 +559,36 @@ int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 	return 0;
 }
 
+int iface_listen(struct iface *iface)
+{
+	const struct iface_config *cfg = iface->cfg;
+	uint16_t port = cfg->has_listen_port ? cfg->listen_port : 0;
+	int rc;
+
+	if (iface->udp.fd[0] >= 0 || iface->udp.fd[1] >= 0)
+		return 0;
+	rc = udp_open(&iface->udp, port, cfg->fwmark, iface->scratch->use_offloads);
+	if (rc != 0) {
+		log_error("%s: cannot listen on UDP port %u: %s", iface->name, port, strerror(-rc));
+		return rc;
+	}
+	/* At bring-up start_watchers() starts them; later, now. */
+	if (iface->netconf)
+		start_udp_watchers(iface);
+	return 0;
+}
+
+void iface_link_changed(struct iface *iface, unsigned int flags, uint32_t mtu)
+{
+	if (mtu && mtu != iface->mtu) {
+		log_debug("%s: MTU %u", iface->name, mtu);
+		iface->mtu = mtu;
+	}
+	if ((flags & IFF_UP) && iface->udp.fd[0] < 0 && iface->udp.fd[1] < 0 &&
+	    iface_listen(iface) == 0)
+		log_info("%s: link up, listening on UDP port %u", iface->name, iface->udp.port);
+}
+
 /* PreUp, device, sockets, wg-quick steps, watchers, PostUp. */
 static int bring_up(struct iface *iface)
 {
@@ -575,13 +605,10 @@ static int bring_up(struct iface *iface)
 	}
 	iface->tun_fd = rc;
 	iface->ifindex = (int)if_nametoindex(iface->name);
-	rc = udp_open(&iface->udp, cfg->has_listen_port ? cfg->listen_port : 0, cfg->fwmark,
-		      iface->scratch->use_offloads);
-	if (rc != 0) {
-		log_error("%s: cannot listen on UDP port %u: %s", iface->name,
-			  cfg->has_listen_port ? cfg->listen_port : 0, strerror(-rc));
+	/* Without a file, as wireguard-go: no socket until a port is set or the link is up. */
+	rc = cfg->path || cfg->has_listen_port ? iface_listen(iface) : 0;
+	if (rc != 0)
 		return rc;
-	}
 	rc = netconf_create(iface, &iface->netconf);
 	if (rc != 0)
 		return rc;
@@ -638,14 +665,20 @@ int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *
 		if (peer->persistent_keepalive_s)
 			timers_persistent_keepalive_changed(peer, now_s);
 	iface->stats.tx_errors += udp_flush(scratch);
-	log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u, offloads: %s", iface->name,
-		 iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s", iface->mtu,
-		 offload_summary(iface, summary, sizeof(summary)));
+	if (!(iface->udp.fd[0] >= 0 || iface->udp.fd[1] >= 0))
+		log_info("%s: created without a file, link down, no key, not listening until a "
+			 "port is set or the link goes up; offloads: %s", iface->name,
+			 offload_summary(iface, summary, sizeof(summary)));
+	else
+		log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u, offloads: %s",
+			 iface->name, iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s",
+			 iface->mtu, offload_summary(iface, summary, sizeof(summary)));
 	*out = iface;
 	return 0;
 }
 
-void iface_destroy(struct iface *iface)
+/* iface_destroy(), and iface_forget() when link_gone: no PreDown. */
+static void destroy(struct iface *iface, bool link_gone)
 {
 	char name[IFNAMSIZ];
 	struct iface_config *cfg;
@@ -654,7 +687,8 @@ void iface_destroy(struct iface *iface)
 		return;
 	memcpy(name, iface->name, sizeof(name));
 	cfg = iface->cfg;
-	(void)netconf_run_hooks(name, "PreDown", cfg->pre_down, cfg->n_pre_down);
+	if (!link_gone)
+		(void)netconf_run_hooks(name, "PreDown", cfg->pre_down, cfg->n_pre_down);
 	stop_watchers(iface);
 	netconf_destroy(iface, iface->netconf);
 	iface->netconf = NULL;
@@ -664,4 +698,14 @@ void iface_destroy(struct iface *iface)
 	(void)netconf_run_hooks(name, "PostDown", cfg->post_down, cfg->n_post_down);
 	log_info("%s: down", name);
 	iface_config_free(cfg);
+}
+
+void iface_destroy(struct iface *iface)
+{
+	destroy(iface, false);
+}
+
+void iface_forget(struct iface *iface)
+{
+	destroy(iface, true);
 }

@@ -44,6 +44,24 @@ int iface_new(struct ev_loop *loop, struct scratch *scratch, struct netlink *nl,
 /* Run PreDown, undo routes, rules and DNS, close the device, run PostDown. */
 void iface_destroy(struct iface *iface);
 /*
+ * The link was deleted under tund (`ip link del`): the same, but PreDown,
+ * whose moment (the device still there) has passed, is not run; PostDown
+ * is (it runs after the device is gone anyway).
+ */
+void iface_forget(struct iface *iface);
+/*
+ * Open the UDP sockets on the configured ListenPort (a random one when
+ * none), unless they are open. 0 or -errno (logged).
+ */
+int iface_listen(struct iface *iface);
+/*
+ * The kernel says the link changed: its flags (IFF_UP, ...) and MTU (0:
+ * not said). The MTU is followed (padding); an interface without a
+ * socket (no file, no port set yet) starts listening when the link goes
+ * up, as wireguard-go does.
+ */
+void iface_link_changed(struct iface *iface, unsigned int flags, uint32_t mtu);
+/*
  * tund is stopping: close the interface's localhost-tunnel connections and
  * listeners now (hooks->close), while the tunnel still carries their FINs
  * and resets to the peers. True when a connection was open.

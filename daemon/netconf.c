@@ -27,6 +27,8 @@
 #define POLICY_TABLE_FIRST 51820
 /* wg-quick subtracts this from the underlay MTU: IPv6 (40) + UDP (8) + WireGuard (32). */
 #define MTU_OVERHEAD 80
+/* A device without a file starts at the kernel driver's and wireguard-go's MTU: 1500 - 80. */
+#define FILELESS_MTU 1420
 
 struct netconf {
 	struct route_set routes;  /* what we installed (not what already existed) */
@@ -552,13 +554,17 @@ int netconf_create(struct iface *iface, struct netconf **out)
 	rc = add_addresses(iface);
 	if (rc != 0)
 		goto fail;
-	iface->mtu = iface->cfg->mtu ? iface->cfg->mtu : auto_mtu(iface);
+	/* No file: the link stays down at the MTU the kernel's driver gives; wg-quick sets both. */
+	if (!iface->cfg->path)
+		iface->mtu = FILELESS_MTU;
+	else
+		iface->mtu = iface->cfg->mtu ? iface->cfg->mtu : auto_mtu(iface);
 	rc = netlink_link_set_mtu(iface->nl, iface->ifindex, iface->mtu);
 	if (rc != 0) {
 		log_error("%s: cannot set MTU %u: %s", iface->name, iface->mtu, strerror(-rc));
 		goto fail;
 	}
-	rc = netlink_link_set_up(iface->nl, iface->ifindex, true);
+	rc = iface->cfg->path ? netlink_link_set_up(iface->nl, iface->ifindex, true) : 0;
 	if (rc != 0) {
 		log_error("%s: cannot set the link up: %s", iface->name, strerror(-rc));
 		goto fail;

@@ -24,7 +24,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 umask 077
 
-pages=(docs/tund.8 docs/tunctl.8 docs/tund.conf.5)
+pages=(docs/tund.8 docs/tunctl.8 docs/tund-wg.8 docs/tund.conf.5)
 version=$("$TUNCTL" --version | awk '{print $2}')
 
 # ---- 1. The pages render cleanly (source and configured copies) ----
@@ -323,11 +323,13 @@ at() {
 mandir=$(at "${TUND_INSTALL_MANDIR:-share/man}")
 docdir=$(at "${TUND_INSTALL_DOCDIR:-share/doc/tund}")
 datadir=$(at "${TUND_INSTALL_DATADIR:-share}")
-for f in "$(at "${TUND_INSTALL_SBINDIR:-sbin}")/tund" "$(at "${TUND_INSTALL_BINDIR:-bin}")/tunctl"; do
+for f in "$(at "${TUND_INSTALL_SBINDIR:-sbin}")/tund" "$(at "${TUND_INSTALL_BINDIR:-bin}")/tunctl" \
+	"$(at "${TUND_INSTALL_BINDIR:-bin}")/tund-wg"; do
 	[ -x "$f" ] || fail "not installed: $f"
 done
 cmp "$mandir/man8/tund.8" "$build/docs/tund.8" || fail "man8/tund.8"
 cmp "$mandir/man8/tunctl.8" "$build/docs/tunctl.8" || fail "man8/tunctl.8"
+cmp "$mandir/man8/tund-wg.8" "$build/docs/tund-wg.8" || fail "man8/tund-wg.8"
 cmp "$mandir/man5/tund.conf.5" "$build/docs/tund.conf.5" || fail "man5/tund.conf.5"
 cmp "$docdir/examples/server.conf" "$src/conf/server.conf" || fail "examples/server.conf"
 cmp "$docdir/examples/client.conf" "$src/conf/client.conf" || fail "examples/client.conf"

@@ -1075,6 +1075,32 @@ static void test_write_atomic(void **state)
 }
 
 /* prepare + commit on a real file, and the refusals before anything changes. */
+/* An interface without a file (tund-wg): every save is refused, saying why. */
+static void test_save_fileless(void **state)
+{
+	struct iface_config *cfg = iface_config_new_fileless("wq0");
+	struct peer_config pc = {.n_allowed_ips = 0};
+	struct config_save s;
+	char why[256];
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_null(cfg->path);
+	assert_int_equal(cfg->table, TABLE_OFF);
+	assert_false(cfg->has_private_key);
+	assert_false(cfg->has_listen_port);
+	assert_int_equal(cfg->n_peers, 0);
+	memset(pc.public_key, 7, sizeof(pc.public_key));
+	assert_int_equal(config_save_prepare(cfg, pc.public_key, &pc, NULL, &s, why, sizeof(why)),
+			 -ENOENT);
+	assert_string_equal(why, "wq0 has no file (it was created by tund-wg)");
+	assert_null(s.path);
+	assert_int_equal(config_save_prepare_expose(cfg, "web", NULL, &s, why, sizeof(why)),
+			 -ENOENT);
+	assert_string_equal(why, "wq0 has no file (it was created by tund-wg)");
+	iface_config_free(cfg);
+}
+
 static void test_save(void **state)
 {
 	struct diag_list d = {0};
@@ -1220,7 +1246,7 @@ static int teardown(void **state)
 int main(void)
 {
 	enum {
-		N_OTHERS = 7,
+		N_OTHERS = 8,
 		N_ALL = N_CASES + N_EXPOSE_CASES + N_OTHERS
 	};
 	struct CMUnitTest tests[N_ALL];
@@ -1251,6 +1277,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_write_atomic);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_expose);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_fileless);
 	failed = _cmocka_run_group_tests("config_edit", tests, n, setup, teardown);
 	for (size_t i = 0; i < N_CASES + N_EXPOSE_CASES; i++)
 		free(names[i]);

@@ -181,7 +181,8 @@ static void test_table(void **state)
 		{"status", false, false},    {"show", false, true},	{"add-peer", true, false},
 		{"add-peers", true, false},
 		{"set-peer", true, false},   {"remove-peer", true, false}, {"reload", true, false},
-		{"up", true, false},	     {"down", true, false},	{"log-level", true, false},
+		{"up", true, false},	     {"down", true, false},	{"create", true, false},
+		{"delete", true, false},     {"log-level", true, false},
 		{"expose", true, false},     {"unexpose", true, false},
 	};
 	const struct control_cmd *table;
@@ -339,6 +340,18 @@ static void test_argument_errors(void **state)
 		 "invalid_argument", "\"not an iface name\" is not an interface name"},
 		{"{\"command\":\"down\",\"args\":{\"interface\":\"tc9\"}}", "not_found",
 		 "no interface tc9 is up"},
+		{"{\"command\":\"create\",\"args\":{\"interface\":\"0123456789abcdef\"}}",
+		 "invalid_argument", "\"0123456789abcdef\" is not an interface name"},
+		{"{\"command\":\"create\",\"args\":{\"interface\":\"a/b\"}}", "invalid_argument",
+		 "\"a/b\" is not an interface name"},
+		{"{\"command\":\"create\"}", "invalid_argument", "\"interface\" must be a string"},
+		{"{\"command\":\"create\",\"args\":{\"interface\":\"tc0\"}}", "exists", NULL},
+		{"{\"command\":\"create\",\"args\":{\"interface\":\"lo\"}}", "exists",
+		 "a network device lo exists already"},
+		{"{\"command\":\"delete\",\"args\":{\"interface\":\"tc0\"}}", "invalid_argument",
+		 NULL},
+		{"{\"command\":\"delete\",\"args\":{\"interface\":\"tc9\"}}", "not_found",
+		 "no interface tc9 is up"},
 		{"{\"command\":\"log-level\",\"args\":{\"level\":\"loud\"}}", "invalid_argument",
 		 "\"loud\": expected error, warn, info or debug"},
 		{"{\"command\":\"expose\",\"args\":{\"interface\":\"tc0\",\"peer\":\"server\","
@@ -433,6 +446,8 @@ static void test_read_only_client(void **state)
 		"{\"command\":\"reload\"}",
 		"{\"command\":\"up\",\"args\":{\"interface\":\"tc9\"}}",
 		"{\"command\":\"down\",\"args\":{\"interface\":\"tc0\"}}",
+		"{\"command\":\"create\",\"args\":{\"interface\":\"tc8\"}}",
+		"{\"command\":\"delete\",\"args\":{\"interface\":\"tc0\"}}",
 		"{\"command\":\"log-level\",\"args\":{\"level\":\"debug\"}}",
 		"{\"command\":\"expose\",\"args\":{\"interface\":\"tc0\",\"peer\":\"server\","
 		"\"local_port\":8001}}",
