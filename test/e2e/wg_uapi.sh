@@ -222,6 +222,45 @@ assert_ping "$b" 10.93.0.1 5
 dump_matches_tunctl "$ia"
 ! grep -qF -- "$ka2" "$E2E_TMP/a.log" || fail "the private key appears in the log"
 
+log "--- malformed requests: the protocol's errno or a close; nothing changes"
+sockf="$uapidir/$ia.sock"
+uapi() { python3 "$lib/uapiclient.py" "$sockf" "$@"; }
+before=$(dump_config "$ia")
+pbhex=$(echo "$pb" | base64 -d | od -An -tx1 | tr -d ' \n')
+[ "$(printf 'set=1\nlisten_port=5\nbogus_key=1\n\n' | uapi)" = "errno=-22" ] || fail "unknown key"
+[ "$(printf 'set=1\npublic_key=%s\nbogus=1\n\n' "$pbhex" | uapi)" = "errno=-22" ] || fail "unknown peer key"
+[ "$(printf 'set=1\npublic_key=%s\nremove=true\npublic_key=xyz\n\n' "$pbhex" | uapi)" = "errno=-22" ] ||
+	fail "bad hex"
+[ "$(printf 'set=1\nprivate_key=%s\nlisten_port=70000\n\n' "${pbhex}" | uapi)" = "errno=-22" ] ||
+	fail "port out of range"
+[ "$(printf 'set=1\npublic_key=%s\nremove=true\nno equals sign\n\n' "$pbhex" | uapi)" = "errno=-71" ] ||
+	fail "a line without ="
+[ "$(printf 'get=1\nx\n' | uapi)" = "errno=-22" ] || fail "get with trailing bytes"
+rc=0; out=$(printf 'hello\n\n' | uapi) || rc=$?
+[ "$rc" = 3 ] && [ -z "$out" ] || fail "not a request: rc $rc, '$out'"
+rc=0; out=$(printf 'set=1\npublic_key=%s\nremove=true\n' "$pbhex" | uapi --timeout 2) || rc=$?
+[ "$rc" = 3 ] || fail "truncated request answered: rc $rc, '$out'"
+[ "$(dump_config "$ia")" = "$before" ] || fail "a malformed request changed the interface"
+log "--- two requests on one connection"
+[ "$(printf 'get=1\n\nget=1\n\n' | uapi --replies 2 | grep -c '^errno=0$')" = 2 ] ||
+	fail "two gets on one connection"
+log "--- a request that never ends: closed after the idle timeout"
+out=$(printf 'set=1\npublic_key=%s\nremove=true\n' "$pbhex" | uapi --hold 20)
+[[ $out == "closed after "* ]] || fail "never-ending request: $out"
+log "--- 100 MB of garbage, then 100 MB of garbage after set=1, then 100 MB of valid lines"
+out=$(uapi --garbage 100 </dev/null)
+log "$out"
+[[ $out == *"closed after"* ]] && [[ $out != *"closed after 100 MB"* ]] || fail "garbage not closed early: $out"
+out=$(printf 'set=1\n' | uapi --garbage 100)
+log "$out"
+[[ $out == "errno=-"*"closed after"* ]] || fail "garbage after set=1: $out"
+out=$({ printf 'set=1\n'; head -c 100M < <(yes listen_port=51999); } | uapi --timeout 30) || true
+[ "$out" = "errno=-5" ] || fail "a request over 64 MiB: $out"
+[ "$(dump_config "$ia")" = "$before" ] || fail "garbage changed the interface"
+tund_alive a || fail "tund a died"
+assert_ping "$a" 10.93.0.2 5
+wga show "$ia" >/dev/null || fail "wg show after garbage"
+
 tund_stop a
 [ -e "$uapidir/$ia.sock" ] && fail "$ia.sock left behind"
 tund_stop b

@@ -38,7 +38,10 @@ def main():
     s.settimeout(timeout)
     s.connect(path)
     if data:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: its reply may be there
     if garbage:
         chunk = os.urandom(1 << 20)
         sent = 0
