@@ -100,11 +100,13 @@ static struct staged *fold_get(struct fold *f, const struct iface_config *cfg, b
 	s = &f->items[f->n];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->key, key, KEY_LEN);
-	cur = replace ? NULL : iface_config_find_peer_key(cfg, key);
-	if (cur) {
+	cur = iface_config_find_peer_key(cfg, key);
+	if (cur && !replace) {
 		if (peer_config_copy(&s->pc, cur) != 0)
 			return NULL;
 		s->present = true;
+	} else if (cur && cur->name && !(s->pc.name = strdup(cur->name))) {
+		return NULL; /* replace_peers: a peer named again keeps its Name, tund's own */
 	}
 	h = fold_hash(f, key);
 	s->next = f->heads[h];
@@ -233,7 +235,11 @@ static int fold_set(struct fold *f, const struct iface_config *cfg, const struct
 		if (u->update_only && !s->present)
 			continue;
 		if (!s->present) {
+			char *name = s->pc.name;
+
+			s->pc.name = NULL;
 			peer_config_clear(&s->pc);
+			s->pc.name = name;
 			memcpy(s->pc.public_key, u->public_key, KEY_LEN);
 			s->present = true;
 		}

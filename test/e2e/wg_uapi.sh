@@ -178,6 +178,16 @@ wga show "$ia" allowed-ips | grep "^$pd" | grep -q "10.93.5.0/24" || fail "syncc
 dump_matches_tunctl "$ia"
 assert_ping "$a" 10.93.0.2
 
+log "--- an allowed IP another peer has moves to the new one, as with the kernel"
+wga set "$ia" peer "$pb" allowed-ips 10.93.0.2/32,10.93.4.0/24 || fail "wg set b's prefixes"
+wga show "$ia" allowed-ips | grep "^$pd" | grep -q "10.93.4.0/24" && fail "d kept 10.93.4.0/24"
+wga show "$ia" allowed-ips | grep "^$pb" | grep -q "10.93.4.0/24" || fail "b lacks 10.93.4.0/24"
+dump_matches_tunctl "$ia"
+# What tund keeps of d (iface->cfg) lost it too: a later change to d does not take it back.
+tca set-peer "$ia" "$pd" --keepalive 5 >/dev/null || fail "tunctl set-peer d"
+wga show "$ia" allowed-ips | grep "^$pb" | grep -q "10.93.4.0/24" || fail "set-peer d took 10.93.4.0/24 back"
+wga set "$ia" peer "$pb" allowed-ips 10.93.0.2/32 || fail "wg set b's prefixes back"
+
 log "--- wg set: a new listen port, in place"
 wga set "$ia" listen-port 51999 || fail "wg set listen-port failed"
 [ "$(wga show "$ia" listen-port)" = 51999 ] || fail "port not 51999"
