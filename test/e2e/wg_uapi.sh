@@ -236,6 +236,11 @@ log "--- malformed requests: the protocol's errno or a close; nothing changes"
 sockf="$uapidir/$ia.sock"
 uapi() { python3 "$lib/uapiclient.py" "$sockf" "$@"; }
 before=$(dump_config "$ia")
+# A request that never ends, a byte every 2 s: closed at the 30 s deadline (checked at the end).
+printf 'set=1\n%s' "$(printf 'fwmark=0\n%.0s' $(seq 30))" |
+	python3 "$lib/uapiclient.py" "$sockf" --drip 2 >"$E2E_TMP/drip.out" &
+drip=$!
+E2E_PIDS+=("$drip")
 pbhex=$(echo "$pb" | base64 -d | od -An -tx1 | tr -d ' \n')
 [ "$(printf 'set=1\nlisten_port=5\nbogus_key=1\n\n' | uapi)" = "errno=-22" ] || fail "unknown key"
 [ "$(printf 'set=1\npublic_key=%s\nbogus=1\n\n' "$pbhex" | uapi)" = "errno=-22" ] || fail "unknown peer key"
@@ -266,6 +271,11 @@ log "$out"
 [[ $out == "errno=-"*"closed after"* ]] || fail "garbage after set=1: $out"
 out=$({ printf 'set=1\n'; head -c 100M < <(yes listen_port=51999); } | uapi --timeout 30) || true
 [ "$out" = "errno=-5" ] || fail "a request over 64 MiB: $out"
+wait_until 45 "the drip closed" grep -q . "$E2E_TMP/drip.out" || fail "drip: no answer"
+out=$(cat "$E2E_TMP/drip.out")
+log "a byte every 2 s: $out"
+[[ $out == "closed after "* ]] && [ "${out//[^0-9]/}" -ge 28 ] && [ "${out//[^0-9]/}" -le 40 ] ||
+	fail "a request that never ends (a byte every 2 s): $out"
 [ "$(dump_config "$ia")" = "$before" ] || fail "garbage changed the interface"
 tund_alive a || fail "tund a died"
 assert_ping "$a" 10.93.0.2 5

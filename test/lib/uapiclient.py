@@ -10,6 +10,8 @@ uapiclient.py SOCKET [--replies N] [--timeout S] [--garbage MB] [--hold S]
                 if the server closed the connection
   --hold S      after stdin, keep the connection open S seconds without
                 sending, then report "closed after T s" or "open"
+  --drip S      send stdin one byte every S seconds (at most 120 s), then
+                report "closed after T s" or "open"
 """
 import os
 import socket
@@ -20,7 +22,7 @@ import time
 def main():
     args = sys.argv[1:]
     path = args.pop(0)
-    replies, timeout, garbage, hold = 1, 10.0, 0, 0.0
+    replies, timeout, garbage, hold, drip = 1, 10.0, 0, 0.0, 0.0
     while args:
         opt = args.pop(0)
         if opt == "--replies":
@@ -31,12 +33,31 @@ def main():
             garbage = int(args.pop(0))
         elif opt == "--hold":
             hold = float(args.pop(0))
+        elif opt == "--drip":
+            drip = float(args.pop(0))
         else:
             sys.exit("unknown option " + opt)
     data = sys.stdin.buffer.read()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     s.connect(path)
+    if drip:
+        start = time.monotonic()
+        try:
+            for i in range(len(data)):
+                if time.monotonic() - start > 120:
+                    break
+                s.sendall(data[i:i + 1])
+                time.sleep(drip)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            s.settimeout(drip)
+            b = s.recv(65536)
+            print("closed after %.0f s" % (time.monotonic() - start) if not b else "open")
+        except socket.timeout:
+            print("open")
+        return 0
     if data:
         try:
             s.sendall(data)
