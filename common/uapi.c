@@ -345,7 +345,8 @@ size_t uapi_parser_feed(struct uapi_parser *p, const char *data, size_t len)
 				finish(p, UAPI_CLOSE, 0, "an overlong first line");
 			else
 				finish(p, UAPI_FAILED, -EIO,
-				       over_line ? "a line over 4096 bytes" : "a request over 64 MiB");
+				       over_line ? "a line over 4096 bytes"
+						 : "a request over 64 MiB");
 			return used;
 		}
 		if (memchr(data + used, '\0', n)) {
@@ -448,7 +449,8 @@ void uapi_put_peer(struct uapi_buf *b, const struct uapi_peer_info *peer)
 	crypto_wipe(hex, sizeof(hex));
 	uapi_buf_printf(b, "protocol_version=1\n");
 	if (peer->endpoint)
-		uapi_buf_printf(b, "endpoint=%s\n", sockaddr_format(ep, sizeof(ep), peer->endpoint));
+		uapi_buf_printf(b, "endpoint=%s\n",
+				sockaddr_format(ep, sizeof(ep), peer->endpoint));
 	uapi_buf_printf(b, "last_handshake_time_sec=%lld\nlast_handshake_time_nsec=%ld\n",
 			(long long)peer->last_handshake.tv_sec, (long)peer->last_handshake.tv_nsec);
 	uapi_buf_printf(b, "tx_bytes=%llu\nrx_bytes=%llu\n", (unsigned long long)peer->tx_bytes,

@@ -35,7 +35,7 @@
 enum uapi_aip_kind {
 	UAPI_AIP_ADD,
 	UAPI_AIP_REMOVE, /* "allowed_ip=-10.0.0.0/8" */
-	UAPI_AIP_CLEAR,	 /* replace_allowed_ips=true */
+	UAPI_AIP_CLEAR, /* replace_allowed_ips=true */
 };
 
 struct uapi_aip_op {
@@ -73,17 +73,17 @@ struct uapi_set {
 
 enum uapi_status {
 	UAPI_NEED_MORE, /* feed more bytes */
-	UAPI_GET,	/* a complete get request */
-	UAPI_SET,	/* a complete set request: parser.set holds it */
-	UAPI_FAILED,	/* a request that is not valid: reply errno=parser.error, then close */
-	UAPI_CLOSE,	/* not a request at all: close without a reply */
+	UAPI_GET, /* a complete get request */
+	UAPI_SET, /* a complete set request: parser.set holds it */
+	UAPI_FAILED, /* a request that is not valid: reply errno=parser.error, then close */
+	UAPI_CLOSE, /* not a request at all: close without a reply */
 };
 
 enum uapi_state {
-	UAPI_ST_OP,	 /* reading "get=1" or "set=1" */
+	UAPI_ST_OP, /* reading "get=1" or "set=1" */
 	UAPI_ST_GET_END, /* after "get=1\n": the blank line */
-	UAPI_ST_SET,	 /* reading a set's lines */
-	UAPI_ST_DONE,	 /* status() says what; reset() before the next */
+	UAPI_ST_SET, /* reading a set's lines */
+	UAPI_ST_DONE, /* status() says what; reset() before the next */
 };
 
 struct uapi_parser {
@@ -121,7 +121,8 @@ struct uapi_buf {
 	bool oom; /* an append failed: the text is incomplete */
 };
 
-void uapi_buf_printf(struct uapi_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void uapi_buf_printf(struct uapi_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void uapi_buf_free(struct uapi_buf *b);
 
 /* 64 lowercase hex digits and a NUL. */
@@ -134,7 +135,7 @@ struct uapi_peer_info {
 	const uint8_t *public_key;
 	const uint8_t *preshared_key; /* NULL: none (written as zeros) */
 	const union sockaddr_inet *endpoint; /* NULL: none */
-	struct timespec last_handshake;	     /* CLOCK_REALTIME; 0: never */
+	struct timespec last_handshake; /* CLOCK_REALTIME; 0: never */
 	uint64_t tx_bytes, rx_bytes;
 	uint16_t keepalive_s;
 };

@@ -176,9 +176,9 @@ static int fold_section(struct staged *s, const struct uapi_peer *u)
 			return -ENOMEM;
 		free(pc->endpoint_host);
 		pc->endpoint_host = dup;
-		pc->endpoint_port = ntohs(u->endpoint.sa.sa_family == AF_INET
-						  ? u->endpoint.in.sin_port
-						  : u->endpoint.in6.sin6_port);
+		pc->endpoint_port =
+			ntohs(u->endpoint.sa.sa_family == AF_INET ? u->endpoint.in.sin_port
+								  : u->endpoint.in6.sin6_port);
 	}
 	if (u->has_keepalive)
 		pc->persistent_keepalive_s = u->keepalive_s;
@@ -329,8 +329,8 @@ static int remove_peer(struct iface *iface, struct undo_log *u, const uint8_t *k
 static int fix_losers(struct iface *iface, struct undo_log *u, struct peer **losers, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct peer_config *cur = iface_config_find_peer_key(iface->cfg,
-									   losers[i]->public_key);
+		const struct peer_config *cur =
+			iface_config_find_peer_key(iface->cfg, losers[i]->public_key);
 		struct peer_config pc;
 		size_t k = 0;
 
@@ -362,8 +362,7 @@ static int put_peer(struct iface *iface, struct undo_log *u, const struct peer_c
 	if (cur && iface_find_peer(iface, pc->public_key) && peer_config_same(cur, pc))
 		return 0; /* unchanged: its session stays as it is */
 	rc = undo_note(u, iface->cfg, pc->public_key);
-	if (rc == 0 && pc->n_allowed_ips &&
-	    !(losers = calloc(pc->n_allowed_ips, sizeof(*losers))))
+	if (rc == 0 && pc->n_allowed_ips && !(losers = calloc(pc->n_allowed_ips, sizeof(*losers))))
 		rc = -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < pc->n_allowed_ips; i++) {
 		struct peer *o = allowedips_owner(iface->allowedips, &pc->allowed_ips[i]);
@@ -464,11 +463,10 @@ static int apply_iface(struct iface *iface, const struct uapi_set *set, struct i
 		}
 		w->mark_set = true;
 	}
-	if (set->has_private_key &&
-	    (cfg->has_private_key != !key_is_zero(set->private_key) ||
-	     !crypto_memeq(cfg->private_key, set->private_key, KEY_LEN))) {
-		rc = iface_set_private_key(iface, key_is_zero(set->private_key) ? NULL
-										 : set->private_key);
+	if (set->has_private_key && (cfg->has_private_key != !key_is_zero(set->private_key) ||
+				     !crypto_memeq(cfg->private_key, set->private_key, KEY_LEN))) {
+		rc = iface_set_private_key(iface,
+					   key_is_zero(set->private_key) ? NULL : set->private_key);
 		if (rc != 0)
 			return rc;
 		w->key_set = true;
@@ -477,8 +475,7 @@ static int apply_iface(struct iface *iface, const struct uapi_set *set, struct i
 }
 
 /* The public key of set's private key (or the running one); false when none. */
-static bool own_key(struct iface *iface, const struct uapi_set *set, uint8_t pub[KEY_LEN],
-		    int *rc)
+static bool own_key(struct iface *iface, const struct uapi_set *set, uint8_t pub[KEY_LEN], int *rc)
 {
 	struct x25519_key *k = NULL;
 

@@ -23,11 +23,11 @@
 #include "uapi_apply.h"
 
 #define UAPI_DEFAULT_DIR "/var/run/wireguard"
-#define UAPI_MAX_CONNS 16 /* per interface */
-#define UAPI_READ_CHUNK (64 * 1024)
-#define UAPI_IDLE_S 10.0     /* no byte in or out for this long: closed */
-#define UAPI_REQUEST_S 30.0  /* a request not complete this long after its first byte: closed */
-#define UAPI_TURNS 16	     /* requests answered in one go before the loop turns */
+#define UAPI_MAX_CONNS	 16 /* per interface */
+#define UAPI_READ_CHUNK	 (64 * 1024)
+#define UAPI_IDLE_S	 10.0 /* no byte in or out for this long: closed */
+#define UAPI_REQUEST_S	 30.0 /* a request not complete this long after its first byte: closed */
+#define UAPI_TURNS	 16 /* requests answered in one go before the loop turns */
 
 struct uapi_server {
 	struct iface *iface; /* owner */
@@ -48,7 +48,7 @@ struct uapi_conn {
 	ev_timer timer;
 	double last_progress, request_start;
 	bool in_request; /* a request's first byte was read */
-	bool closing;	 /* close once the output is sent */
+	bool closing; /* close once the output is sent */
 	struct uapi_parser parser;
 	char *in; /* what was read and not parsed yet: in[in_off..in_len) */
 	size_t in_off, in_len;

@@ -33,16 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_INPUT (64 * 1024)
 
-static const char conf[] = "[Interface]\nPrivateKey = " TS_PRIV_1 "\n"
-			   "[Peer]\nPublicKey = " TS_PUB_2 "\nAllowedIPs = 10.0.0.2/32, fd00::2/128\n"
-			   "[Peer]\nPublicKey = " TS_PUB_3 "\n"
-			   "Endpoint = 192.0.2.3:51820\nAllowedIPs = 10.0.0.3/32, 10.3.0.0/16\n";
+static const char conf[] =
+	"[Interface]\nPrivateKey = " TS_PRIV_1 "\n"
+	"[Peer]\nPublicKey = " TS_PUB_2 "\nAllowedIPs = 10.0.0.2/32, fd00::2/128\n"
+	"[Peer]\nPublicKey = " TS_PUB_3 "\n"
+	"Endpoint = 192.0.2.3:51820\nAllowedIPs = 10.0.0.3/32, 10.3.0.0/16\n";
 
 static struct scratch *scratch;
 static uint64_t next_id;
 static struct iface *iface;
 static struct iface_config *want; /* conf, loaded: what the restore must give back */
-static struct uapi_set restore;	  /* conf as a UAPI set */
+static struct uapi_set restore; /* conf as a UAPI set */
 
 static struct iface_config *load(void)
 {
@@ -72,7 +73,8 @@ static void make_restore(void)
 		uapi_buf_printf(&b, "public_key=%s\npreshared_key=%064d\n", hex, 0);
 		uapi_buf_printf(&b, "persistent_keepalive_interval=0\nreplace_allowed_ips=true\n");
 		if (pc->endpoint_host)
-			uapi_buf_printf(&b, "endpoint=%s:%u\n", pc->endpoint_host, pc->endpoint_port);
+			uapi_buf_printf(&b, "endpoint=%s:%u\n", pc->endpoint_host,
+					pc->endpoint_port);
 		for (size_t j = 0; j < pc->n_allowed_ips; j++)
 			uapi_buf_printf(&b, "allowed_ip=%s\n",
 					prefix_format(text, sizeof(text), &pc->allowed_ips[j]));
@@ -109,8 +111,8 @@ static void restore_iface(void)
 	    memcmp(iface->cfg->private_key, want->private_key, KEY_LEN) != 0)
 		abort();
 	for (size_t i = 0; i < want->n_peers; i++) {
-		const struct peer_config *pc = iface_config_find_peer_key(iface->cfg,
-									  want->peers[i].public_key);
+		const struct peer_config *pc =
+			iface_config_find_peer_key(iface->cfg, want->peers[i].public_key);
 
 		if (!pc || !peer_config_same(pc, &want->peers[i]))
 			abort();

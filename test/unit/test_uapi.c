@@ -45,8 +45,9 @@ static const struct req_case reqs[] = {
 	/* 11 */ {"set=1\nfwmark=0x10\n\n", UAPI_FAILED, -EINVAL},
 	/* 12 */ {"set=1\nprivate_key=" K1 "\n\n", UAPI_SET, 0},
 	/* 13 */ {"set=1\nprivate_key=" K1 "0\n\n", UAPI_FAILED, -EINVAL},
-	/* 14 */ {"set=1\nprivate_key=zz4b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a\n\n",
-		  UAPI_FAILED, -EINVAL},
+	/* 14 */
+	{"set=1\nprivate_key=zz4b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a\n\n",
+	 UAPI_FAILED, -EINVAL},
 	/* 15 */ {"set=1\nreplace_peers=false\n\n", UAPI_FAILED, -EINVAL},
 	/* 16 */ {"set=1\nbogus=1\n\n", UAPI_FAILED, -EINVAL},
 	/* 17 */ {"set=1\nno equals sign\n\n", UAPI_FAILED, -EPROTO},
@@ -62,12 +63,13 @@ static const struct req_case reqs[] = {
 	/* 27 */ {"set=1\npublic_key=" K1 "\nprotocol_version=2\n\n", UAPI_FAILED, -EINVAL},
 	/* 28 */ {"set=1\npublic_key=" K1 "\nlisten_port=1\n\n", UAPI_FAILED, -EINVAL},
 	/* 29 */ {"set=1\npublic_key=" K1 "\nremove=yes\n\n", UAPI_FAILED, -EINVAL},
-	/* 30 */ {"set=1\npublic_key=" K1 "\npersistent_keepalive_interval=65536\n\n", UAPI_FAILED,
-		  -EINVAL},
+	/* 30 */
+	{"set=1\npublic_key=" K1 "\npersistent_keepalive_interval=65536\n\n", UAPI_FAILED, -EINVAL},
 	/* 31 */ {"set=1\npublic_key=abc\n\n", UAPI_FAILED, -EINVAL},
 	/* 32 */ {"set=1\npublic_key=" K1 "\nunknown=1\n\n", UAPI_FAILED, -EINVAL},
 	/* 33 */ {"set=1\nlisten_port=1\n", UAPI_NEED_MORE, 0}, /* truncated */
-	/* 34 */ {"set=1\npublic_key=" K1 "\nallowed_ip=::/0\nallowed_ip=0.0.0.0/0\n\n", UAPI_SET, 0},
+	/* 34 */
+	{"set=1\npublic_key=" K1 "\nallowed_ip=::/0\nallowed_ip=0.0.0.0/0\n\n", UAPI_SET, 0},
 	/* 35 */ {"set=1\n=\n\n", UAPI_FAILED, -EINVAL},
 };
 
@@ -254,19 +256,21 @@ static void test_reply(void **state)
 	uapi_put_allowed_ip(&b, &pfx);
 	uapi_put_errno(&b, 0);
 	assert_false(b.oom);
-	assert_string_equal(b.data, "private_key=" K1 "\n"
-				    "listen_port=51820\n"
-				    "public_key=" K2 "\n"
-				    "preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n"
-				    "protocol_version=1\n"
-				    "endpoint=[2001:db8::2]:51821\n"
-				    "last_handshake_time_sec=1700000000\n"
-				    "last_handshake_time_nsec=5\n"
-				    "tx_bytes=10\n"
-				    "rx_bytes=20\n"
-				    "persistent_keepalive_interval=25\n"
-				    "allowed_ip=10.0.0.0/24\n"
-				    "errno=0\n\n");
+	assert_string_equal(
+		b.data,
+		"private_key=" K1 "\n"
+		"listen_port=51820\n"
+		"public_key=" K2 "\n"
+		"preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n"
+		"protocol_version=1\n"
+		"endpoint=[2001:db8::2]:51821\n"
+		"last_handshake_time_sec=1700000000\n"
+		"last_handshake_time_nsec=5\n"
+		"tx_bytes=10\n"
+		"rx_bytes=20\n"
+		"persistent_keepalive_interval=25\n"
+		"allowed_ip=10.0.0.0/24\n"
+		"errno=0\n\n");
 	uapi_buf_free(&b);
 	/* A buffer that grows across many appends stays whole. */
 	for (int i = 0; i < 10000; i++)
@@ -278,10 +282,8 @@ static void test_reply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_requests),
-		cmocka_unit_test(test_full_set),
-		cmocka_unit_test(test_two_requests),
-		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_requests),     cmocka_unit_test(test_full_set),
+		cmocka_unit_test(test_two_requests), cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_reply),
 	};
 
