@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -30,6 +29,7 @@
 #include "peer.h"
 #include "reload.h"
 #include "service.h"
+#include "uapi_server.h"
 
 /* ---- Text ---- */
 
@@ -313,16 +313,12 @@ int cmd_down(const struct control_env *env, json_t *args, json_t **result,
 	return 0;
 }
 
-/* Where wg (wireguard-tools) looks for a userspace interface's UAPI socket. */
-#define WG_UAPI_SOCKET_DIR "/var/run/wireguard"
-
 int cmd_create(const struct control_env *env, json_t *args, json_t **result,
 	       struct cmd_error *err)
 {
 	const char *name = NULL;
 	struct iface *iface;
 	char path[256];
-	struct stat st;
 	json_t *changes;
 	int rc;
 
@@ -347,9 +343,18 @@ int cmd_create(const struct control_env *env, json_t *args, json_t **result,
 			    strerror(-rc));
 	}
 	service_status(env->service, env->daemon);
-	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_SOCKET_DIR, name);
-	*result = json_pack("{s:s,s:o,s:s?}", "interface", name, "changes", changes, "uapi_socket",
-			    stat(path, &st) == 0 && S_ISSOCK(st.st_mode) ? path : NULL);
+	iface = daemon_find_iface(env->daemon, name);
+	if (!iface || !uapi_server_path(iface)) {
+		/* Made for wg to configure: without its socket it is of no use. */
+		json_decref(changes);
+		if (iface)
+			daemon_down(env->daemon, name, NULL);
+		service_status(env->service, env->daemon);
+		return fail(err, "failed", "cannot serve %s's UAPI socket for wg (the daemon's log "
+			    "says why); not created", name);
+	}
+	*result = json_pack("{s:s,s:o,s:s}", "interface", name, "changes", changes, "uapi_socket",
+			    uapi_server_path(iface));
 	return 0;
 }
 

@@ -19,6 +19,21 @@
 #include "netlink.h"
 #include "resolve.h"
 #include "udp.h"
+#include "uapi_server.h"
+
+/* An interface is in d->ifaces: `wg` may reach it (best effort: logged when not). */
+static void iface_added(struct iface *iface)
+{
+	(void)uapi_server_open(iface);
+}
+
+/* Take iface out of the daemon's list and down. */
+static void iface_gone(struct iface *iface)
+{
+	list_del(&iface->node);
+	uapi_server_close(iface);
+	iface_destroy(iface);
+}
 
 static void on_link_event(void *ctx, const struct linkwatch_event *ev);
 
@@ -72,8 +87,7 @@ void daemon_destroy(struct daemon *d)
 	/* Reverse order: the last interface up is the first down. */
 	while (!list_empty(&d->ifaces)) {
 		iface = list_entry(d->ifaces.prev, struct iface, node);
-		list_del(&iface->node);
-		iface_destroy(iface);
+		iface_gone(iface);
 	}
 	(void)tmp;
 	linkwatch_close(d->lw);
@@ -147,6 +161,7 @@ static int bring_up(struct daemon *d, struct iface_config *cfg, json_t *changes,
 		return rc;
 	}
 	insert_sorted(d, iface);
+	iface_added(iface);
 	note_change(changes, true, "%s: %s", name, what);
 	return 0;
 }
@@ -182,9 +197,8 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 		if (!iface->cfg->path || set_has(&set, iface->name) ||
 		    name_in(set.failed, set.n_failed, iface->name))
 			continue;
-		list_del(&iface->node);
 		note_change(changes, true, "%s: down (its file is gone)", iface->name);
-		iface_destroy(iface);
+		iface_gone(iface);
 	}
 	for (size_t i = 0; i < set.n; i++) {
 		struct iface_config *cfg = set.ifaces[i];
@@ -214,8 +228,7 @@ int daemon_reload(struct daemon *d, struct diag_list *diags, json_t *changes)
 		}
 		/* Key, addresses, MTU, DNS, Table, FwMark or hooks changed: restart it. */
 		log_info("%s: interface settings changed, restarting it", iface->name);
-		list_del(&iface->node);
-		iface_destroy(iface);
+		iface_gone(iface);
 		failed += bring_up(d, cfg, changes, "restarted (interface settings changed)") != 0;
 	}
 	config_set_clear(&set);
@@ -274,10 +287,9 @@ int daemon_down(struct daemon *d, const char *name, json_t *changes)
 		return -ENOENT;
 	if (!iface->cfg->path) {
 		/* Nothing to bring back: it goes as `ip link del` makes it go. */
-		list_del(&iface->node);
 		note_change(changes, true, "%s: deleted (it had no file)", name);
 		log_info("%s: deleted by tunctl", name);
-		iface_destroy(iface);
+		iface_gone(iface);
 		return 0;
 	}
 	copy = strdup(name);
@@ -290,10 +302,9 @@ int daemon_down(struct daemon *d, const char *name, json_t *changes)
 	}
 	d->held_down = held;
 	d->held_down[d->n_held_down++] = copy;
-	list_del(&iface->node);
 	note_change(changes, true, "%s: down (tunctl down)", name);
 	log_info("%s: taken down by tunctl down; tunctl up %s brings it back", name, name);
-	iface_destroy(iface);
+	iface_gone(iface);
 	return 0;
 }
 
@@ -332,6 +343,7 @@ int daemon_start(struct daemon *d)
 			continue;
 		}
 		list_add_tail(&iface->node, &d->ifaces);
+		iface_added(iface);
 	}
 	config_set_clear(&set);
 	if (list_empty(&d->ifaces))
@@ -375,6 +387,7 @@ static void link_gone(struct daemon *d, struct iface *iface)
 
 	memcpy(name, iface->name, sizeof(name));
 	list_del(&iface->node);
+	uapi_server_close(iface);
 	if (iface->cfg->path) {
 		log_warn("%s: its link was deleted; taking it down, as tunctl down does (tunctl up "
 			 "%s brings it back)", name, name);

@@ -280,6 +280,60 @@ static int rebind(struct iface *iface, uint16_t port)
 	return 0;
 }
 
+int iface_set_listen_port(struct iface *iface, uint16_t port)
+{
+	int rc;
+
+	if (port && port == iface->udp.port)
+		return 0;
+	rc = rebind(iface, port);
+	if (rc != 0)
+		return rc;
+	iface->cfg->has_listen_port = port != 0;
+	iface->cfg->listen_port = port;
+	log_info("%s: listening on UDP port %u", iface->name, iface->udp.port);
+	return 0;
+}
+
+int iface_set_fwmark(struct iface *iface, uint32_t fwmark)
+{
+	int rc = udp_set_fwmark(&iface->udp, fwmark);
+
+	if (rc != 0) {
+		(void)udp_set_fwmark(&iface->udp, iface->cfg->fwmark);
+		return rc;
+	}
+	iface->cfg->fwmark = fwmark;
+	return 0;
+}
+
+int iface_set_private_key(struct iface *iface, const uint8_t *private_key)
+{
+	struct peer *peer;
+	int rc;
+
+	rc = noise_local_set_private_key(&iface->local, private_key);
+	if (rc != 0) {
+		(void)noise_local_set_private_key(
+			&iface->local, iface->cfg->has_private_key ? iface->cfg->private_key : NULL);
+		return rc;
+	}
+	cookie_checker_init(&iface->cookie_checker,
+			    iface->local.has_identity ? iface->local.static_public : NULL);
+	/* As the kernel does: sessions made with the old identity stop sending. */
+	list_for_each(peer, &iface->peers, node) {
+		noise_handshake_clear(&peer->handshake);
+		noise_keypairs_expire_current(&peer->keypairs);
+	}
+	iface->cfg->has_private_key = private_key != NULL;
+	if (private_key)
+		memcpy(iface->cfg->private_key, private_key, KEY_LEN);
+	else
+		crypto_wipe(iface->cfg->private_key, KEY_LEN);
+	log_info("%s: private key %s", iface->name, private_key ? "changed" : "removed");
+	return 0;
+}
+
 /*
  * The peer cfg->peers[i] could not be applied and is as it was: make cfg
  * say so, with its entry of old (swapped in: old is freed after) or, a peer

@@ -100,6 +100,17 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
  * commands and the next reload's difference all read it).
  */
 int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes);
+/*
+ * Interface settings in place (`wg set`): each changes the interface and
+ * iface->cfg together, or, returning -errno, neither. A new port is bound
+ * before the old sockets close (0: any free port). A new private key (NULL:
+ * none) recomputes each peer's static-static DH at its next handshake and
+ * expires current sessions, as the kernel does; the caller removes a peer
+ * with the new public key first.
+ */
+int iface_set_listen_port(struct iface *iface, uint16_t port);
+int iface_set_fwmark(struct iface *iface, uint32_t fwmark);
+int iface_set_private_key(struct iface *iface, const uint8_t *private_key);
 /* Find by public key, or NULL. */
 struct peer *iface_find_peer(const struct iface *iface,
 			     const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);

@@ -34,6 +34,7 @@ struct netlink;
 struct peer;
 struct ratelimiter;
 struct scratch;
+struct uapi_server;
 
 /* Counters of what was dropped and why; for `tunctl show` and the logs. */
 struct iface_stats {
@@ -129,6 +130,7 @@ struct iface {
 	bool sync_pending;
 	struct expose *expose;   /* L4 tunnels (expose/expose.h); NULL until up */
 	struct nat *nat;         /* RedirectToLocalhost (expose/nat.h); made by routes_up */
+	struct uapi_server *uapi; /* `wg`'s UAPI socket (uapi_server.h); the daemon's, or NULL */
 	struct load_meter load;
 	unsigned int under_load_threshold; /* handshake messages per second */
 	struct log_ratelimit log_rl;       /* for messages a remote party can trigger */

@@ -163,7 +163,9 @@ tund_start() {
 	local -a extra=("${TUND_ARGS[@]}")
 	printf '+ [%s] %s --foreground --config-dir %s --control-socket %s %s(log %s)\n' \
 		"${ns%-$$}" "$TUND" "$dir" "$sock" "${extra[*]:+${extra[*]} }" "$logf" >&2
-	env "$@" ip netns exec "$ns" "$TUND" --foreground --log-level debug \
+	# `wg`'s UAPI sockets in the test's own directory, unless EXTRA ENV says
+	# otherwise (TUND_UAPI_DIR=/var/run/wireguard for the real `wg`).
+	env TUND_UAPI_DIR="$E2E_TMP/uapi-$name" "$@" ip netns exec "$ns" "$TUND" --foreground --log-level debug \
 		--config-dir "$dir" --control-socket "$sock" "${extra[@]}" >>"$logf" 2>&1 &
 	local pid=$!
 	E2E_PIDS+=("$pid")
