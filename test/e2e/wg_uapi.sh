@@ -131,7 +131,9 @@ dump_matches_tunctl "$ia"
 
 log "--- wg setconf / addconf / syncconf"
 kd=$(genkey) pd=$(pubkey "$kd")
-cat >"$E2E_TMP/set.conf" <<CONF
+# a_and_b FILE: a's [Interface] and its peer b, as setconf and syncconf both start.
+a_and_b() {
+	cat >"$1" <<CONF
 [Interface]
 PrivateKey = $ka
 ListenPort = 51820
@@ -140,6 +142,10 @@ PublicKey = $pb
 Endpoint = 192.0.2.2:51820
 AllowedIPs = 10.93.0.2/32
 PersistentKeepalive = 25
+CONF
+}
+a_and_b "$E2E_TMP/set.conf"
+cat >>"$E2E_TMP/set.conf" <<CONF
 [Peer]
 PublicKey = $pc
 AllowedIPs = 10.93.3.0/24
@@ -158,15 +164,8 @@ wga addconf "$ia" "$E2E_TMP/add.conf" || fail "wg addconf failed"
 [ "$(wga show "$ia" peers | wc -l)" = 3 ] || fail "addconf: not 3 peers"
 dump_matches_tunctl "$ia"
 hs=$(wga show "$ia" dump | grep "^$pb" | cut -f5)
-cat >"$E2E_TMP/sync.conf" <<CONF
-[Interface]
-PrivateKey = $ka
-ListenPort = 51820
-[Peer]
-PublicKey = $pb
-Endpoint = 192.0.2.2:51820
-AllowedIPs = 10.93.0.2/32
-PersistentKeepalive = 25
+a_and_b "$E2E_TMP/sync.conf"
+cat >>"$E2E_TMP/sync.conf" <<CONF
 [Peer]
 PublicKey = $pd
 AllowedIPs = 10.93.4.0/24, 10.93.5.0/24
