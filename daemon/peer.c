@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "events.h"
 #include "iface_state.h"
 #include "resolve.h"
 #include "send.h"
@@ -56,9 +57,11 @@ static int numeric_endpoint(const char *host, uint16_t port, union sockaddr_inet
 
 static void use_configured_endpoint(struct peer *peer, const union sockaddr_inet *sa)
 {
-	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
-	peer->endpoint.addr = *sa;
-	peer->has_endpoint = true;
+	struct endpoint ep;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.addr = *sa;
+	peer_set_endpoint(peer, &ep);
 }
 
 static void unresolved(struct peer *peer)
@@ -213,4 +216,21 @@ void peer_destroy(struct peer *peer)
 	free(peer->endpoint_host);
 	crypto_wipe(peer, sizeof(*peer));
 	free(peer);
+}
+
+void peer_event_settings(const struct peer *peer, const char *event, const struct peer_config *pc)
+{
+	char buf[ADDR_STR_LEN];
+	json_t *ips = json_array();
+
+	if (!events_wanted())
+		return;
+	for (size_t i = 0; ips && i < pc->n_allowed_ips; i++)
+		json_array_append_new(ips,
+				      json_string(prefix_format(buf, sizeof(buf), &pc->allowed_ips[i])));
+	peer_event(peer, event,
+		   json_pack("{s:s?,s:o*,s:i}", "endpoint",
+			     peer->has_endpoint ? peer_endpoint_str(buf, sizeof(buf), peer) : NULL,
+			     "allowed_ips", ips, "persistent_keepalive",
+			     (int)peer->persistent_keepalive_s));
 }
