@@ -18,6 +18,8 @@
 
 _Static_assert(EVENTS_MAX_WATCHERS == 64, "control.c's too_many_watchers message spells the limit");
 
+/* Unsent bytes past which an event tries the socket at once. */
+#define WATCH_FLUSH_AT (32 * 1024)
 /* Room kept in the buffer for the overflow line. */
 #define OVERFLOW_RESERVE 256
 
@@ -67,6 +69,9 @@ static void watch_deliver(struct events_watcher *ew, const char *line, size_t le
 {
 	struct control_watch *w = container_of(ew, struct control_watch, ew);
 
+	/* A burst (a batch of peers) goes to the socket's buffer before it fills ours. */
+	if (jsonline_pending(w->conn) >= WATCH_FLUSH_AT)
+		jsonline_flush(w->conn);
 	if (jsonline_pending(w->conn) + len + OVERFLOW_RESERVE > WATCH_BUFFER ||
 	    jsonline_put(w->conn, line, len) != 0)
 		watch_overflow(w);

@@ -40,7 +40,7 @@ void peer_set_endpoint(struct peer *peer, const struct endpoint *ep)
 	char old[ADDR_STR_LEN], new[ADDR_STR_LEN];
 
 	/* A peer not yet in its interface's list (peer_create) has no events. */
-	if (events_wanted() && peer->node.next &&
+	if (events_wanted() && !list_empty(&peer->node) &&
 	    (!peer->has_endpoint || !sockaddr_equal(&peer->endpoint.addr, &ep->addr)))
 		peer_event(peer, "endpoint-changed",
 			   json_pack("{s:s?,s:s}", "old",

@@ -111,6 +111,12 @@ int jsonline_put(struct jsonline *conn, const void *text, size_t len);
  * once what is queued is written.
  */
 void jsonline_end_input(struct jsonline *conn);
+/*
+ * Write what the socket takes of the queued output now, without waiting
+ * for the loop and without any callback (a failure is found by the next
+ * write). For output queued in bursts faster than the loop turns.
+ */
+void jsonline_flush(struct jsonline *conn);
 /* Bytes queued and not yet written. */
 size_t jsonline_pending(const struct jsonline *conn);
 /*
