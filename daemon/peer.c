@@ -221,10 +221,11 @@ void peer_destroy(struct peer *peer)
 void peer_event_settings(const struct peer *peer, const char *event, const struct peer_config *pc)
 {
 	char buf[ADDR_STR_LEN];
-	json_t *ips = json_array();
+	json_t *ips;
 
 	if (!events_wanted())
 		return;
+	ips = json_array();
 	for (size_t i = 0; ips && i < pc->n_allowed_ips; i++)
 		json_array_append_new(ips,
 				      json_string(prefix_format(buf, sizeof(buf), &pc->allowed_ips[i])));
