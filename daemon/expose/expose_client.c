@@ -388,6 +388,9 @@ static void service_destroy(struct expose_service *s, bool tell_server)
 
 	if (k && tell_server && (s->state == EXPOSE_ACTIVE || s->is_sent))
 		send_unexpose(k, s->cfg.name);
+	if (k && s->state == EXPOSE_ACTIVE)
+		expose_event(s->ex, "expose-withdrawn", k->peer_key, false, s->cfg.name, 0,
+			     s->listen, "no longer published by this side");
 	expose_relays_detach(s->ex, s);
 	list_del(&s->node);
 	expose_config_clear(&s->cfg);

@@ -7,6 +7,11 @@ watchclient.py slow SOCKET READY_FILE GO_FILE OUT_FILE [--rcvbuf N] [--limit S]
     60); then read to the end (10 s at most) and write what came to
     OUT_FILE, and a last line "EOF" if tund closed the connection.
 
+watchclient.py follow SOCKET READY_FILE OUT_FILE
+    subscribe to every interface's events, touch READY_FILE once the reply
+    came, then append each event line to OUT_FILE as it comes, until tund
+    closes the connection (or 600 s).
+
 watchclient.py expect EVENTS_FILE SPEC...
     check the JSON lines of EVENTS_FILE: each SPEC is one expected event,
     EVENT[,FIELD=VALUE]... (VALUE "null" for null, "*" for present and not
@@ -80,6 +85,28 @@ def slow(args):
         f.write(data)
         if eof:
             f.write(b"EOF\n")
+    return 0
+
+
+def follow(args):
+    path, ready, out = args[:3]
+    s = subscribe(path)
+    reply = read_reply(s)
+    if '"ok":true' not in reply:
+        print("watch refused: " + reply, file=sys.stderr)
+        return 1
+    open(ready, "w").close()
+    end = time.monotonic() + 600
+    with open(out, "ab", buffering=0) as f:
+        while time.monotonic() < end:
+            s.settimeout(max(0.1, end - time.monotonic()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            f.write(chunk)
     return 0
 
 
@@ -160,7 +187,7 @@ def many(args):
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    return {"slow": slow, "expect": expect, "many": many}[cmd](args)
+    return {"slow": slow, "follow": follow, "expect": expect, "many": many}[cmd](args)
 
 
 if __name__ == "__main__":
