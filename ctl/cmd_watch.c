@@ -152,7 +152,7 @@ static int check_reply(struct tunctl *t, const char *line)
 	fprintf(stderr, "tunctl: watch: %s\n",
 		json_string_value(json_object_get(err, "message")) ?: "failed");
 	rc = code && strcmp(code, "permission_denied") == 0 ? TUNCTL_EXIT_DENIED
-							     : TUNCTL_EXIT_FAILURE;
+							    : TUNCTL_EXIT_FAILURE;
 	json_decref(reply);
 	return rc;
 }
@@ -185,8 +185,7 @@ int cmd_watch(struct tunctl *t, int argc, char **argv)
 	}
 	rc = tunctl_send_line(fd, text);
 	free(text);
-	rc = check_reply(t, rc == 0 ? next_line(fd, &buf, &len, &cap, &used,
-						 FIRST_REPLY_TIMEOUT_MS)
+	rc = check_reply(t, rc == 0 ? next_line(fd, &buf, &len, &cap, &used, FIRST_REPLY_TIMEOUT_MS)
 				    : NULL);
 	/* Each event as it comes, also into a pipe or a file. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -199,7 +198,8 @@ int cmd_watch(struct tunctl *t, int argc, char **argv)
 		else if (event)
 			print_event(ev);
 		if (event && strcmp(event, "overflow") == 0) {
-			fprintf(stderr, "tunctl: watch: too slow for the events; tund dropped us\n");
+			fprintf(stderr,
+				"tunctl: watch: too slow for the events; tund dropped us\n");
 			rc = TUNCTL_EXIT_FAILURE;
 		}
 		json_decref(ev);

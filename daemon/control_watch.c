@@ -26,17 +26,15 @@ _Static_assert(EVENTS_MAX_WATCHERS == 64, "control.c's too_many_watchers message
 struct control_watch {
 	struct events_watcher ew;
 	struct jsonline *conn; /* borrowed: the client's */
-	bool overflowed;
 };
 
-int cmd_watch(const struct control_env *env, json_t *args, json_t **result,
-	      struct cmd_error *err)
+int cmd_watch(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err)
 {
 	const char *name = arg_string(args, "interface");
 
 	(void)env;
-	if (json_object_get(args, "interface") && !json_is_null(json_object_get(args, "interface")) &&
-	    !name)
+	if (json_object_get(args, "interface") &&
+	    !json_is_null(json_object_get(args, "interface")) && !name)
 		return fail(err, "invalid_argument", "\"interface\" must be a string");
 	if (name && !config_iface_name_valid(name))
 		return fail(err, "invalid_argument", "\"%.32s\" is not an interface name", name);
@@ -53,7 +51,6 @@ static void watch_overflow(struct control_watch *w)
 	int len;
 
 	events_unsubscribe(&w->ew);
-	w->overflowed = true;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	len = snprintf(line, sizeof(line),
 		       "{\"event\":\"overflow\",\"time\":%lld.%03ld,\"message\":\"this watcher "
