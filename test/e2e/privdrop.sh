@@ -27,7 +27,7 @@ t_start=$(date +%s)
 
 u="pvu$$"
 run useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
-at_exit "userdel '$u' >/dev/null 2>&1 || true"
+at_exit "userdel -f '$u' >/dev/null 2>&1 || true"
 uid=$(id -u "$u") gid=$(id -g "$u")
 want_caps=0000000000001400 # CAP_NET_ADMIN (12) | CAP_NET_BIND_SERVICE (10)
 
