@@ -7,7 +7,8 @@
 #     CapInh, CapAmb and CapBnd are exactly CAP_NET_ADMIN|CAP_NET_BIND_SERVICE;
 #   - a tunnel between it and a second (root) tund carries pings;
 #   - reload adds a peer and an interface whose port is below 1024, with an
-#     FwMark (SO_MARK), RedirectToLocalhost (nftables), routes, and a PostUp
+#     FwMark (SO_MARK), RedirectToLocalhost (nftables), routes, a /0 route
+#     (policy rules, the src_valid_mark sysctl), and a PostUp
 #     hook that runs with the capabilities (its CapEff and CapAmb);
 #   - tunctl add-peer --save rewrites the group-readable file; a file others
 #     can read is still warned about;
@@ -134,13 +135,18 @@ RedirectToLocalhost = 8000
 PostUp = grep ^Cap /proc/self/status >$hooks/%i.caps
 [Peer]
 PublicKey = $pb
-AllowedIPs = 10.71.1.2/32, 10.71.9.0/24
+AllowedIPs = 10.71.1.2/32, 10.71.9.0/24, 0.0.0.0/0
 CONF
+ip netns exec "$pva" sysctl -qw net.ipv4.conf.all.src_valid_mark=0
 A reload >"$E2E_TMP/reload.out" 2>&1 || fail "reload: $(cat "$E2E_TMP/reload.out")"
 A show pv0 | grep -qF "$pc" || fail "reload did not add the peer to pv0"
 tund_wait_iface "$pva" pv1 || fail "reload did not bring pv1 up"
 ip netns exec "$pva" ss -Hlun 'sport = :853' | grep -q . || fail "pv1 does not listen on 853"
-ip -n "$pva" route show 10.71.9.0/24 | grep -q pv1 || fail "no route for pv1's peer"
+ip -n "$pva" route show table all 10.71.9.0/24 | grep -q pv1 || fail "no route for pv1's peer"
+ip -n "$pva" route show table all default | grep -q pv1 || fail "no /0 route through pv1"
+ip -n "$pva" rule show | grep -q 'not from all fwmark 0x71' || fail "no policy rule for pv1's /0: $(ip -n "$pva" rule show)"
+[ "$(ip netns exec "$pva" sysctl -n net.ipv4.conf.all.src_valid_mark)" = 1 ] ||
+	fail "the /0 route did not set src_valid_mark"
 ip netns exec "$pva" nft list tables | grep -q 'tund-pv1' || fail "no nftables table for pv1"
 A --json show pv1 | grep -q '"fwmark": *113\|"fwmark": *"0x71"' ||
 	A show pv1 | grep -qi 'fwmark: 0x71' || fail "pv1's fwmark: $(A show pv1)"
@@ -162,6 +168,7 @@ grep -q "pv1.conf.*readable by group or others" "$E2E_TMP/reload.out" "$logf" ||
 chmod 640 "$da/pv1.conf"
 
 log "=== tunctl create after the drop"
+wait_until 10 "ping through pv0 beside the /0" ping_ok "$pvb" 10.71.0.1 || fail "no ping through pv0 after the /0"
 A create pv2 >"$E2E_TMP/create.out" 2>&1 || fail "tunctl create: $(cat "$E2E_TMP/create.out")"
 ip -n "$pva" link show pv2 >/dev/null || fail "no pv2 link"
 [ -S "$run_a/uapi/pv2.sock" ] || fail "no UAPI socket for pv2"
