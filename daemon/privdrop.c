@@ -24,7 +24,7 @@
 #include "log.h"
 #include "privdrop.h"
 
-#define KEEP_ALWAYS (1ULL << CAP_NET_ADMIN)
+#define KEEP_ALWAYS	  (1ULL << CAP_NET_ADMIN)
 #define KEEP_IF_PERMITTED (1ULL << CAP_NET_BIND_SERVICE)
 
 struct caps {
@@ -73,9 +73,10 @@ int privdrop_prepare(const char *name, struct privdrop *p, char *why, size_t why
 
 	*p = (struct privdrop){0};
 	if (geteuid() != 0) {
-		snprintf(why, why_len,
-			 "--user %s: tund must be started as root to switch users (it runs as uid %u)",
-			 name, (unsigned int)geteuid());
+		snprintf(
+			why, why_len,
+			"--user %s: tund must be started as root to switch users (it runs as uid %u)",
+			name, (unsigned int)geteuid());
 		return -1;
 	}
 	errno = 0;
@@ -101,7 +102,8 @@ int privdrop_prepare(const char *name, struct privdrop *p, char *why, size_t why
 	 * group may read are the daemon's own already at start-up (tund.conf(5)).
 	 */
 	if (initgroups(p->name, p->gid) != 0) {
-		snprintf(why, why_len, "--user %s: cannot take its groups: %s", name, strerror(errno));
+		snprintf(why, why_len, "--user %s: cannot take its groups: %s", name,
+			 strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -161,7 +163,8 @@ int privdrop_apply(const struct privdrop *p)
 	}
 	rc = caps_set(keep);
 	for (int cap = 0; rc == 0 && cap < 64; cap++)
-		if ((keep & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+		if ((keep & (1ULL << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
 			rc = -errno;
 	(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (rc != 0) {
@@ -183,8 +186,9 @@ void privdrop_report(void)
 	log_info("running as uid %u gid %u, capabilities %#llx", (unsigned int)geteuid(),
 		 (unsigned int)getegid(), now.effective);
 	if (!(now.effective & KEEP_ALWAYS))
-		log_warn("tund runs as uid %u without CAP_NET_ADMIN: it cannot make interfaces, routes or nftables rules",
-			 (unsigned int)geteuid());
+		log_warn(
+			"tund runs as uid %u without CAP_NET_ADMIN: it cannot make interfaces, routes or nftables rules",
+			(unsigned int)geteuid());
 }
 
 void privdrop_free(struct privdrop *p)
