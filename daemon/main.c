@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "detach.h"
+#include "iface_state.h"
 #include "log.h"
 #include "noise.h"
 #include "privdrop.h"
@@ -212,12 +213,14 @@ static int go_to_background(struct options *o, char **dir, char **sock)
 /*
  * --user: give the user tund's own runtime directories (the default control
  * socket's, the UAPI sockets'), where it makes and removes sockets later,
- * then switch to it. Returns 0, or 1 after logging why not.
+ * and the UAPI sockets made so far (as those made later are), then switch
+ * to it. Returns 0, or 1 after logging why not.
  */
-static int drop_privileges(const struct privdrop *p, const char *control_socket)
+static int drop_privileges(struct daemon *d, const struct privdrop *p, const char *control_socket)
 {
 	char *dir = strdup(CONTROL_DEFAULT_SOCKET);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
+	struct iface *iface;
 
 	/* Only tund's own directory: never a directory an operator named. */
 	if (slash && !strcmp(control_socket, CONTROL_DEFAULT_SOCKET)) {
@@ -226,6 +229,8 @@ static int drop_privileges(const struct privdrop *p, const char *control_socket)
 	}
 	free(dir);
 	privdrop_give_dir(p, uapi_server_dir());
+	list_for_each(iface, &d->ifaces, node)
+		privdrop_give_file(p, uapi_server_path(iface));
 	return privdrop_apply(p) == 0 ? 0 : 1;
 }
 
@@ -393,7 +398,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	(void)daemon_start(d);
-	if (opts.user && drop_privileges(&drop, opts.control_socket) != 0) {
+	if (opts.user && drop_privileges(d, &drop, opts.control_socket) != 0) {
 		control_destroy(ctl);
 		daemon_destroy(d);
 		return 1;

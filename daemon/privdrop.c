@@ -120,6 +120,12 @@ void privdrop_give_dir(const struct privdrop *p, const char *dir)
 			 dir, p->name, strerror(errno));
 }
 
+void privdrop_give_file(const struct privdrop *p, const char *path)
+{
+	if (path && chown(path, p->uid, p->gid) != 0)
+		log_warn("cannot give %s to %s: %s", path, p->name, strerror(errno));
+}
+
 /* The bounding set: only the kept capabilities, where CAP_SETPCAP allows it. */
 static void drop_bounding(unsigned long long keep)
 {

@@ -30,6 +30,9 @@ int privdrop_prepare(const char *name, struct privdrop *p, char *why, size_t why
  */
 void privdrop_give_dir(const struct privdrop *p, const char *dir);
 
+/* Give PATH (a socket made before the drop) to the user; NULL: nothing. */
+void privdrop_give_file(const struct privdrop *p, const char *path);
+
 /* Switch to the user, keeping the network capabilities. Returns 0 or -errno (logged). */
 int privdrop_apply(const struct privdrop *p);
 

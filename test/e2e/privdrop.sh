@@ -12,6 +12,8 @@
 #     hook that runs with the capabilities (its CapEff and CapAmb);
 #   - tunctl add-peer --save rewrites the group-readable file; a file others
 #     can read is still warned about;
+#   - root and the daemon's user get through the UAPI sockets (made before
+#     and after the drop);
 #   - tunctl create makes a TUN device and its UAPI socket after the drop;
 #   - a localhost tunnel publishes a service on port 80 of the dropped tund;
 #   - --user for an unknown user, and a tund that is not root: clear errors.
@@ -23,7 +25,7 @@
 #   pv1 10.71.1.1 :853 (reload), pv2 (tunctl create)
 #   public port 80 on pva  ──  [Expose web] 127.0.0.1:8000 on pvb
 . "$(dirname "$0")/../lib/netns.sh"
-e2e_init python3 curl useradd userdel
+e2e_init python3 curl socat useradd userdel setpriv unshare mknod
 t_start=$(date +%s)
 
 u="pvu$$"
@@ -152,6 +154,14 @@ A --json show pv1 | grep -q '"fwmark": *113\|"fwmark": *"0x71"' ||
 	A show pv1 | grep -qi 'fwmark: 0x71' || fail "pv1's fwmark: $(A show pv1)"
 grep -qx "CapEff:	$want_caps" "$hooks/pv1.caps" && grep -qx "CapAmb:	$want_caps" "$hooks/pv1.caps" ||
 	fail "pv1's PostUp hook's capabilities: $(cat "$hooks/pv1.caps" 2>&1)"
+
+log "=== the UAPI sockets: root (as wg) and the daemon's own user may get"
+uapi_get() { printf 'get=1\n\n' | "$@" socat -t 5 - "UNIX-CONNECT:$sock" 2>&1; }
+for sock in "$run_a/uapi/pv0.sock" "$run_a/uapi/pv1.sock"; do
+	uapi_get | grep -qx 'errno=0' || fail "root's get on $sock: $(uapi_get)"
+	uapi_get setpriv --reuid="$uid" --regid="$gid" --clear-groups | grep -qx 'errno=0' ||
+		fail "the daemon's user's get on $sock: $(uapi_get setpriv --reuid="$uid" --regid="$gid" --clear-groups)"
+done
 
 log "=== add-peer --save rewrites the group-readable file; others-readable is warned about"
 kd=$(pubkey "$(genkey)")
