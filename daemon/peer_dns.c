@@ -169,6 +169,15 @@ void peer_dns_start(struct peer *peer)
 {
 	peer_dns_stop(peer);
 	peer->dns.is_name = true;
+	/*
+	 * A name configured in place of an endpoint in force: that endpoint
+	 * counts as the last answer, so the first answer replaces it (the
+	 * peer has not roamed away from it) unless the peer roams first.
+	 */
+	if (peer->has_endpoint) {
+		peer->dns.last = peer->endpoint.addr;
+		peer->dns.has_last = true;
+	}
 	ev_timer_init(&peer->dns.timer, on_timer, 0, 0);
 	lookup(peer, clock_now_s());
 	arm(peer);

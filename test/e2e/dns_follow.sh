@@ -31,7 +31,8 @@ printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$a/re
 printf '192.0.2.2\n' >"$tmp/answer"
 : >"$tmp/queries"
 # The DNS server: srv.dn.test IN A is the file's address (TTL 0), nothing
-# for AAAA, NXDOMAIN when the file is empty or for any other name.
+# for AAAA (alt.dn.test alike), NXDOMAIN when the file is empty or for
+# any other name.
 ip netns exec "$a" python3 -c '
 import socket, struct, sys, time
 answer_file, log_file = sys.argv[1], sys.argv[2]
@@ -60,7 +61,7 @@ while time.monotonic() < end:
     with open(log_file, "a") as f:
         f.write("%s %d %s\n" % (name, qtype, addr))
     rcode, answers = 0, b""
-    if name != "srv.dn.test" or not addr:
+    if name not in ("srv.dn.test", "alt.dn.test") or not addr:
         rcode = 3
     elif qtype == 1:
         answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 0, 4) + socket.inet_aton(addr)
@@ -162,6 +163,13 @@ assert_ping "$a" 10.153.0.2 5
 printf '192.0.2.5\n' >"$tmp/answer"
 wait_until 5 "the name to resolve again" tund_log_has a "endpoint srv.dn.test resolves again" ||
 	fail "not logged"
+
+log "=== set-peer gives another name: its answer replaces the live endpoint"
+printf '192.0.2.9\n' >"$tmp/answer"
+T set-peer dn0 srv --endpoint alt.dn.test:51820 >/dev/null || fail "set-peer"
+wait_until 5 "the new name's address" bash -c \
+	"'$TUNCTL' --socket '$tmp/a.sock' show dn0 | grep -qF 'endpoint: 192.0.2.9:51820 (alt.dn.test:51820)'" ||
+	fail "set-peer's name not in force: $(endpoint)"
 
 tund_alive a || fail "tund a died"
 tund_stop a
