@@ -206,7 +206,7 @@ void peer_dns_handshake_failing(struct peer *peer, double now_s)
 	if (peer->dns.last_start_s > 0 &&
 	    now_s - peer->dns.last_start_s < PROTO_TIME(PEER_DNS_TRIGGER_MIN_S))
 		return;
-	peer_log(LOG_LEVEL_INFO, peer, "handshakes are failing; resolving endpoint %s again",
+	peer_log(LOG_LEVEL_DEBUG, peer, "handshakes are failing; resolving endpoint %s again",
 		 peer->endpoint_host);
 	lookup(peer, now_s);
 }
