@@ -88,14 +88,10 @@ static void on_resolved(void *ctx, int rc, const union sockaddr_inet *sa)
 			return;
 		peer->dns.failure_logged = true;
 		/* Not fatal: the peer may still reach us and be learnt by roaming. */
-		if (peer->has_endpoint)
-			peer_log(LOG_LEVEL_WARN, peer,
-				 "cannot resolve endpoint %s port %u; keeping the endpoint in force",
-				 peer->endpoint_host, peer->endpoint_port);
-		else
-			peer_log(LOG_LEVEL_WARN, peer,
-				 "cannot resolve endpoint %s port %u; waiting for the peer to reach us",
-				 peer->endpoint_host, peer->endpoint_port);
+		peer_log(LOG_LEVEL_WARN, peer, "cannot resolve endpoint %s port %u; %s",
+			 peer->endpoint_host, peer->endpoint_port,
+			 peer->has_endpoint ? "keeping the endpoint in force"
+					    : "waiting for the peer to reach us");
 		return;
 	}
 	if (peer->dns.failure_logged) {
@@ -130,7 +126,8 @@ static void lookup(struct peer *peer, double now_s)
 	if (peer->resolving)
 		return;
 	peer->dns.last_start_s = now_s;
-	peer->resolving = resolve_start(peer->endpoint_host, peer->endpoint_port, on_resolved, peer);
+	peer->resolving =
+		resolve_start(peer->endpoint_host, peer->endpoint_port, on_resolved, peer);
 	if (peer->resolving) {
 		peer_log(LOG_LEVEL_DEBUG, peer, "resolving endpoint %s", peer->endpoint_host);
 		return;

@@ -40,8 +40,8 @@ struct peer_dns_facts {
 };
 
 enum peer_dns_verdict {
-	PEER_DNS_SAME,   /* the answer is in force already: nothing to do */
-	PEER_DNS_APPLY,  /* set the endpoint to the answer */
+	PEER_DNS_SAME, /* the answer is in force already: nothing to do */
+	PEER_DNS_APPLY, /* set the endpoint to the answer */
 	PEER_DNS_ROAMED, /* keep the roamed endpoint, whose session is live */
 };
 
