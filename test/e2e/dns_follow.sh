@@ -8,7 +8,8 @@
 #    still gives the old one: the roamed address stays;
 #  - with ResolveInterval = 3600 (a reload, which keeps the session), the
 #    server moves again: failing handshakes trigger a lookup at once;
-#  - the name stops resolving: the endpoint in force stays, one warning.
+#  - the name stops resolving: the endpoint in force stays, one warning;
+#  - set-peer gives another name: its first answer replaces the live endpoint.
 #
 #   dna 10.153.0.1 (tund, Endpoint = srv.dn.test) ── veth 192.0.2.1 <-> 192.0.2.2 ── dnb 10.153.0.2
 #   DNS: 127.0.0.1:53 in dna, answering from $E2E_TMP/answer
