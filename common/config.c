@@ -446,6 +446,12 @@ bool iface_config_same_interface(const struct iface_config *a, const struct ifac
 	       same_strings(a->post_down, a->n_post_down, b->post_down, b->n_post_down);
 }
 
+uint32_t iface_config_resolve_interval(const struct iface_config *cfg)
+{
+	return cfg && cfg->has_resolve_interval ? cfg->resolve_interval_s
+						: CONFIG_RESOLVE_INTERVAL_DEFAULT;
+}
+
 static bool same_string(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);

@@ -88,6 +88,13 @@ struct iface_config {
 	bool has_listen_port;
 	uint16_t listen_port;
 	uint32_t fwmark; /* 0 = off */
+	/*
+	 * ResolveInterval: seconds between lookups of each peer's Endpoint
+	 * name (daemon/peer_dns.c); 0 = never again after the first. Unset:
+	 * CONFIG_RESOLVE_INTERVAL_DEFAULT (iface_config_resolve_interval()).
+	 */
+	bool has_resolve_interval;
+	uint32_t resolve_interval_s;
 	struct ip_prefix *addresses; /* host bits kept: 10.0.0.1/24 */
 	size_t n_addresses;
 	uint32_t mtu; /* 0 = automatic, as wg-quick */
@@ -232,6 +239,12 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN]);
 /* Swap a->peers[i] and b->peers[j] (the same public key), keeping both counts. */
 void iface_config_swap_peer(struct iface_config *a, size_t i, struct iface_config *b, size_t j);
+
+#define CONFIG_RESOLVE_INTERVAL_DEFAULT 300
+#define CONFIG_RESOLVE_INTERVAL_MAX     86400
+
+/* ResolveInterval in force: the file's, or the default. */
+uint32_t iface_config_resolve_interval(const struct iface_config *cfg);
 
 /* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
 bool config_iface_name_valid(const char *name);

@@ -82,8 +82,12 @@ static void print_peer(json_t *p)
 	printf("\n");
 	if (json_is_true(json_object_get(p, "preshared_key")))
 		printf("  preshared key: (hidden)\n");
-	if (str(p, "endpoint"))
+	if (str(p, "endpoint") && str(p, "endpoint_name"))
+		printf("  endpoint: %s (%s)\n", str(p, "endpoint"), str(p, "endpoint_name"));
+	else if (str(p, "endpoint"))
 		printf("  endpoint: %s\n", str(p, "endpoint"));
+	else if (str(p, "endpoint_name"))
+		printf("  endpoint: (not resolved yet) (%s)\n", str(p, "endpoint_name"));
 	printf("  allowed ips: ");
 	if (json_array_size(ips) == 0)
 		printf("(none)");
@@ -126,6 +130,24 @@ static void print_redirects(json_t *ifc)
 									      : "127.0.0.1 only");
 }
 
+/* "  endpoint names: resolved every 300 seconds", when a peer's endpoint is a name. */
+static void print_resolve_interval(json_t *ifc)
+{
+	json_t *peers = json_object_get(ifc, "peers"), *p, *every;
+	size_t i;
+	bool named = false;
+
+	json_array_foreach(peers, i, p) named = named || str(p, "endpoint_name");
+	every = json_object_get(ifc, "resolve_interval");
+	if (!named || !json_is_integer(every))
+		return;
+	if (json_integer_value(every) == 0)
+		printf("  endpoint names: resolved once (ResolveInterval = 0)\n");
+	else
+		printf("  endpoint names: resolved every %lld seconds\n",
+		       (long long)json_integer_value(every));
+}
+
 static void print_iface(json_t *ifc)
 {
 	json_t *peers = json_object_get(ifc, "peers"), *p;
@@ -147,6 +169,7 @@ static void print_iface(json_t *ifc)
 	if (num(ifc, "fwmark"))
 		printf("  fwmark: 0x%llx\n", (unsigned long long)num(ifc, "fwmark"));
 	print_redirects(ifc);
+	print_resolve_interval(ifc);
 	json_array_foreach(peers, i, p) print_peer(p);
 	print_exposes(ifc);
 }

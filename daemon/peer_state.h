@@ -33,6 +33,20 @@ struct peer_timers {
 	bool need_another_keepalive;
 };
 
+/*
+ * An Endpoint given as a name, looked up again over time (peer_dns.c):
+ * every ResolveInterval, and at once when handshakes to the peer keep
+ * failing. Embedded in struct peer; all zero is "not a name".
+ */
+struct peer_dns {
+	ev_timer timer;           /* the next periodic lookup; active only for a name */
+	union sockaddr_inet last; /* the last answer put in force (or found in force) */
+	bool has_last;
+	bool is_name;
+	bool failure_logged; /* "does not resolve" said once, until it resolves again */
+	double last_start_s; /* monotonic: when the last lookup started */
+};
+
 struct iface;
 struct resolve_req;
 struct allowedips_node;
@@ -66,6 +80,7 @@ struct peer {
 	char *endpoint_host;      /* as configured (a name or address), or NULL; owned */
 	uint16_t endpoint_port;
 	struct resolve_req *resolving; /* Endpoint= name being resolved, or NULL */
+	struct peer_dns dns;           /* that name, followed (peer_dns.c) */
 
 	struct allowedips_list allowed_ips; /* what it owns in iface->allowedips; the table's */
 
