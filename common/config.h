@@ -10,6 +10,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,13 @@ struct iface_config {
 	bool has_listen_port;
 	uint16_t listen_port;
 	uint32_t fwmark; /* 0 = off */
+	/*
+	 * ResolveInterval: seconds between lookups of each peer's Endpoint
+	 * name (daemon/peer_dns.c); 0 = never again after the first. Unset:
+	 * CONFIG_RESOLVE_INTERVAL_DEFAULT (iface_config_resolve_interval()).
+	 */
+	bool has_resolve_interval;
+	uint32_t resolve_interval_s;
 	struct ip_prefix *addresses; /* host bits kept: 10.0.0.1/24 */
 	size_t n_addresses;
 	uint32_t mtu; /* 0 = automatic, as wg-quick */
@@ -160,6 +168,14 @@ int config_load_peers_string(const char *path, const char *text, size_t len,
  * 0 or -errno.
  */
 int config_read_fd(int fd, char **text, size_t *len);
+
+/*
+ * Whether a file that holds a secret, of mode and group st, is readable
+ * beyond the daemon: by others, or by a group other than the reader's own
+ * (its group or a supplementary one) and tund's (CONTROL_DEFAULT_GROUP, the
+ * group the shipped unit runs tund with). root:tund 0640 is fine.
+ */
+bool config_mode_exposed(const struct stat *st);
 void iface_config_free(struct iface_config *cfg);
 /*
  * The configuration of an interface that no file backs (tund-wg, the
@@ -223,6 +239,12 @@ int iface_config_put_peer(struct iface_config *cfg, const struct peer_config *pc
 int iface_config_drop_peer(struct iface_config *cfg, const uint8_t key[static KEY_LEN]);
 /* Swap a->peers[i] and b->peers[j] (the same public key), keeping both counts. */
 void iface_config_swap_peer(struct iface_config *a, size_t i, struct iface_config *b, size_t j);
+
+#define CONFIG_RESOLVE_INTERVAL_DEFAULT 300
+#define CONFIG_RESOLVE_INTERVAL_MAX     86400
+
+/* ResolveInterval in force: the file's, or the default. */
+uint32_t iface_config_resolve_interval(const struct iface_config *cfg);
 
 /* True when NAME is a valid interface name (1..15 of [A-Za-z0-9_=+.-]). */
 bool config_iface_name_valid(const char *name);

@@ -210,6 +210,20 @@ static int parse_hook(struct loader *l, const char *key, const char *value)
 	return config_ini_push_string(l, &c->post_down, &c->n_post_down, value);
 }
 
+static int parse_resolve_interval(struct loader *l, const char *key, const char *value)
+{
+	unsigned long v;
+
+	if (!config_ini_parse_uint(value, CONFIG_RESOLVE_INTERVAL_MAX, &v)) {
+		config_ini_err(l, "%s: \"%s\": expected seconds 0-%u (0: never look a name up again)",
+			       key, value, CONFIG_RESOLVE_INTERVAL_MAX);
+		return -1;
+	}
+	l->cfg->has_resolve_interval = true;
+	l->cfg->resolve_interval_s = (uint32_t)v;
+	return 0;
+}
+
 static int parse_save_config(struct loader *l, const char *key, const char *value)
 {
 	(void)value;
@@ -234,6 +248,7 @@ static const struct key_handler keys[] = {
 	{SEC_INTERFACE, "PreDown", true, parse_hook},
 	{SEC_INTERFACE, "PostDown", true, parse_hook},
 	{SEC_INTERFACE, "SaveConfig", false, parse_save_config},
+	{SEC_INTERFACE, "ResolveInterval", false, parse_resolve_interval},
 };
 
 const struct key_table config_ini_interface_keys = {keys, sizeof(keys) / sizeof(keys[0])};

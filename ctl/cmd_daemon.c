@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "key.h"
 #include "peer_settings.h"
@@ -81,8 +82,12 @@ static void print_peer(json_t *p)
 	printf("\n");
 	if (json_is_true(json_object_get(p, "preshared_key")))
 		printf("  preshared key: (hidden)\n");
-	if (str(p, "endpoint"))
+	if (str(p, "endpoint") && str(p, "endpoint_name"))
+		printf("  endpoint: %s (%s)\n", str(p, "endpoint"), str(p, "endpoint_name"));
+	else if (str(p, "endpoint"))
 		printf("  endpoint: %s\n", str(p, "endpoint"));
+	else if (str(p, "endpoint_name"))
+		printf("  endpoint: (not resolved yet) (%s)\n", str(p, "endpoint_name"));
 	printf("  allowed ips: ");
 	if (json_array_size(ips) == 0)
 		printf("(none)");
@@ -125,6 +130,24 @@ static void print_redirects(json_t *ifc)
 									      : "127.0.0.1 only");
 }
 
+/* "  endpoint names: resolved every 300 seconds", when a peer's endpoint is a name. */
+static void print_resolve_interval(json_t *ifc)
+{
+	json_t *peers = json_object_get(ifc, "peers"), *p, *every;
+	size_t i;
+	bool named = false;
+
+	json_array_foreach(peers, i, p) named = named || str(p, "endpoint_name");
+	every = json_object_get(ifc, "resolve_interval");
+	if (!named || !json_is_integer(every))
+		return;
+	if (json_integer_value(every) == 0)
+		printf("  endpoint names: resolved once (ResolveInterval = 0)\n");
+	else
+		printf("  endpoint names: resolved every %lld seconds\n",
+		       (long long)json_integer_value(every));
+}
+
 static void print_iface(json_t *ifc)
 {
 	json_t *peers = json_object_get(ifc, "peers"), *p;
@@ -146,6 +169,7 @@ static void print_iface(json_t *ifc)
 	if (num(ifc, "fwmark"))
 		printf("  fwmark: 0x%llx\n", (unsigned long long)num(ifc, "fwmark"));
 	print_redirects(ifc);
+	print_resolve_interval(ifc);
 	json_array_foreach(peers, i, p) print_peer(p);
 	print_exposes(ifc);
 }
@@ -243,7 +267,7 @@ static int read_key_file(const char *cmd, const char *path, json_t *args)
 	}
 	/* Unbuffered: the key goes straight into buf, which is wiped, and not through stdio's. */
 	setvbuf(f, NULL, _IONBF, 0);
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+	if (fstat(fileno(f), &st) == 0 && config_mode_exposed(&st))
 		fprintf(stderr,
 			"tunctl: %s: warning: %s is readable by group or others (mode %04o)\n", cmd,
 			path, (unsigned int)(st.st_mode & 07777));

@@ -161,9 +161,19 @@ void peer_json_write(struct textbuf *b, const struct peer *peer, const struct pe
 	PUT_LITERAL(b, ",\"persistent_keepalive\":");
 	put_int(b, (long long)peer->persistent_keepalive_s);
 	if (peer->has_preshared_key)
-		PUT_LITERAL(b, ",\"preshared_key\":true}");
+		PUT_LITERAL(b, ",\"preshared_key\":true");
 	else
-		PUT_LITERAL(b, ",\"preshared_key\":false}");
+		PUT_LITERAL(b, ",\"preshared_key\":false");
+	/* Endpoint = NAME:PORT, which "endpoint" follows (peer_dns.h). */
+	if (peer->dns.is_name && peer->endpoint_host) {
+		char hostport[300];
+
+		snprintf(hostport, sizeof(hostport), "%s:%u", peer->endpoint_host,
+			 peer->endpoint_port);
+		PUT_LITERAL(b, ",\"endpoint_name\":");
+		put_string(b, hostport);
+	}
+	PUT_LITERAL(b, "}");
 }
 
 /*
@@ -183,6 +193,8 @@ json_t *iface_json(const struct iface *iface, bool detail)
 			(json_int_t)iface->n_peers, "file", iface->cfg->path);
 	/* show's fields beyond status's go here */
 	if (detail) {
+		json_object_set_new(obj, "resolve_interval",
+				    json_integer(iface_config_resolve_interval(iface->cfg)));
 		expose_show(iface->expose, obj);
 		nat_show(iface->nat, obj);
 	}

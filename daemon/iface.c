@@ -23,6 +23,7 @@
 #include "index.h"
 #include "netconf.h"
 #include "peer.h"
+#include "peer_dns.h"
 #include "ratelimiter.h"
 #include "receive.h"
 #include "send.h"
@@ -405,6 +406,7 @@ static int reconfigure_peers(struct iface *iface, struct iface_config *cfg, json
 int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *changes)
 {
 	struct iface_config *old = iface->cfg;
+	struct peer *peer;
 	int rc, ret = 0;
 
 	if (!iface_config_same_interface(old, cfg))
@@ -443,6 +445,12 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	}
 	/* What could not be applied is old's in cfg: cfg is what runs. */
 	iface->cfg = cfg;
+	if (iface_config_resolve_interval(old) != iface_config_resolve_interval(cfg)) {
+		list_for_each(peer, &iface->peers, node)
+			peer_dns_interval_changed(peer);
+		note_change(changes, false, "%s: endpoint names resolved every %u s", iface->name,
+			    iface_config_resolve_interval(cfg));
+	}
 	iface_config_free(old);
 	/* AllowExpose, [Expose] and the Expose* keys, in place. */
 	if (iface->hooks)

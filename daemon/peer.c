@@ -19,8 +19,7 @@
 #include "crypto.h"
 #include "events.h"
 #include "iface_state.h"
-#include "resolve.h"
-#include "send.h"
+#include "peer_dns.h"
 #include "timers.h"
 #include "timers_expiry.h"
 #include "udp.h"
@@ -61,49 +60,21 @@ static void use_configured_endpoint(struct peer *peer, const union sockaddr_inet
 
 	memset(&ep, 0, sizeof(ep));
 	ep.addr = *sa;
-	peer_set_endpoint(peer, &ep);
-}
-
-static void unresolved(struct peer *peer)
-{
-	/* Not fatal: the peer may still reach us and be learnt by roaming. */
-	peer_log(LOG_LEVEL_WARN, peer,
-		 "cannot resolve endpoint %s port %u; waiting for the peer to reach us",
-		 peer->endpoint_host, peer->endpoint_port);
-}
-
-/* The answer for Endpoint = NAME:PORT, on the loop (resolve.c). */
-static void on_resolved(void *ctx, int rc, const union sockaddr_inet *sa)
-{
-	struct peer *peer = ctx;
-	char buf[ADDR_STR_LEN];
-
-	peer->resolving = NULL;
-	if (rc != 0) {
-		unresolved(peer);
-		return;
-	}
-	use_configured_endpoint(peer, sa);
-	peer_log(LOG_LEVEL_DEBUG, peer, "endpoint %s resolved to %s", peer->endpoint_host,
-		 sockaddr_format(buf, sizeof(buf), sa));
-	/* Packets that waited for an address, sent now by this interface's socket. */
-	send_staged_packets(peer, clock_now_s());
-	peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);
+	peer_set_endpoint_from(peer, &ep);
 }
 
 /*
  * Take the endpoint host (owned; NULL: none) and port: a numeric one at
  * once, a name on the resolver's thread (the loop goes on; packets are
- * staged meanwhile). Cannot fail: a name that does not resolve waits for
- * the peer to reach us.
+ * staged meanwhile), then again over time (peer_dns.c). Cannot fail: a
+ * name that does not resolve waits for the peer to reach us.
  */
 static void set_configured_endpoint(struct peer *peer, char *host, uint16_t port)
 {
 	union sockaddr_inet sa;
 	int rc;
 
-	resolve_cancel(peer->resolving);
-	peer->resolving = NULL;
+	peer_dns_stop(peer);
 	free(peer->endpoint_host);
 	peer->endpoint_host = host;
 	peer->endpoint_port = port;
@@ -113,11 +84,12 @@ static void set_configured_endpoint(struct peer *peer, char *host, uint16_t port
 	if (rc == 0)
 		use_configured_endpoint(peer, &sa);
 	else if (rc != -EAGAIN)
-		unresolved(peer);
-	else if (!(peer->resolving = resolve_start(host, port, on_resolved, peer)))
-		unresolved(peer);
+		/* Not fatal: the peer may still reach us and be learnt by roaming. */
+		peer_log(LOG_LEVEL_WARN, peer,
+			 "cannot resolve endpoint %s port %u; waiting for the peer to reach us",
+			 host, port);
 	else
-		peer_log(LOG_LEVEL_DEBUG, peer, "resolving endpoint %s", host);
+		peer_dns_start(peer);
 }
 
 /* A copy of s in *out (NULL for NULL): 0 or -ENOMEM. */
@@ -204,7 +176,7 @@ void peer_destroy(struct peer *peer)
 {
 	if (!peer)
 		return;
-	resolve_cancel(peer->resolving);
+	peer_dns_stop(peer);
 	/* The send queue may hold this peer's datagrams: send them while it exists. */
 	if (peer->iface && peer->iface->scratch)
 		peer->iface->stats.tx_errors += udp_flush(peer->iface->scratch);

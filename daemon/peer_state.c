@@ -16,6 +16,27 @@
 #include "resolve.h"
 #include "udp.h"
 
+/*
+ * The assignment under peer_set_endpoint_from(), the one setter (roaming,
+ * Endpoint= set, a name resolved): a new address is an "endpoint-changed"
+ * event with the old and the new one (none while the peer is being created).
+ */
+static void peer_set_endpoint(struct peer *peer, const struct endpoint *ep)
+{
+	char old[ADDR_STR_LEN], new[ADDR_STR_LEN];
+
+	/* A peer not yet in its interface's list (peer_create) has no events. */
+	if (events_wanted() && !list_empty(&peer->node) &&
+	    (!peer->has_endpoint || !sockaddr_equal(&peer->endpoint.addr, &ep->addr)))
+		peer_event(peer, "endpoint-changed",
+			   json_pack("{s:s?,s:s}", "old",
+				     peer->has_endpoint ? peer_endpoint_str(old, sizeof(old), peer)
+							: NULL,
+				     "new", sockaddr_format(new, sizeof(new), &ep->addr)));
+	peer->endpoint = *ep;
+	peer->has_endpoint = true;
+}
+
 void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 {
 	struct endpoint *ep = &peer->endpoint;
@@ -33,22 +54,6 @@ void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 	/* The peer reached us: its authenticated address beats a late DNS answer. */
 	resolve_cancel(peer->resolving);
 	peer->resolving = NULL;
-}
-
-void peer_set_endpoint(struct peer *peer, const struct endpoint *ep)
-{
-	char old[ADDR_STR_LEN], new[ADDR_STR_LEN];
-
-	/* A peer not yet in its interface's list (peer_create) has no events. */
-	if (events_wanted() && !list_empty(&peer->node) &&
-	    (!peer->has_endpoint || !sockaddr_equal(&peer->endpoint.addr, &ep->addr)))
-		peer_event(peer, "endpoint-changed",
-			   json_pack("{s:s?,s:s}", "old",
-				     peer->has_endpoint ? peer_endpoint_str(old, sizeof(old), peer)
-							: NULL,
-				     "new", sockaddr_format(new, sizeof(new), &ep->addr)));
-	peer->endpoint = *ep;
-	peer->has_endpoint = true;
 }
 
 void peer_event(const struct peer *peer, const char *event, json_t *details)

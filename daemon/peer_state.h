@@ -34,6 +34,20 @@ struct peer_timers {
 	bool need_another_keepalive;
 };
 
+/*
+ * An Endpoint given as a name, looked up again over time (peer_dns.c):
+ * every ResolveInterval, and at once when handshakes to the peer keep
+ * failing. Embedded in struct peer; all zero is "not a name".
+ */
+struct peer_dns {
+	ev_timer timer;           /* the next periodic lookup; active only for a name */
+	union sockaddr_inet last; /* the last answer put in force (or found in force) */
+	bool has_last;
+	bool is_name;
+	bool failure_logged; /* "does not resolve" said once, until it resolves again */
+	double last_start_s; /* monotonic: when the last lookup started */
+};
+
 struct iface;
 struct resolve_req;
 struct allowedips_node;
@@ -67,6 +81,7 @@ struct peer {
 	char *endpoint_host;      /* as configured (a name or address), or NULL; owned */
 	uint16_t endpoint_port;
 	struct resolve_req *resolving; /* Endpoint= name being resolved, or NULL */
+	struct peer_dns dns;           /* that name, followed (peer_dns.c) */
 
 	struct allowedips_list allowed_ips; /* what it owns in iface->allowedips; the table's */
 
@@ -80,14 +95,12 @@ struct peer {
 	struct timespec last_handshake_wall; /* CLOCK_REALTIME of the latest handshake; 0 = never */
 };
 
-/* Set the endpoint from an authenticated packet's source (roaming). */
-void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from);
 /*
- * The one function that changes a peer's endpoint (roaming, Endpoint= set,
- * a name resolved): a new address is an "endpoint-changed" event with the
- * old and the new one (none while the peer is being created).
+ * The one setter of a peer's endpoint: an authenticated packet's source
+ * (roaming), an Endpoint= set, a name resolved (peer_dns.c). A new address
+ * is an "endpoint-changed" event (events.h) with the old and the new one.
  */
-void peer_set_endpoint(struct peer *peer, const struct endpoint *ep);
+void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from);
 
 /* Queue a copy of an IP packet (len bytes) for when a session exists; drops the oldest past MAX_STAGED_PACKETS. */
 void peer_stage_packet(struct peer *peer, const uint8_t *packet, size_t len);

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "events.h"
 #include "iface_state.h"
+#include "peer_dns.h"
 #include "peer_state.h"
 #include "send.h"
 #include "timers.h"
@@ -57,6 +58,8 @@ static void expired_retransmit_handshake(struct peer *peer, double now_s)
 		 PROTO_TIME(REKEY_TIMEOUT), peer->timers.handshake_attempts + 1);
 	/* The sticky source address may be the trouble (a roamed laptop). */
 	udp_endpoint_clear_src(&peer->endpoint);
+	/* An Endpoint name may point elsewhere by now: look it up (rate limited). */
+	peer_dns_handshake_failing(peer, now_s);
 	send_handshake_initiation(peer, true, now_s);
 }
 

@@ -1288,15 +1288,11 @@ static const struct config_case cases[] = {
 		  FL "1: error: [Interface] has no PrivateKey or PrivateKeyFile"},
 	 .n_errors = 2},
 	/* 80 */
-	{.name = "PresharedKeyFile readable by the group is refused",
+	{.name = "PresharedKeyFile readable by the reader's own group loads",
 	 .in_dir = true,
 	 .mode = 0600,
 	 .files = {{"psk", 0640, PSK "\n"}},
-	 .text = IFACE PEER_B "PresharedKeyFile = psk\n",
-	 .diags =
-		 {FL
-		  "5: error: PresharedKeyFile: \"psk\" is readable by group or others (mode 0640); run chmod 600 on it"},
-	 .n_errors = 1},
+	 .text = IFACE PEER_B "PresharedKeyFile = psk\n"},
 	/* 81 */
 	{.name = "inline PrivateKey in a file others can read: warning",
 	 .in_dir = true,
@@ -1307,15 +1303,12 @@ static const struct config_case cases[] = {
 	 .n_warnings = 1,
 	 .check = check_private_key},
 	/* 82 */
-	{.name = "inline PresharedKey in a group-readable file: warning",
+	{.name = "inline PresharedKey in a file of the reader's own group: no warning",
 	 .in_dir = true,
 	 .mode = 0640,
 	 .files = {{"key", 0600, PRIV}},
 	 .text = "[Interface]\n"
-		 "PrivateKeyFile = key\n" PEER_B "PresharedKey = " PSK "\n",
-	 .diags =
-		 {"$D/wg0.conf: warning: contains a private or preshared key and is readable by group or others (mode 0640); run chmod 600 on it"},
-	 .n_warnings = 1},
+		 "PrivateKeyFile = key\n" PEER_B "PresharedKey = " PSK "\n"},
 	/* 83 */
 	{.name = "inline PrivateKey in a file of mode 0600: no warning",
 	 .in_dir = true,
@@ -1866,6 +1859,40 @@ static void test_redirect_ports(void **state)
 }
 
 /* Reload applies RedirectToLocalhost in place: it is no interface-level change. */
+/* ResolveInterval: the default, 0, the maximum, bad values; a reload applies it in place. */
+static void test_resolve_interval(void **state)
+{
+	static const char *const bad[] = {"86401", "-1", "5m", "", "0x10"};
+	static const char dflt[] = IFACE PEER_B;
+	static const char never[] = IFACE "ResolveInterval = 0\n" PEER_B;
+	static const char max[] = IFACE "ResolveInterval = 86400\n" PEER_B;
+	struct iface_config *cd, *cn, *cm, *cx;
+	struct diag_list d = {0};
+	char text[512];
+
+	(void)state;
+	assert_int_equal(config_load_string(PATH, dflt, strlen(dflt), &cd, &d), 0);
+	assert_int_equal(config_load_string(PATH, never, strlen(never), &cn, &d), 0);
+	assert_int_equal(config_load_string(PATH, max, strlen(max), &cm, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(iface_config_resolve_interval(cd), CONFIG_RESOLVE_INTERVAL_DEFAULT);
+	assert_int_equal(iface_config_resolve_interval(cn), 0);
+	assert_int_equal(iface_config_resolve_interval(cm), 86400);
+	assert_int_equal(iface_config_resolve_interval(NULL), CONFIG_RESOLVE_INTERVAL_DEFAULT);
+	assert_true(iface_config_same_interface(cd, cn));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), IFACE "ResolveInterval = %s\n" PEER_B, bad[i]);
+		assert_int_equal(config_load_string(PATH, text, strlen(text), &cx, &d), -EINVAL);
+		assert_null(cx);
+	}
+	assert_int_equal(d.n_errors, sizeof(bad) / sizeof(bad[0]));
+	assert_non_null(strstr(d.items[0].msg, "ResolveInterval: \"86401\": expected seconds 0-86400"));
+	diag_list_clear(&d);
+	iface_config_free(cd);
+	iface_config_free(cn);
+	iface_config_free(cm);
+}
+
 static void test_redirect_same_interface(void **state)
 {
 	static const char a[] = IFACE "Address = 10.0.0.1/24\n" PEER_B;
@@ -2142,6 +2169,7 @@ int main(void)
 		cmocka_unit_test(test_expose_same_interface),
 		cmocka_unit_test(test_redirect_ports),
 		cmocka_unit_test(test_redirect_same_interface),
+		cmocka_unit_test(test_resolve_interval),
 		cmocka_unit_test(test_find_peer_key_index),
 		cmocka_unit_test(test_find_peer_key_loaded),
 		cmocka_unit_test(test_drop_peer_index),

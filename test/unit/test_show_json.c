@@ -46,6 +46,13 @@ static char *jansson_peer(const struct peer *peer, const struct peer_config *pc)
 			"persistent_keepalive", (int)peer->persistent_keepalive_s, "preshared_key",
 			peer->has_preshared_key);
 	assert_non_null(obj);
+	if (peer->dns.is_name) {
+		char hostport[300];
+
+		snprintf(hostport, sizeof(hostport), "%s:%u", peer->endpoint_host,
+			 peer->endpoint_port);
+		json_object_set_new(obj, "endpoint_name", json_string(hostport));
+	}
 	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	assert_non_null(text);
@@ -140,6 +147,13 @@ static void test_fields(void **state)
 	set_v4(peer, "198.51.100.200", 443);
 	expect_same(peer, &pc);
 	expect_same(peer, NULL);
+	/* Endpoint = NAME:PORT: the name beside the address in use. */
+	peer->endpoint_host = (char *)"hub.example.org";
+	peer->endpoint_port = 51820;
+	peer->dns.is_name = true;
+	expect_same(peer, &pc);
+	peer->has_endpoint = false;
+	expect_same(peer, &pc);
 	free(peer);
 }
 
