@@ -48,7 +48,7 @@ python3 - "$N" >"$E2E_TMP/list" <<'PY'
 import base64, os, sys
 for n in range(int(sys.argv[1])):
     key = base64.b64encode(os.urandom(32)).decode()
-    print("[Peer]\nPublicKey = %s\nAllowedIPs = 10.153.%d.%d/32" % (key, n // 250, n % 250 + 1))
+    print("[Peer]\nPublicKey = %s\nAllowedIPs = 10.152.%d.%d/32" % (key, 100 + n // 250, n % 250 + 1))
 PY
 sed 's/^AllowedIPs = .*/&\nPersistentKeepalive = 0\nEndpoint = 198.51.100.9:9/' "$E2E_TMP/list" \
 	>"$E2E_TMP/list2"
