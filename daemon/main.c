@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "detach.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "noise.h"
 #include "reload.h"
 #include "service.h"
@@ -36,9 +37,12 @@ struct options {
 	enum log_level level;
 	bool no_offload;
 	unsigned int threads; /* 0: one per CPU */
+	union sockaddr_inet metrics[METRICS_HTTP_MAX_LISTEN]; /* --metrics-listen */
+	size_t n_metrics;
 };
 
-#define OPT_NO_OFFLOAD 256
+#define OPT_NO_OFFLOAD	   256
+#define OPT_METRICS_LISTEN 257
 
 static void usage(FILE *out)
 {
@@ -55,6 +59,11 @@ static void usage(FILE *out)
 		"                              tund goes to the background once ready,\n"
 		"                              unless a service manager started it\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
+		"      --metrics-listen ADDR:PORT\n"
+		"                              serve Prometheus metrics at /metrics over\n"
+		"                              HTTP (IPv6 as [ADDR]:PORT; loopback or a\n"
+		"                              management address: the text names every\n"
+		"                              peer); may be given up to 8 times\n"
 		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
 		"  -t, --threads N             threads that encrypt and decrypt, the event\n"
 		"                              loop's included (default one per CPU)\n"
@@ -72,6 +81,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+		{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
 		{"threads", required_argument, NULL, 't'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -79,8 +89,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP,
-			      false, LOG_LEVEL_INFO, false, 0};
+	*o = (struct options){.config_dir = DEFAULT_CONFIG_DIR,
+			      .control_socket = CONTROL_DEFAULT_SOCKET,
+			      .control_group = CONTROL_DEFAULT_GROUP,
+			      .level = LOG_LEVEL_INFO};
 	while ((c = getopt_long(argc, argv, "c:s:g:fl:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -97,6 +109,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
+			break;
+		case OPT_METRICS_LISTEN:
+			if (o->n_metrics == METRICS_HTTP_MAX_LISTEN ||
+			    sockaddr_parse_numeric(optarg, &o->metrics[o->n_metrics]) != 0) {
+				fprintf(stderr,
+					"tund: --metrics-listen: \"%s\": expected ADDR:PORT or [ADDR]:PORT, numeric, at most %d times\n",
+					optarg, METRICS_HTTP_MAX_LISTEN);
+				return 2;
+			}
+			o->n_metrics++;
 			break;
 		case 't': {
 			char *end;
@@ -310,6 +332,7 @@ int main(int argc, char **argv)
 	struct service service;
 	struct control_options ctl_opts;
 	struct control *ctl = NULL;
+	struct metrics_http *metrics = NULL;
 	ev_signal sigterm, sigint;
 	struct main_ctx ctx = {0};
 	static char *abs_dir, *abs_sock; /* static: still reachable on an early return */
@@ -353,6 +376,12 @@ int main(int argc, char **argv)
 		daemon_destroy(d);
 		return 1;
 	}
+	if (opts.n_metrics &&
+	    metrics_http_create(loop, d, opts.metrics, opts.n_metrics, &metrics) != 0) {
+		control_destroy(ctl);
+		daemon_destroy(d);
+		return 1;
+	}
 	(void)daemon_start(d);
 	/* Ready once every interface that could come up is up (failures are logged). */
 	service_ready(&service, d);
@@ -372,6 +401,7 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	service_stopping(&service);
+	metrics_http_destroy(metrics);
 	control_destroy(ctl);
 	daemon_destroy(d);
 	crypto_cleanup();
