@@ -117,11 +117,18 @@ static void write_sessions(struct textbuf *b, const char *name, struct daemon *d
 	put_iface_sample(b, name, iface, NULL, n);
 }
 
+/*
+ * Read, not iface_under_load(), which counts a handshake message: every
+ * message over the threshold sets last_under_load_s, and the state lasts a
+ * second after it.
+ */
 static void write_under_load(struct textbuf *b, const char *name, struct daemon *d,
 			     struct iface *iface)
 {
+	double last = iface->load.last_under_load_s;
+
 	(void)d;
-	put_iface_sample(b, name, iface, NULL, iface_under_load(iface, clock_now_s()));
+	put_iface_sample(b, name, iface, NULL, last > 0 && clock_now_s() - last < 1.0);
 }
 
 /* tund_dropped_packets_total's reasons: the drop counters of struct iface_stats. */

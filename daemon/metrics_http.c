@@ -33,6 +33,7 @@
 #define DRAIN_TIMEOUT_S	  2.0
 #define PIECE		  (64 * 1024)
 #define ACCEPTS_PER_EVENT 16
+#define ACCEPT_PAUSE_S	  1.0
 
 struct metrics_http {
 	struct ev_loop *loop;
@@ -40,6 +41,7 @@ struct metrics_http {
 	int fd[METRICS_HTTP_MAX_LISTEN];
 	ev_io accept_watcher[METRICS_HTTP_MAX_LISTEN];
 	size_t n_fd;
+	ev_timer pause; /* accept() ran out of descriptors: wait before the next */
 	struct list_head conns;
 	size_t n_conns;
 };
@@ -254,8 +256,22 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct http_conn *c;
 
-		if (fd < 0)
-			return; /* EAGAIN, or out of descriptors: the next event retries */
+		if (fd < 0) {
+			int err = errno;
+
+			/*
+			 * Out of descriptors or memory, the pending connection stays
+			 * and the socket readable: pause, or the loop would spin.
+			 */
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+				for (size_t j = 0; j < m->n_fd; j++)
+					ev_io_stop(loop, &m->accept_watcher[j]);
+				ev_timer_start(loop, &m->pause);
+				log_warn("metrics: cannot accept: %s; pausing for %.0f s",
+					 strerror(err), ACCEPT_PAUSE_S);
+			}
+			return;
+		}
 		if (m->n_conns >= MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 			log_debug("metrics: refusing a connection (%zu open)", m->n_conns);
 			close(fd);
@@ -273,6 +289,15 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		list_add_tail(&c->node, &m->conns);
 		m->n_conns++;
 	}
+}
+
+static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct metrics_http *m = w->data;
+
+	(void)revents;
+	for (size_t i = 0; i < m->n_fd; i++)
+		ev_io_start(loop, &m->accept_watcher[i]);
 }
 
 /* Loopback: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104. */
@@ -334,6 +359,8 @@ int metrics_http_create(struct ev_loop *loop, struct daemon *d, const union sock
 	m->loop = loop;
 	m->d = d;
 	list_init(&m->conns);
+	ev_timer_init(&m->pause, on_pause_end, ACCEPT_PAUSE_S, 0);
+	m->pause.data = m;
 	for (size_t i = 0; i < n; i++) {
 		int rc = listen_on(m, &addrs[i]);
 
@@ -352,6 +379,7 @@ void metrics_http_destroy(struct metrics_http *m)
 		return;
 	while (!list_empty(&m->conns))
 		conn_close(list_entry(m->conns.next, struct http_conn, node));
+	ev_timer_stop(m->loop, &m->pause);
 	for (size_t i = 0; i < m->n_fd; i++) {
 		ev_io_stop(m->loop, &m->accept_watcher[i]);
 		close(m->fd[i]);

@@ -128,8 +128,12 @@ static size_t count(const char *text, const char *what)
 static void test_peer_lines(void **state)
 {
 	struct bench *b = *state;
+	unsigned int handshakes = b->iface->load.count;
 	char *text = scrape(b, NULL, 64 * 1024, NULL);
 
+	/* the load meter is read, not fed: a scrape is no handshake message */
+	assert_int_equal(b->iface->load.count, handshakes);
+	assert_non_null(strstr(text, "tund_under_load{interface=\"tm0\"} 0\n"));
 	assert_non_null(strstr(text, "# HELP wireguard_sent_bytes_total Bytes sent to the peer\n"
 				     "# TYPE wireguard_sent_bytes_total counter\n"
 				     "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_A
