@@ -42,7 +42,10 @@ static void put_u64(struct textbuf *b, uint64_t v)
 static void put_label_value(struct textbuf *b, const char *s)
 {
 	for (const char *run = s;; s++) {
-		const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		const char *esc = *s == '\\'   ? "\\\\"
+				  : *s == '"'  ? "\\\""
+				  : *s == '\n' ? "\\n"
+					       : NULL;
 
 		if (!esc && *s)
 			continue;
@@ -136,7 +139,10 @@ static const struct {
 	const char *reason;
 	size_t offset;
 } drops[] = {
-#define DROP(field, reason) {"reason=\"" reason "\"", offsetof(struct iface_stats, field)}
+#define DROP(field, reason)                                                  \
+	{                                                                    \
+		"reason=\"" reason "\"", offsetof(struct iface_stats, field) \
+	}
 	DROP(rx_malformed, "malformed"),
 	DROP(rx_invalid_mac, "invalid_mac"),
 	DROP(rx_ratelimited, "ratelimited"),
@@ -158,8 +164,9 @@ static void write_drops(struct textbuf *b, const char *name, struct daemon *d, s
 {
 	(void)d;
 	for (size_t i = 0; i < ARRAY_SIZE(drops); i++)
-		put_iface_sample(b, name, iface, drops[i].reason,
-				 *(const uint64_t *)((const char *)&iface->stats + drops[i].offset));
+		put_iface_sample(
+			b, name, iface, drops[i].reason,
+			*(const uint64_t *)((const char *)&iface->stats + drops[i].offset));
 }
 
 static void write_hs_sent(struct textbuf *b, const char *name, struct daemon *d,
@@ -241,7 +248,7 @@ static uint64_t peer_received(const struct peer *peer)
 static uint64_t peer_latest_handshake(const struct peer *peer)
 {
 	return peer->last_handshake_wall.tv_sec > 0 ? (uint64_t)peer->last_handshake_wall.tv_sec
-						     : 0;
+						    : 0;
 }
 
 static const struct family families[] = {
@@ -254,8 +261,8 @@ static const struct family families[] = {
 	 FAMILY_IFACE, write_under_load, NULL},
 	{"tund_dropped_packets_total", "counter", "Packets dropped, by reason", FAMILY_IFACE,
 	 write_drops, NULL},
-	{"tund_handshakes_sent_total", "counter", "Handshake messages sent, by type",
-	 FAMILY_IFACE, write_hs_sent, NULL},
+	{"tund_handshakes_sent_total", "counter", "Handshake messages sent, by type", FAMILY_IFACE,
+	 write_hs_sent, NULL},
 	{"tund_handshakes_received_total", "counter",
 	 "Authenticated handshake messages received, by type", FAMILY_IFACE, write_hs_received,
 	 NULL},
@@ -393,8 +400,7 @@ static bool write_peer_family(struct metrics_scrape *s, const struct family *f, 
 	return false;
 }
 
-int metrics_scrape_next(struct metrics_scrape *s, struct daemon *d, struct textbuf *b,
-			size_t chunk)
+int metrics_scrape_next(struct metrics_scrape *s, struct daemon *d, struct textbuf *b, size_t chunk)
 {
 	while (s->family < ARRAY_SIZE(families) && b->len < chunk && !b->failed) {
 		const struct family *f = &families[s->family];
@@ -438,8 +444,7 @@ int metrics_scrape_next(struct metrics_scrape *s, struct daemon *d, struct textb
 /* ---- The control command ---- */
 
 /* metrics [IFACE]: checks the interface; control.c streams the text (the result is its plan). */
-int cmd_metrics(const struct control_env *env, json_t *args, json_t **result,
-		struct cmd_error *err)
+int cmd_metrics(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err)
 {
 	struct iface *iface = NULL;
 

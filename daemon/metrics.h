@@ -25,14 +25,14 @@ struct textbuf;
 
 /* Where a scrape is; resumed by interface name and peer id, so both may come and go. */
 struct metrics_scrape {
-	char only[IFNAMSIZ];  /* one interface, or "" for all */
-	unsigned int family;  /* the family being written */
-	bool has_head;	      /* its HELP and TYPE are written */
-	bool in_iface;	      /* a per-peer family is inside iface's peers */
-	bool has_iface;	      /* iface names the interface written last */
+	char only[IFNAMSIZ]; /* one interface, or "" for all */
+	unsigned int family; /* the family being written */
+	bool has_head; /* its HELP and TYPE are written */
+	bool in_iface; /* a per-peer family is inside iface's peers */
+	bool has_iface; /* iface names the interface written last */
 	char iface[IFNAMSIZ];
-	uint64_t next_peer;   /* the id of iface's first peer not written yet */
-	bool has_next_key;    /* next_key is next_peer's key */
+	uint64_t next_peer; /* the id of iface's first peer not written yet */
+	bool has_next_key; /* next_key is next_peer's key */
 	uint8_t next_key[KEY_LEN];
 };
 

@@ -87,7 +87,8 @@ static int teardown(void **state)
 }
 
 /* The whole scrape, made in pieces of chunk bytes; NUL-terminated, to free. */
-static char *scrape(struct bench *b, const char *only, size_t chunk, struct peer *remove_after_first)
+static char *scrape(struct bench *b, const char *only, size_t chunk,
+		    struct peer *remove_after_first)
 {
 	struct metrics_scrape s;
 	struct textbuf piece = {0}, all = {0};
@@ -134,19 +135,21 @@ static void test_peer_lines(void **state)
 	/* the load meter is read, not fed: a scrape is no handshake message */
 	assert_int_equal(b->iface->load.count, handshakes);
 	assert_non_null(strstr(text, "tund_under_load{interface=\"tm0\"} 0\n"));
-	assert_non_null(strstr(text, "# HELP wireguard_sent_bytes_total Bytes sent to the peer\n"
-				     "# TYPE wireguard_sent_bytes_total counter\n"
-				     "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_A
-				     "\",allowed_ips=\"10.66.0.1/32,fd00:66::1/128\",friendly_name="
-				     "\"alpha\"} 0\n"
-				     "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_B
-				     "\",allowed_ips=\"10.66.0.2/32\"} 0\n"
-				     "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_C
-				     "\",allowed_ips=\"\",friendly_name=\"gamma\"} 0\n"
-				     "# HELP wireguard_received_bytes_total"));
+	assert_non_null(strstr(text,
+			       "# HELP wireguard_sent_bytes_total Bytes sent to the peer\n"
+			       "# TYPE wireguard_sent_bytes_total counter\n"
+			       "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_A
+			       "\",allowed_ips=\"10.66.0.1/32,fd00:66::1/128\",friendly_name="
+			       "\"alpha\"} 0\n"
+			       "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_B
+			       "\",allowed_ips=\"10.66.0.2/32\"} 0\n"
+			       "wireguard_sent_bytes_total{interface=\"tm0\",public_key=\"" KEY_C
+			       "\",allowed_ips=\"\",friendly_name=\"gamma\"} 0\n"
+			       "# HELP wireguard_received_bytes_total"));
 	assert_non_null(strstr(text, "# TYPE wireguard_latest_handshake_seconds gauge\n"));
 	assert_non_null(strstr(text, "tund_peers{interface=\"tm0\"} 3\n"));
-	assert_non_null(strstr(text, "tund_dropped_packets_total{interface=\"tm0\",reason=\"replayed\"} 0\n"));
+	assert_non_null(strstr(
+		text, "tund_dropped_packets_total{interface=\"tm0\",reason=\"replayed\"} 0\n"));
 	assert_non_null(strstr(text, "tund_build_info{version=\"" TUND_VERSION "\"} 1\n"));
 	/* three families, three peers each */
 	assert_int_equal(count(text, "\nwireguard_"), 9);
