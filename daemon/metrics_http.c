@@ -26,7 +26,6 @@
 #include "log.h"
 #include "metrics.h"
 
-#define MAX_HEAD	  8192 /* bytes of request line and headers */
 #define MAX_CONNS	  16
 #define HEAD_TIMEOUT_S	  10.0 /* from accept to the end of the head */
 #define WRITE_TIMEOUT_S	  30.0 /* without the client taking a byte */
@@ -60,8 +59,8 @@ struct http_conn {
 	enum conn_state state;
 	ev_io io;
 	ev_timer timer;
-	char head[MAX_HEAD];
-	size_t head_len;
+	char head[METRICS_HTTP_MAX_HEAD];
+	size_t head_len, head_scanned;
 	bool scraping; /* the body's scrape has more to write */
 	struct metrics_scrape scrape;
 	struct textbuf out; /* what is being written */
@@ -102,40 +101,10 @@ static void conn_error(struct http_conn *c, const char *status, const char *extr
 	textbuf_put(&c->out, buf, (size_t)n);
 }
 
-/* The head is complete (len bytes): choose the reply and start writing it. */
-static void conn_answer(struct http_conn *c, size_t len)
+/* The end of the head, a blank line (CRLF or LF), searched from from on; 0 when not there. */
+static size_t head_end(const char *buf, size_t len, size_t from)
 {
-	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: " METRICS_CONTENT_TYPE
-				 "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
-	char *line = c->head, *eol = memchr(line, '\n', len), *method, *target, *version, *save;
-
-	*eol = '\0';
-	if (eol > line && eol[-1] == '\r')
-		eol[-1] = '\0';
-	method = strtok_r(line, " ", &save);
-	target = method ? strtok_r(NULL, " ", &save) : NULL;
-	version = target ? strtok_r(NULL, " ", &save) : NULL;
-	if (!version || strtok_r(NULL, " ", &save) || strncmp(version, "HTTP/1.", 7) != 0 ||
-	    !version[7] || version[8]) {
-		conn_error(c, "400 Bad Request", "");
-	} else if (strcspn(target, "?") != strlen("/metrics") ||
-		   strncmp(target, "/metrics", strlen("/metrics")) != 0) {
-		conn_error(c, "404 Not Found", "");
-	} else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		conn_error(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n");
-	} else {
-		textbuf_put(&c->out, ok, sizeof(ok) - 1);
-		c->scraping = strcmp(method, "GET") == 0;
-		metrics_scrape_init(&c->scrape, NULL);
-	}
-	c->state = CONN_BODY;
-	conn_watch(c, EV_WRITE, WRITE_TIMEOUT_S);
-}
-
-/* The end of the head: a blank line, CRLF or LF. */
-static size_t head_end(const char *buf, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i++) {
+	for (size_t i = from; i + 1 < len; i++) {
 		if (buf[i] != '\n')
 			continue;
 		if (buf[i + 1] == '\n')
@@ -146,10 +115,70 @@ static size_t head_end(const char *buf, size_t len)
 	return 0;
 }
 
+int metrics_http_parse(const char *buf, size_t len, size_t *scanned, bool *get)
+{
+	char line[METRICS_HTTP_MAX_HEAD + 1], *method, *target, *version, *save;
+	size_t end = head_end(buf, len, *scanned > 2 ? *scanned - 2 : 0), n;
+
+	*scanned = len;
+	*get = false;
+	if (!end)
+		return len >= METRICS_HTTP_MAX_HEAD ? 431 : 0;
+	/* The request line, as a string of its own (a NUL in it ends it early). */
+	n = (size_t)((const char *)memchr(buf, '\n', end) - buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	method = strtok_r(line, " ", &save);
+	target = method ? strtok_r(NULL, " ", &save) : NULL;
+	version = target ? strtok_r(NULL, " ", &save) : NULL;
+	if (!version || strtok_r(NULL, " ", &save) || strncmp(version, "HTTP/1.", 7) != 0 ||
+	    !version[7] || version[8])
+		return 400;
+	if (strcspn(target, "?") != strlen("/metrics") ||
+	    strncmp(target, "/metrics", strlen("/metrics")) != 0)
+		return 404;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return 405;
+	*get = strcmp(method, "GET") == 0;
+	return 200;
+}
+
+/* The head is complete (or too long): the reply for status, then write it. */
+static void conn_answer(struct http_conn *c, int status, bool get)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: " METRICS_CONTENT_TYPE
+				 "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+
+	switch (status) {
+	case 200:
+		textbuf_put(&c->out, ok, sizeof(ok) - 1);
+		c->scraping = get;
+		metrics_scrape_init(&c->scrape, NULL);
+		break;
+	case 404:
+		conn_error(c, "404 Not Found", "");
+		break;
+	case 405:
+		conn_error(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n");
+		break;
+	case 431:
+		conn_error(c, "431 Request Header Fields Too Large", "");
+		break;
+	default:
+		conn_error(c, "400 Bad Request", "");
+		break;
+	}
+	c->state = CONN_BODY;
+	conn_watch(c, EV_WRITE, WRITE_TIMEOUT_S);
+}
+
 static void conn_read_head(struct http_conn *c)
 {
 	ssize_t n = recv(c->fd, c->head + c->head_len, sizeof(c->head) - c->head_len, 0);
-	size_t end;
+	bool get;
+	int status;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -158,14 +187,9 @@ static void conn_read_head(struct http_conn *c)
 		return;
 	}
 	c->head_len += (size_t)n;
-	end = head_end(c->head, c->head_len);
-	if (end) {
-		conn_answer(c, end);
-	} else if (c->head_len == sizeof(c->head)) {
-		conn_error(c, "431 Request Header Fields Too Large", "");
-		c->state = CONN_BODY;
-		conn_watch(c, EV_WRITE, WRITE_TIMEOUT_S);
-	}
+	status = metrics_http_parse(c->head, c->head_len, &c->head_scanned, &get);
+	if (status)
+		conn_answer(c, status, get);
 }
 
 /* Our side is written: shut it and read until the client closes. */

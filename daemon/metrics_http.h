@@ -15,12 +15,27 @@
 #define TUND_METRICS_HTTP_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
 
 struct daemon;
 struct metrics_http;
+
+/* Bytes of request line and headers at most. */
+#define METRICS_HTTP_MAX_HEAD 8192
+
+/*
+ * A request head, buf's first len bytes (len <= METRICS_HTTP_MAX_HEAD), as
+ * it arrives: *scanned (0 at first) is how far an earlier call looked, so
+ * each call reads only what is new. 0 while the head has not ended, else
+ * the reply's status: 200 (GET or HEAD of /metrics, a query ignored; *get
+ * for a GET), 400 (not an HTTP/1.x request line), 404 (another path), 405
+ * (another method), 431 (len reached the limit without the end). Pure: for
+ * fuzz_metrics_http too.
+ */
+int metrics_http_parse(const char *buf, size_t len, size_t *scanned, bool *get);
 
 /* --metrics-listen may be given this many times. */
 #define METRICS_HTTP_MAX_LISTEN 8
