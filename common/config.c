@@ -8,12 +8,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include "control_proto.h"
 #include "crypto.h"
 
 /* ---- Diagnostics ---- */
@@ -587,4 +590,22 @@ void config_set_clear(struct config_set *set)
 	free(set->ifaces);
 	free_strings(set->failed, set->n_failed);
 	memset(set, 0, sizeof(*set));
+}
+
+bool config_mode_exposed(const struct stat *st)
+{
+	gid_t groups[256];
+	struct group *gr;
+	int n;
+
+	if (st->st_mode & S_IRWXO)
+		return true;
+	if (!(st->st_mode & S_IRWXG) || st->st_gid == getegid() || st->st_gid == getgid())
+		return false;
+	n = getgroups(256, groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == st->st_gid)
+			return false;
+	gr = getgrnam(CONTROL_DEFAULT_GROUP);
+	return !gr || gr->gr_gid != st->st_gid;
 }

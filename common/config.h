@@ -10,6 +10,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -160,6 +161,14 @@ int config_load_peers_string(const char *path, const char *text, size_t len,
  * 0 or -errno.
  */
 int config_read_fd(int fd, char **text, size_t *len);
+
+/*
+ * Whether a file that holds a secret, of mode and group st, is readable
+ * beyond the daemon: by others, or by a group other than the reader's own
+ * (its group or a supplementary one) and tund's (CONTROL_DEFAULT_GROUP, the
+ * group the shipped unit runs tund with). root:tund 0640 is fine.
+ */
+bool config_mode_exposed(const struct stat *st);
 void iface_config_free(struct iface_config *cfg);
 /*
  * The configuration of an interface that no file backs (tund-wg, the

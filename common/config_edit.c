@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "ini_lex.h"
 #include "peer_settings.h"
+#include "wipebuf.h"
 
 /* The text split in lines (ini_lex.h); lines is owned. */
 struct doc {
@@ -135,27 +136,11 @@ static size_t comment_run_above(const struct doc *d, size_t i)
 
 static void put(struct buf *b, const void *s, size_t n)
 {
-	size_t cap;
-	char *p;
-
 	if (b->failed)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = malloc(cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		if (b->p) {
-			memcpy(p, b->p, b->len);
-			crypto_wipe(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = p;
-		b->cap = cap;
+	if (wipebuf_reserve(&b->p, &b->cap, b->len, b->len + n + 1, 256) != 0) {
+		b->failed = true;
+		return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;

@@ -555,7 +555,7 @@ int config_load_file(const char *path, struct iface_config **out, struct diag_li
 		return rc;
 	}
 	rc = load_text(&l, text, len, out);
-	if (rc == 0 && l.has_inline_secret && (st.st_mode & 077))
+	if (rc == 0 && l.has_inline_secret && config_mode_exposed(&st))
 		diag_add(
 			diags, DIAG_WARNING, path, 0,
 			"contains a private or preshared key and is readable by group or others (mode %04o); run chmod 600 on it",

@@ -307,9 +307,14 @@ int config_edit_write(const char *path, const char *text, size_t len, char *why,
 		tmp = NULL;
 		goto out;
 	}
-	/* Owner first: fchown may clear mode bits that fchmod then sets. */
+	/*
+	 * Owner first: fchown may clear mode bits that fchmod then sets. A
+	 * daemon that is not root (User=tund) cannot give the file to its
+	 * owner (root): it keeps the group, and the file becomes the daemon's.
+	 */
 	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
-	    fchown(fd, st.st_uid, st.st_gid) != 0) {
+	    fchown(fd, st.st_uid, st.st_gid) != 0 &&
+	    (errno != EPERM || fchown(fd, (uid_t)-1, st.st_gid) != 0)) {
 		rc = failed_to(why, why_len, errno, "give %s the owner and group of %s", tmp, path);
 		goto out;
 	}

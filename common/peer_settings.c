@@ -97,7 +97,7 @@ int peer_settings_read_key_file(const char *value, uint8_t out[static KEY_LEN],
 		say(ctx, DIAG_ERROR, "%s: \"%s\": not a regular file", key, value);
 		goto out;
 	}
-	if (st.st_mode & 077) {
+	if (config_mode_exposed(&st)) {
 		say(ctx, DIAG_ERROR,
 		    "%s: \"%s\" is readable by group or others (mode %04o); run chmod 600 on it",
 		    key, value, (unsigned int)(st.st_mode & 07777));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "wipebuf.h"
 
 void uapi_parser_init(struct uapi_parser *p)
 {
@@ -392,23 +393,10 @@ void uapi_buf_printf(struct uapi_buf *b, const char *fmt, ...)
 			b->len += (size_t)n;
 			return;
 		}
-		size_t cap = b->cap ? b->cap : 4096;
-
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *nd = malloc(cap);
-
-		if (!nd) {
+		if (wipebuf_reserve(&b->data, &b->cap, b->len, b->len + (size_t)n + 1, 4096) != 0) {
 			b->oom = true;
 			return;
 		}
-		if (b->data) {
-			memcpy(nd, b->data, b->len);
-			crypto_wipe(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = nd;
-		b->cap = cap;
 	}
 }
 

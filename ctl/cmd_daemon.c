@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "key.h"
 #include "peer_settings.h"
@@ -269,7 +270,7 @@ static int read_key_file(const char *cmd, const char *path, json_t *args)
 	}
 	/* Unbuffered: the key goes straight into buf, which is wiped, and not through stdio's. */
 	setvbuf(f, NULL, _IONBF, 0);
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+	if (fstat(fileno(f), &st) == 0 && config_mode_exposed(&st))
 		fprintf(stderr,
 			"tunctl: %s: warning: %s is readable by group or others (mode %04o)\n", cmd,
 			path, (unsigned int)(st.st_mode & 07777));

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "key.h"
 #include "tunctl.h"
@@ -22,10 +23,10 @@ static void warn_if_stdout_shared(const char *cmd)
 {
 	struct stat st;
 
-	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && config_mode_exposed(&st))
 		fprintf(stderr,
 			"tunctl: %s: warning: writing a secret to a file that group or others can read "
-			"(mode %04o); set umask 077 and try again\n",
+			"(mode %04o); set umask 077 (or 027 with group tund) and try again\n",
 			cmd, (unsigned int)(st.st_mode & 07777));
 }
 

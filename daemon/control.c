@@ -386,7 +386,8 @@ static bool client_may_write(const struct control *ctl, int fd, const struct ucr
 	socklen_t len = sizeof(small);
 	bool found = false;
 
-	if (cred->uid == 0)
+	/* The daemon's own user (--user, User=) holds its powers anyway. */
+	if (cred->uid == 0 || cred->uid == geteuid())
 		return true;
 	if (!ctl->has_group)
 		return false;
@@ -517,7 +518,7 @@ static int create_socket(struct control *ctl, const char *path)
 		close(fd);
 		return rc;
 	}
-	if (ctl->has_group && (chown(path, 0, ctl->group) != 0 || chmod(path, 0660) != 0))
+	if (ctl->has_group && (chown(path, (uid_t)-1, ctl->group) != 0 || chmod(path, 0660) != 0))
 		log_warn("control: cannot give group %u access to %s: %s", (unsigned int)ctl->group,
 			 path, strerror(errno));
 	ctl->path = strdup(path);

@@ -4,8 +4,8 @@
  * (common/control_proto.h), many clients at once, never blocking the loop:
  * reads and writes are non-blocking, a request line is bounded, a client
  * that stops reading stops being read from and is dropped after a timeout.
- * SO_PEERCRED decides who may change state: root, or a process whose group
- * is the control group; everyone else who can connect may only read.
+ * SO_PEERCRED decides who may change state: root, the daemon's own user, or
+ * a process whose group is the control group; everyone else who can connect may only read.
  * Changes go through the same functions as config load and reload.
  */
 #ifndef TUND_CONTROL_H

@@ -18,12 +18,15 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "detach.h"
+#include "iface_state.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "noise.h"
+#include "privdrop.h"
 #include "reload.h"
 #include "service.h"
 #include "timers.h"
+#include "uapi_server.h"
 #include "udp.h"
 #include "workers.h"
 
@@ -39,10 +42,12 @@ struct options {
 	unsigned int threads; /* 0: one per CPU */
 	union sockaddr_inet metrics[METRICS_HTTP_MAX_LISTEN]; /* --metrics-listen */
 	size_t n_metrics;
+	const char *user; /* --user: drop to this user after set-up */
 };
 
 #define OPT_NO_OFFLOAD	   256
-#define OPT_METRICS_LISTEN 257
+#define OPT_USER	   257
+#define OPT_METRICS_LISTEN 258
 
 static void usage(FILE *out)
 {
@@ -67,6 +72,8 @@ static void usage(FILE *out)
 		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
 		"  -t, --threads N             threads that encrypt and decrypt, the event\n"
 		"                              loop's included (default one per CPU)\n"
+		"      --user NAME             drop to NAME after set-up, keeping CAP_NET_ADMIN\n"
+		"                              (and CAP_NET_BIND_SERVICE); needs root\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  print this help and exit\n",
 		DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP);
@@ -83,6 +90,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
 		{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
 		{"threads", required_argument, NULL, 't'},
+		{"user", required_argument, NULL, OPT_USER},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -119,6 +127,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			o->n_metrics++;
+			break;
+		case OPT_USER:
+			o->user = optarg;
 			break;
 		case 't': {
 			char *end;
@@ -219,6 +230,30 @@ static int go_to_background(struct options *o, char **dir, char **sock)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * --user: give the user tund's own runtime directories (the default control
+ * socket's, the UAPI sockets'), where it makes and removes sockets later,
+ * and the UAPI sockets made so far (as those made later are), then switch
+ * to it. Returns 0, or 1 after logging why not.
+ */
+static int drop_privileges(struct daemon *d, const struct privdrop *p, const char *control_socket)
+{
+	char *dir = strdup(CONTROL_DEFAULT_SOCKET);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	struct iface *iface;
+
+	/* Only tund's own directory: never a directory an operator named. */
+	if (slash && !strcmp(control_socket, CONTROL_DEFAULT_SOCKET)) {
+		*slash = '\0';
+		privdrop_give_dir(p, dir);
+	}
+	free(dir);
+	privdrop_give_dir(p, uapi_server_dir());
+	list_for_each(iface, &d->ifaces, node)
+		privdrop_give_file(p, uapi_server_path(iface));
+	return privdrop_apply(p) == 0 ? 0 : 1;
 }
 
 /* Test-only knobs from the environment; loud, so nobody runs with them by accident. */
@@ -336,12 +371,21 @@ int main(int argc, char **argv)
 	ev_signal sigterm, sigint;
 	struct main_ctx ctx = {0};
 	static char *abs_dir, *abs_sock; /* static: still reachable on an early return */
+	static struct privdrop drop;
 	int rc;
 
 	rc = parse_options(argc, argv, &opts);
 	if (rc != 0)
 		return rc;
 	log_init(opts.level);
+	if (opts.user) {
+		char why[256];
+
+		if (privdrop_prepare(opts.user, &drop, why, sizeof(why)) != 0) {
+			log_error("%s", why);
+			return 1;
+		}
+	}
 	/* Before the loop and any thread: only the forked daemon returns. */
 	if (go_to_background(&opts, &abs_dir, &abs_sock) != 0)
 		return 1;
@@ -383,6 +427,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	(void)daemon_start(d);
+	if (opts.user && drop_privileges(d, &drop, opts.control_socket) != 0) {
+		metrics_http_destroy(metrics);
+		control_destroy(ctl);
+		daemon_destroy(d);
+		return 1;
+	}
+	if (!opts.user)
+		privdrop_report();
 	/* Ready once every interface that could come up is up (failures are logged). */
 	service_ready(&service, d);
 	detach_ready();
@@ -408,5 +460,6 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	free(abs_dir);
 	free(abs_sock);
+	privdrop_free(&drop);
 	return 0;
 }

@@ -323,14 +323,19 @@ static int srv_bind(struct uapi_server *srv, const char *dir)
 	return 0;
 }
 
-int uapi_server_open(struct iface *iface)
+const char *uapi_server_dir(void)
 {
 	const char *dir = getenv("TUND_UAPI_DIR");
+
+	return dir && *dir ? dir : UAPI_DEFAULT_DIR;
+}
+
+int uapi_server_open(struct iface *iface)
+{
+	const char *dir = uapi_server_dir();
 	struct uapi_server *srv;
 	int rc;
 
-	if (!dir || !*dir)
-		dir = UAPI_DEFAULT_DIR;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;

@@ -19,6 +19,9 @@ struct uapi_server;
  * another live process serves is left alone (logged: the interface runs
  * without UAPI); a stale one is replaced. 0 or -errno (logged).
  */
+/* Where the sockets are: $TUND_UAPI_DIR, or /var/run/wireguard. */
+const char *uapi_server_dir(void);
+
 int uapi_server_open(struct iface *iface);
 /* The path iface's UAPI socket is served at, or NULL when it has none. */
 const char *uapi_server_path(const struct iface *iface);

@@ -387,28 +387,103 @@ static int msg_fd(const struct udp_out *out, unsigned int k)
 }
 
 /*
- * The message k was refused with err. A sticky source address that is gone
- * (the host roamed) gives EINVAL or EADDRNOTAVAIL: forget it so the next
- * send lets the kernel choose. A GSO send the route cannot take (EIO) turns
- * GSO off for that socket. Returns true when the entries should be sent
- * again one by one.
+ * The kernel refuses a sticky source address this host no longer has:
+ * IPv4's route lookup with ENETUNREACH (older kernels: EINVAL),
+ * IPv6's pktinfo check with EINVAL, a link-local one whose interface is
+ * gone with ENODEV. Like WireGuard, the source is then forgotten and the
+ * datagram sent again, the kernel choosing.
  */
-static bool refused(struct udp_out *out, unsigned int k, int err)
+static bool src_refused(const struct endpoint *ep, int err)
 {
-	unsigned int i = out->first[k];
-	struct msghdr *mh = &out->msgs[k].msg_hdr;
-	int f = family_slot(out->ep[i].addr.sa.sa_family);
+	return ep->has_src && (err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH ||
+			       err == ENODEV);
+}
 
-	if (mh->msg_iovlen > 1 && (err == EIO || err == EOPNOTSUPP || err == EINVAL)) {
-		if (out->u[i]->gso[f])
-			log_warn("UDP port %u: segmentation offload refused (%s); sending datagrams one by one",
-				 out->u[i]->port, strerror(err));
-		out->u[i]->gso[f] = false;
-		return true;
+/* A GSO send the route or kernel cannot take (EINVAL: a segment too big for it). */
+static bool gso_refused(const struct msghdr *mh, int err)
+{
+	return mh->msg_iovlen > 1 && (err == EIO || err == EOPNOTSUPP || err == EINVAL);
+}
+
+static uint16_t msg_gso_size(const struct udp_out *out, unsigned int k)
+{
+	const struct msghdr *mh = &out->msgs[k].msg_hdr;
+
+	return mh->msg_iovlen > 1 ? (uint16_t)mh->msg_iov[0].iov_len : 0;
+}
+
+/*
+ * Entry i was refused for its source address: its peer's endpoint forgets
+ * it (unless the peer has moved on to another source since), and so do the
+ * entries queued after it for that endpoint with the same source, and the
+ * messages [k, m) built from them.
+ */
+static void forget_src(struct udp_out *out, unsigned int i, unsigned int k, unsigned int m)
+{
+	struct endpoint *owner = out->owner[i], stale = out->ep[i];
+
+	if (owner && sockaddr_equal(&owner->addr, &stale.addr) && udp_endpoint_same_src(owner, &stale))
+		udp_endpoint_clear_src(owner);
+	for (unsigned int j = i; j < out->n; j++)
+		if (out->owner[j] == owner && (owner || j == i) &&
+		    sockaddr_equal(&out->ep[j].addr, &stale.addr) &&
+		    udp_endpoint_same_src(&out->ep[j], &stale))
+			udp_endpoint_clear_src(&out->ep[j]);
+	for (; k < m; k++) {
+		unsigned int f = out->first[k];
+
+		if (out->msgs[k].msg_hdr.msg_controllen && !out->ep[f].has_src)
+			fill_msghdr(&out->msgs[k].msg_hdr, &out->addr[k], &out->cmsg[k], &out->ep[f],
+				    msg_gso_size(out, k));
 	}
-	if (out->ep[i].has_src && out->owner[i])
-		udp_endpoint_clear_src(out->owner[i]);
-	return false;
+}
+
+/*
+ * Send entry i alone (message k of m holds it), without GSO; a stale
+ * source is forgotten and the send tried again. Returns 0 when it went as
+ * queued, 1 when it went without its source, -errno when refused.
+ */
+static int send_one(struct udp_out *out, int fd, unsigned int i, unsigned int k, unsigned int m)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct msghdr mh = {.msg_iov = &out->iov[i], .msg_iovlen = 1};
+		union sockaddr_inet addr;
+		union udp_cmsg cmsg;
+
+		fill_msghdr(&mh, &addr, &cmsg, &out->ep[i], 0);
+		if (sendmsg(fd, &mh, 0) >= 0)
+			return attempt;
+		if (!src_refused(&out->ep[i], errno))
+			break;
+		forget_src(out, i, k, m);
+	}
+	return -errno;
+}
+
+/*
+ * A GSO send refused: its datagrams one by one. GSO is turned off for the
+ * socket only if the first then goes out as it was (a stale source, not
+ * GSO, may have been the trouble). Returns the datagrams refused.
+ */
+static unsigned int resend_singly(struct udp_out *out, int fd, unsigned int k, unsigned int m,
+				  int err)
+{
+	unsigned int first = out->first[k], count = (unsigned int)out->msgs[k].msg_hdr.msg_iovlen;
+	int f = family_slot(out->ep[first].addr.sa.sa_family), r;
+	unsigned int dropped = 0;
+	struct udp *u = out->u[first];
+
+	for (unsigned int j = 0; j < count; j++) {
+		r = send_one(out, fd, first + j, k, m);
+		if (r < 0)
+			dropped++;
+		if (j == 0 && r == 0 && u->gso[f]) {
+			log_warn("UDP port %u: segmentation offload refused (%s); sending datagrams one by one",
+				 u->port, strerror(err));
+			u->gso[f] = false;
+		}
+	}
+	return dropped;
 }
 
 /* Send messages [0, m); returns the datagrams refused. */
@@ -418,7 +493,8 @@ static unsigned int send_messages(struct udp_out *out, unsigned int m)
 
 	while (k < m) {
 		unsigned int end = k + 1;
-		int fd = msg_fd(out, k), r;
+		int fd = msg_fd(out, k), r, err;
+		struct msghdr *mh;
 
 		while (end < m && msg_fd(out, end) == fd)
 			end++;
@@ -427,23 +503,18 @@ static unsigned int send_messages(struct udp_out *out, unsigned int m)
 			k += (unsigned int)r;
 			continue;
 		}
-		if (r < 0 && errno == EINTR)
+		err = r < 0 ? errno : EIO;
+		if (err == EINTR)
 			continue;
-		if (refused(out, k, r < 0 ? errno : EIO)) {
-			/* Again without GSO: these entries, then the rest as they were. */
-			unsigned int first = out->first[k], count = (unsigned int)out->msgs[k].msg_hdr.msg_iovlen;
-
-			for (unsigned int j = 0; j < count; j++) {
-				struct msghdr mh = {.msg_iov = &out->iov[first + j], .msg_iovlen = 1};
-				union sockaddr_inet addr;
-				union udp_cmsg cmsg;
-
-				fill_msghdr(&mh, &addr, &cmsg, &out->ep[first], 0);
-				if (sendmsg(fd, &mh, 0) < 0)
-					dropped++;
-			}
+		mh = &out->msgs[k].msg_hdr;
+		if (gso_refused(mh, err)) {
+			dropped += resend_singly(out, fd, k, m, err);
+		} else if (src_refused(&out->ep[out->first[k]], err)) {
+			/* Message k again, now without the source. */
+			forget_src(out, out->first[k], k, m);
+			continue;
 		} else {
-			dropped += (unsigned int)out->msgs[k].msg_hdr.msg_iovlen;
+			dropped += (unsigned int)mh->msg_iovlen;
 		}
 		k++;
 	}
@@ -480,9 +551,9 @@ int udp_send(struct udp *u, struct endpoint *ep, const void *data, size_t len)
 	fill_msghdr(&mh, &addr, &cmsg, ep, 0);
 	if (sendmsg(u->fd[f], &mh, 0) >= 0)
 		return 0;
-	if (ep->has_src) {
-		/* A stale source address (see refused()): retry without it. */
-		ep->has_src = 0;
+	if (src_refused(ep, errno)) {
+		/* A stale source address: retry without it. */
+		udp_endpoint_clear_src(ep);
 		fill_msghdr(&mh, &addr, &cmsg, ep, 0);
 		if (sendmsg(u->fd[f], &mh, 0) >= 0)
 			return 0;

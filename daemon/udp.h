@@ -120,10 +120,11 @@ int udp_set_fwmark(struct udp *u, uint32_t fwmark);
 
 /*
  * Queue len bytes at data for ep (a peer's endpoint, which must live until
- * the flush) through u's socket; flushes first when the queue is full. ep
- * loses its sticky source address (udp_endpoint_clear_src) if the kernel
- * refuses a datagram sent from it. owned (may be NULL) is freed after the
- * send.
+ * the flush) through u's socket; flushes first when the queue is full. If
+ * the kernel refuses ep's sticky source address (gone from this host), ep
+ * forgets it (udp_endpoint_clear_src) and the flush sends the datagram again
+ * from the address the kernel chooses. owned (may be NULL) is freed after
+ * the send.
  */
 void udp_queue(struct udp *u, struct scratch *s, struct endpoint *ep, uint8_t *data, size_t len,
 	       void *owned);

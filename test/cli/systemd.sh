@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The unit files pass `systemd-analyze verify` (with their commands pointed
 # at the tund and tunctl under test) and ask for what DESIGN.md promises:
-# Type=notify, a watchdog, the two capabilities and the hardening options;
+# Type=notify, a watchdog, user tund with the two capabilities (ambient too)
+# and the hardening options; sysusers.d makes the user, tmpfiles.d gives
+# /etc/tund to group tund;
 # tund.socket offers tund's default control socket, 0660, group tund.
 set -euo pipefail
 : "${TUND:?}" "${TUNCTL:?}" "${TUND_BUILD_DIR:?}"
@@ -26,7 +28,8 @@ for want in Type=notify WatchdogSec= "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NE
 	NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
 	"DeviceAllow=/dev/net/tun rw" RestrictAddressFamilies= SystemCallFilter= \
 	RuntimeDirectory=tund ConfigurationDirectory=tund RuntimeDirectoryPreserve=yes \
-	ReadWritePaths=/etc/tund LimitNOFILE=65536 SupplementaryGroups=tund; do
+	ReadWritePaths=/etc/tund LimitNOFILE=65536 User=tund Group=tund \
+	"AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE"; do
 	grep -qF -- "$want" "$unit" || fail "tund.service lacks $want"
 done
 # Reload through tunctl, which waits for tund's answer, not a bare SIGHUP.
@@ -38,6 +41,9 @@ for want in "ListenStream=$default_sock" SocketMode=0660 SocketGroup=tund Remove
 	WantedBy=sockets.target; do
 	grep -qxF -- "$want" "$socket" || fail "tund.socket lacks $want"
 done
+src=$(dirname "$0")/../../systemd
+grep -qE '^u tund ' "$src/tund.sysusers" || fail "tund.sysusers makes no user tund"
+grep -qE '^d /etc/tund 2770 root tund ' "$src/tund.tmpfiles" || fail "tund.tmpfiles: /etc/tund is not root:tund 2770"
 # The security score systemd computes is printed for the record.
 systemd-analyze security --offline=yes "$tmp/tund.service" 2>/dev/null | tail -1 || true
 echo PASS

@@ -3,15 +3,19 @@
 # booted with systemd-nspawn; the build's install tree (cmake --install into
 # a DESTDIR, bound in read-only) is copied over its volatile root; then, as
 # an operator would:
-#   - systemd-sysusers and systemd-tmpfiles make the tund group and /etc/tund;
-#   - systemctl start tund: active, systemctl status shows the STATUS= line,
+#   - systemd-sysusers and systemd-tmpfiles make the tund user and group and
+#     /etc/tund (root:tund 2770: files made there get group tund);
+#   - systemctl start tund: active, running as user tund with exactly
+#     CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (/proc/PID/status),
+#     systemctl status shows the STATUS= line,
 #     the interface from /etc/tund (key from tunctl genkey) is up, tunctl
 #     status answers, the journal has tund's priorities;
 #   - a second file and systemctl reload: tunctl show has the new interface
 #     as soon as systemctl returns, with its localhost tunnels under the
 #     sandbox (the nftables table of RedirectToLocalhost, the control port
-#     of AllowExpose); a broken file makes the reload fail and leaves tund
-#     running;
+#     of AllowExpose), its PostUp hook with the two capabilities; tunctl
+#     create makes an interface; a broken file makes the reload fail and
+#     leaves tund running;
 #   - under the unit's sandbox: tunctl add-peer --save writes /etc/tund,
 #     LimitNOFILE is 65536, /dev/net/tun is allowed (DeviceAllow= enforced);
 #   - the watchdog: a stalled (SIGSTOPped) tund is killed and restarted,
@@ -70,8 +74,9 @@ journal_has() {
 }
 main_pid() { bxq systemctl show -p MainPID --value tund.service; }
 status_line() { bxq systemctl status --no-pager -n 0 tund.service | grep 'Status:'; }
-# put FILE < text: write FILE inside the container, mode 0600.
-put() { bxq sh -c "umask 077 && cat >'$1'"; }
+# put FILE < text: write FILE inside the container, mode 0640 (and group
+# tund, from the setgid /etc/tund), as tund.conf(5) asks.
+put() { bxq sh -c "umask 027 && cat >'$1'"; }
 newkey() { bxq tunctl genkey; }
 pub() { printf '%s\n' "$1" | bxq tunctl pubkey; }
 
@@ -81,8 +86,13 @@ bx systemctl daemon-reload
 bx systemd-sysusers
 bxq getent group tund >/dev/null || fail "systemd-sysusers made no tund group"
 bx systemd-tmpfiles --create tund.conf
-[ "$(bxq stat -c '%a %U' /etc/tund)" = "700 root" ] || fail "/etc/tund: $(bxq stat -c '%a %U' /etc/tund)"
+bxq getent passwd tund >/dev/null || fail "systemd-sysusers made no tund user"
+[ "$(bxq id -gn tund)" = tund ] || fail "tund's group is $(bxq id -gn tund)"
+[ "$(bxq stat -c '%a %U:%G' /etc/tund)" = "2770 root:tund" ] ||
+	fail "/etc/tund: $(bxq stat -c '%a %U:%G' /etc/tund)"
 bxq test -c /dev/net/tun || fail "no /dev/net/tun in the container"
+# 0600 in the container; udev makes it 0666 on a real host (tund(8), PRIVILEGES).
+bx chmod 666 /dev/net/tun
 
 put /etc/tund/sd0.conf <<CONF
 [Interface]
@@ -99,6 +109,17 @@ bx systemctl start tund.service || fail "start: $(bxq systemctl status --no-page
 active tund.service active || fail "tund is $(bxq systemctl is-active tund.service)"
 status_line | grep -qF 'Status: "1 interface up, 1 peer"' || fail "status: $(status_line)"
 bxq ip link show sd0 | grep -q ',UP' || fail "sd0 is not up: $(bxq ip link show sd0 2>&1)"
+[ "$(bxq stat -c '%a %U:%G' /etc/tund/sd0.conf)" = "640 root:tund" ] ||
+	fail "sd0.conf: $(bxq stat -c '%a %U:%G' /etc/tund/sd0.conf)"
+# Least privilege: user tund, CAP_NET_ADMIN (12) and CAP_NET_BIND_SERVICE (10) only.
+status_field() { bxq awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+pid=$(main_pid)
+tund_uid=$(bxq id -u tund)
+[ "$(status_field "$pid" Uid)" = "$tund_uid" ] || fail "tund's Uid is $(status_field "$pid" Uid), not tund's ($tund_uid)"
+for f in CapEff CapPrm CapAmb CapBnd; do
+	[ "$(status_field "$pid" $f)" = 0000000000001400 ] ||
+		fail "tund's $f is $(status_field "$pid" $f), not CAP_NET_ADMIN|CAP_NET_BIND_SERVICE"
+done
 bx tunctl status | grep -q "^1 interface" || fail "tunctl status: $(bxq tunctl status 2>&1)"
 # Without tund.socket tund made the socket itself: 0660 and the tund group.
 [ "$(bxq stat -c '%a %G' /run/tund/control.sock)" = "660 tund" ] ||
@@ -115,6 +136,7 @@ PrivateKey = $(newkey)
 ListenPort = 51821
 Address = 10.84.1.1/24
 RedirectToLocalhost = 8000
+PostUp = grep ^Cap /proc/self/status >/run/tund/%i.caps
 [Peer]
 PublicKey = $(pub "$(newkey)")
 AllowedIPs = 10.84.1.2/32
@@ -131,6 +153,16 @@ status_line | grep -qF '"2 interfaces up, 2 peers"' || fail "status after the re
 [ "$(nft_tables)" = "table inet tund-sd1" ] || fail "tund's nftables tables: $(nft_tables)"
 bxq ss -Hltn 'sport = :51821' | grep -qE '10\.84\.1\.1(%sd1)?:51821' ||
 	fail "no localhost-tunnel control port: $(bxq ss -Hltn 2>&1)"
+# Hooks run with the daemon's privileges: user tund, the two capabilities.
+bxq grep -qx 'CapEff:.0000000000001400' /run/tund/sd1.caps ||
+	fail "sd1's PostUp hook: $(bxq cat /run/tund/sd1.caps 2>&1)"
+[ "$(bxq stat -c %U /run/tund/sd1.caps)" = tund ] || fail "the hook did not run as tund"
+# An interface without a file, made after start-up: TUN, netlink, its UAPI socket.
+bx tunctl create sd9 || fail "tunctl create under User=tund"
+bxq ip link show sd9 >/dev/null || fail "tunctl create made no sd9"
+[ "$(bxq stat -c '%U %a' /run/wireguard/sd9.sock)" = "tund 600" ] ||
+	fail "sd9's UAPI socket: $(bxq stat -c '%U %a' /run/wireguard/sd9.sock 2>&1)"
+bx tunctl delete sd9 || fail "tunctl delete sd9"
 
 log "=== a broken file: the reload fails, tund runs on"
 printf '[Interface]\nPrivateKey = not-a-key\n' | put /etc/tund/sd2.conf

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "uapi.h"
+#include "wipebuf.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -279,12 +280,37 @@ static void test_reply(void **state)
 	uapi_buf_free(&b);
 }
 
+/* wipebuf.c, the growth under uapi_buf and config_edit.c's output: sizes and the text kept. */
+static void test_wipebuf(void **state)
+{
+	char *p = NULL, *before;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(wipebuf_reserve(&p, &cap, 0, 10, 256), 0);
+	assert_int_equal(cap, 256);
+	memcpy(p, "key=secret", 10);
+	/* Enough room: nothing moves. */
+	before = p;
+	assert_int_equal(wipebuf_reserve(&p, &cap, 10, 256, 256), 0);
+	assert_ptr_equal(p, before);
+	assert_int_equal(cap, 256);
+	/* Doubled until it holds the need; the text comes along. */
+	assert_int_equal(wipebuf_reserve(&p, &cap, 10, 1025, 256), 0);
+	assert_int_equal(cap, 2048);
+	assert_memory_equal(p, "key=secret", 10);
+	assert_int_equal(wipebuf_reserve(&p, &cap, 10, SIZE_MAX, 256), -ENOMEM);
+	assert_int_equal(cap, 2048);
+	assert_memory_equal(p, "key=secret", 10);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),     cmocka_unit_test(test_full_set),
 		cmocka_unit_test(test_two_requests), cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_reply),	     cmocka_unit_test(test_wipebuf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
