@@ -39,8 +39,10 @@ struct metrics_scrape {
 /* A scrape of every interface, or only of one (only: NULL or ""). */
 void metrics_scrape_init(struct metrics_scrape *s, const char *only);
 /*
- * Append the next piece to b, stopping once b holds about chunk bytes. 1
- * while more is to come, 0 when the scrape is complete, -ENOMEM.
+ * Append the next piece to b, stopping once b holds about chunk bytes (a
+ * piece is at least one line: the caller empties b between pieces, or a
+ * full b gets nothing). 1 while more is to come, 0 when the scrape is
+ * complete, -ENOMEM.
  */
 int metrics_scrape_next(struct metrics_scrape *s, struct daemon *d, struct textbuf *b,
 			size_t chunk);
