@@ -145,6 +145,9 @@ int cmd_set_peer(const struct control_env *env, json_t *args, json_t **result,
 		 struct cmd_error *err);
 int cmd_remove_peer(const struct control_env *env, json_t *args, json_t **result,
 		    struct cmd_error *err);
+/* metrics.c: Prometheus text, streamed by control.c */
+int cmd_metrics(const struct control_env *env, json_t *args, json_t **result,
+		struct cmd_error *err);
 /* control_expose.c */
 int cmd_expose(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
 int cmd_unexpose(const struct control_env *env, json_t *args, json_t **result,
