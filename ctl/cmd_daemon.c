@@ -251,6 +251,32 @@ out:
 	return rc;
 }
 
+static void metrics_human(json_t *r)
+{
+	fputs(str(r, "text") ? str(r, "text") : "", stdout);
+}
+
+int cmd_metrics(struct tunctl *t, int argc, char **argv)
+{
+	json_t *result, *args = json_object();
+	int first = 0, rc;
+
+	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
+	if (rc >= 0)
+		goto out;
+	if (argc - first > 1) {
+		rc = tunctl_usage_error(argv[0], "takes at most one interface");
+		goto out;
+	}
+	if (first < argc)
+		json_object_set_new(args, "interface", json_string(argv[first]));
+	rc = tunctl_call(t, "metrics", json_incref(args), &result);
+	rc = finish(t, rc, result, metrics_human);
+out:
+	json_decref(args);
+	return rc;
+}
+
 /* Read a base64 key from a file (mode checked like the daemon does). */
 static int read_key_file(const char *cmd, const char *path, json_t *args)
 {

@@ -42,6 +42,13 @@ static const struct tunctl_command commands[] = {
 	 "latest handshake, transfer and keepalive. Private and preshared keys are\n"
 	 "never shown.\n",
 	 cmd_show},
+	{"metrics", "[IFACE]", "print the metrics as Prometheus text",
+	 "The text tund serves at /metrics with --metrics-listen (Prometheus text\n"
+	 "format 0.0.4): per peer wireguard_sent_bytes_total,\n"
+	 "wireguard_received_bytes_total and wireguard_latest_handshake_seconds,\n"
+	 "and tund's own tund_* families. With IFACE, only that interface's\n"
+	 "series. With --json, the reply's result: {\"text\": TEXT}.\n",
+	 cmd_metrics},
 	{"add-peer", "IFACE --public-key KEY [PEER OPTIONS] | IFACE --from FILE",
 	 "add a peer, or many, to a running interface",
 	 "Peer options:\n"
@@ -253,7 +260,7 @@ static int cmd_version(struct tunctl *t, int argc, char **argv)
 /* Whether the command only talks to tund (it needs no OpenSSL algorithm fetched). */
 static bool talks_only(const char *name)
 {
-	static const char *const names[] = {"status",	"show", "add-peer",  "set-peer",
+	static const char *const names[] = {"status",	"show", "metrics", "add-peer",  "set-peer",
 					    "remove-peer", "up",   "down",	"log-level",
 					    "expose",	   "unexpose", "create", "delete",
 					    "watch"};

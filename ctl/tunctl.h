@@ -43,6 +43,7 @@ int cmd_pubkey(struct tunctl *t, int argc, char **argv);
 int cmd_check_config(struct tunctl *t, int argc, char **argv);
 int cmd_status(struct tunctl *t, int argc, char **argv);
 int cmd_show(struct tunctl *t, int argc, char **argv);
+int cmd_metrics(struct tunctl *t, int argc, char **argv);
 int cmd_add_peer(struct tunctl *t, int argc, char **argv);
 /* add-peer --from FILE (cmd_batch.c): the [Peer] sections of FILE ("-": stdin) to iface. */
 int tunctl_add_peers_from(struct tunctl *t, const char *cmd, const char *iface, const char *path);

@@ -30,6 +30,7 @@
 #include "jsonmem.h"
 #include "list.h"
 #include "log.h"
+#include "metrics.h"
 #include "peer.h"
 
 #define MAX_CLIENTS      128
@@ -84,6 +85,9 @@ struct client {
 		size_t n_ifaces, n_peers; /* written so far, for the commas */
 		struct textbuf text;	  /* the current piece */
 	} show;
+	/* A metrics reply being streamed: its text (metrics.c), JSON-escaped into show.text. */
+	struct metrics_scrape *metrics;
+	struct textbuf metrics_raw;
 };
 
 /* ---- Clients ---- */
@@ -93,6 +97,8 @@ static void client_close(struct client *c)
 	control_watch_destroy(c->watch);
 	jsonline_destroy(c->conn); /* wipes what was read: a request may hold a preshared key */
 	textbuf_free(&c->show.text);
+	textbuf_free(&c->metrics_raw);
+	free(c->metrics);
 	list_del(&c->node);
 	c->ctl->n_clients--;
 	free(c);
@@ -269,6 +275,77 @@ static bool show_start(struct client *c, json_t *plan)
 	return false;
 }
 
+/* len bytes of text as the inside of a JSON string. */
+static void put_json_escaped(struct textbuf *b, const char *text, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+		size_t n = 6;
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		textbuf_put(b, text + run, i - run);
+		run = i + 1;
+		if (ch == '"' || ch == '\\' || ch == '\n') {
+			esc[1] = ch == '\n' ? 'n' : (char)ch;
+			n = 2;
+		}
+		textbuf_put(b, esc, n);
+	}
+	textbuf_put(b, text + run, len - run);
+}
+
+/* The next piece of a metrics reply (jsonline_stream_fn): 1 while more is to come, 0 at the end. */
+static int metrics_continue(struct jsonline *conn)
+{
+	struct client *c = conn->owner;
+	struct textbuf *raw = &c->metrics_raw, *text = &c->show.text;
+	int rc;
+
+	raw->len = 0;
+	text->len = 0;
+	rc = metrics_scrape_next(c->metrics, c->ctl->env.daemon, raw, SHOW_CHUNK);
+	if (rc >= 0)
+		put_json_escaped(text, raw->data, raw->len);
+	if (rc == 0)
+		textbuf_put(text, "\"}}\n", 4);
+	if (rc >= 0 && text->failed)
+		rc = -ENOMEM;
+	if (rc >= 0) {
+		int put = jsonline_put(conn, text->data, text->len);
+
+		if (put != 0)
+			rc = put;
+	}
+	if (rc <= 0) { /* the reply is complete, or the connection ends */
+		textbuf_free(text);
+		textbuf_free(raw);
+		free(c->metrics);
+		c->metrics = NULL;
+	}
+	return rc;
+}
+
+static bool metrics_start(struct client *c, json_t *plan)
+{
+	static const char head[] = "{\"version\":1,\"ok\":true,\"result\":{\"text\":\"";
+
+	c->metrics = malloc(sizeof(*c->metrics));
+	if (c->metrics)
+		metrics_scrape_init(c->metrics,
+				    json_string_value(json_object_get(plan, "interface")));
+	json_decref(plan);
+	if (c->metrics && jsonline_put(c->conn, head, sizeof(head) - 1) == 0 &&
+	    jsonline_stream(c->conn, metrics_continue) >= 0)
+		return true;
+	client_close(c);
+	return false;
+}
+
 /* One request line (jsonline_msg_fn): msg is NULL when it is not a JSON object. */
 static bool client_on_msg(struct jsonline *conn, json_t *msg)
 {
@@ -283,7 +360,8 @@ static bool client_on_msg(struct jsonline *conn, json_t *msg)
 	if (control_dispatch(&c->ctl->env, msg, c->may_write, &cmd, &result, &err) != 0)
 		return client_error(c, err.code, err.message);
 	if (cmd->streams)
-		return show_start(c, result);
+		return strcmp(cmd->name, "metrics") == 0 ? metrics_start(c, result)
+							   : show_start(c, result);
 	if (cmd->run == cmd_watch) {
 		rc = control_watch_start(c->conn, result, &c->watch);
 		json_decref(result);

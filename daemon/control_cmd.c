@@ -104,6 +104,7 @@ int save_commit(struct iface *iface, const struct config_save *s, json_t **resul
 static const struct control_cmd commands[] = {
 	{"status", false, false, cmd_status},
 	{"show", false, true, cmd_show},
+	{"metrics", false, true, cmd_metrics},
 	{"add-peer", true, false, cmd_add_peer},
 	{"add-peers", true, false, cmd_add_peers},
 	{"set-peer", true, false, cmd_set_peer},

@@ -145,6 +145,9 @@ int cmd_set_peer(const struct control_env *env, json_t *args, json_t **result,
 		 struct cmd_error *err);
 int cmd_remove_peer(const struct control_env *env, json_t *args, json_t **result,
 		    struct cmd_error *err);
+/* metrics.c: Prometheus text, streamed by control.c */
+int cmd_metrics(const struct control_env *env, json_t *args, json_t **result,
+		struct cmd_error *err);
 /* control_watch.c: checks the arguments; control.c turns the client into a subscription. */
 int cmd_watch(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
 /* control_expose.c */

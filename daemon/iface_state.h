@@ -54,6 +54,9 @@ struct iface_stats {
 	uint64_t tx_errors;        /* the socket refused the datagram */
 	uint64_t tx_bad_offload;   /* a TUN super-packet offload.c could not cut */
 	uint64_t tun_errors;       /* the TUN device refused a packet */
+	/* Handshake messages (not drops), for the metrics (metrics.c). */
+	uint64_t hs_initiation_sent, hs_response_sent;
+	uint64_t hs_initiation_received, hs_response_received; /* authenticated */
 };
 
 /* Section 5.4.7: when a peer must prove its address before we do DH work. */

@@ -20,6 +20,7 @@
 #include "detach.h"
 #include "iface_state.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "noise.h"
 #include "privdrop.h"
 #include "reload.h"
@@ -39,11 +40,14 @@ struct options {
 	enum log_level level;
 	bool no_offload;
 	unsigned int threads; /* 0: one per CPU */
-	const char *user;     /* --user: drop to this user after set-up */
+	union sockaddr_inet metrics[METRICS_HTTP_MAX_LISTEN]; /* --metrics-listen */
+	size_t n_metrics;
+	const char *user; /* --user: drop to this user after set-up */
 };
 
-#define OPT_NO_OFFLOAD 256
-#define OPT_USER       257
+#define OPT_NO_OFFLOAD	   256
+#define OPT_USER	   257
+#define OPT_METRICS_LISTEN 258
 
 static void usage(FILE *out)
 {
@@ -60,6 +64,11 @@ static void usage(FILE *out)
 		"                              tund goes to the background once ready,\n"
 		"                              unless a service manager started it\n"
 		"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
+		"      --metrics-listen ADDR:PORT\n"
+		"                              serve Prometheus metrics at /metrics over\n"
+		"                              HTTP (IPv6 as [ADDR]:PORT; loopback or a\n"
+		"                              management address: the text names every\n"
+		"                              peer); may be given up to 8 times\n"
 		"      --no-offload            plain TUN and UDP: no TSO/USO, UDP GSO or GRO\n"
 		"  -t, --threads N             threads that encrypt and decrypt, the event\n"
 		"                              loop's included (default one per CPU)\n"
@@ -79,6 +88,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"no-offload", no_argument, NULL, OPT_NO_OFFLOAD},
+		{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
 		{"threads", required_argument, NULL, 't'},
 		{"user", required_argument, NULL, OPT_USER},
 		{"version", no_argument, NULL, 'V'},
@@ -87,8 +97,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){DEFAULT_CONFIG_DIR, CONTROL_DEFAULT_SOCKET, CONTROL_DEFAULT_GROUP,
-			      false, LOG_LEVEL_INFO, false, 0, NULL};
+	*o = (struct options){.config_dir = DEFAULT_CONFIG_DIR,
+			      .control_socket = CONTROL_DEFAULT_SOCKET,
+			      .control_group = CONTROL_DEFAULT_GROUP,
+			      .level = LOG_LEVEL_INFO};
 	while ((c = getopt_long(argc, argv, "c:s:g:fl:t:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -105,6 +117,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_OFFLOAD:
 			o->no_offload = true;
+			break;
+		case OPT_METRICS_LISTEN:
+			if (o->n_metrics == METRICS_HTTP_MAX_LISTEN ||
+			    sockaddr_parse_numeric(optarg, &o->metrics[o->n_metrics]) != 0) {
+				fprintf(stderr,
+					"tund: --metrics-listen: \"%s\": expected ADDR:PORT or [ADDR]:PORT, numeric, at most %d times\n",
+					optarg, METRICS_HTTP_MAX_LISTEN);
+				return 2;
+			}
+			o->n_metrics++;
 			break;
 		case OPT_USER:
 			o->user = optarg;
@@ -345,6 +367,7 @@ int main(int argc, char **argv)
 	struct service service;
 	struct control_options ctl_opts;
 	struct control *ctl = NULL;
+	struct metrics_http *metrics = NULL;
 	ev_signal sigterm, sigint;
 	struct main_ctx ctx = {0};
 	static char *abs_dir, *abs_sock; /* static: still reachable on an early return */
@@ -397,8 +420,15 @@ int main(int argc, char **argv)
 		daemon_destroy(d);
 		return 1;
 	}
+	if (opts.n_metrics &&
+	    metrics_http_create(loop, d, opts.metrics, opts.n_metrics, &metrics) != 0) {
+		control_destroy(ctl);
+		daemon_destroy(d);
+		return 1;
+	}
 	(void)daemon_start(d);
 	if (opts.user && drop_privileges(d, &drop, opts.control_socket) != 0) {
+		metrics_http_destroy(metrics);
 		control_destroy(ctl);
 		daemon_destroy(d);
 		return 1;
@@ -423,6 +453,7 @@ int main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	service_stopping(&service);
+	metrics_http_destroy(metrics);
 	control_destroy(ctl);
 	daemon_destroy(d);
 	crypto_cleanup();

@@ -134,6 +134,7 @@ static void receive_handshake(struct iface *iface, uint32_t type, const uint8_t 
 		if (!hs)
 			goto invalid;
 		peer = hs->entry.peer;
+		iface->stats.hs_initiation_received++;
 		handshake_authenticated(peer, len, from, now_s);
 		peer_log(LOG_LEVEL_DEBUG, peer, "received handshake initiation");
 		send_handshake_response(peer, now_s);
@@ -149,6 +150,7 @@ static void receive_handshake(struct iface *iface, uint32_t type, const uint8_t 
 		if (!hs)
 			goto invalid;
 		peer = hs->entry.peer;
+		iface->stats.hs_response_received++;
 		had_session = peer->keypairs.current != NULL;
 		handshake_authenticated(peer, len, from, now_s);
 		if (!noise_handshake_begin_session(&peer->handshake, &peer->keypairs, now_s))

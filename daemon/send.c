@@ -47,10 +47,12 @@ void send_handshake_initiation(struct peer *peer, bool is_retry, double now_s)
 	timers_any_authenticated_packet_traversal(peer, now_s);
 	timers_any_authenticated_packet_sent(peer, now_s);
 	rc = udp_send(&peer->iface->udp, &peer->endpoint, &msg, sizeof(msg));
-	if (rc == 0)
+	if (rc == 0) {
 		peer->tx_bytes += sizeof(msg);
-	else
+		peer->iface->stats.hs_initiation_sent++;
+	} else {
 		peer->iface->stats.tx_errors++;
+	}
 	timers_handshake_initiated(peer, now_s);
 }
 
@@ -68,10 +70,12 @@ void send_handshake_response(struct peer *peer, double now_s)
 	timers_session_derived(peer, now_s);
 	timers_any_authenticated_packet_traversal(peer, now_s);
 	timers_any_authenticated_packet_sent(peer, now_s);
-	if (udp_send(&peer->iface->udp, &peer->endpoint, &msg, sizeof(msg)) == 0)
+	if (udp_send(&peer->iface->udp, &peer->endpoint, &msg, sizeof(msg)) == 0) {
 		peer->tx_bytes += sizeof(msg);
-	else
+		peer->iface->stats.hs_response_sent++;
+	} else {
 		peer->iface->stats.tx_errors++;
+	}
 }
 
 void send_cookie_reply(struct iface *iface, const uint8_t *msg, size_t len, uint32_t sender_index_le,

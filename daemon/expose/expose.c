@@ -462,3 +462,23 @@ void expose_show(const struct expose *ex, json_t *obj)
 	json_object_set_new(obj, "exposes", services);
 	json_object_set_new(obj, "public_ports", listeners);
 }
+
+void expose_counts(const struct expose *ex, struct expose_counts *out)
+{
+	struct expose_service *s;
+	struct expose_listener *l;
+
+	*out = (struct expose_counts){0};
+	if (!ex)
+		return;
+	list_for_each(s, &ex->services, node) {
+		out->total[0] += s->n_total;
+		out->refused[0] += s->n_refused;
+		out->active[0] += s->n_active;
+	}
+	list_for_each(l, &ex->listeners, node) {
+		out->total[1] += l->n_total;
+		out->refused[1] += l->n_refused;
+		out->active[1] += l->n_active;
+	}
+}

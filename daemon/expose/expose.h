@@ -71,4 +71,14 @@ json_t *expose_service_json(const struct expose *ex, const char *name);
 /* Add "exposes" (client side) and "public_ports" (server side) to an interface's show object. */
 void expose_show(const struct expose *ex, json_t *obj);
 
+/*
+ * Relayed connections of the services and public ports configured now, for
+ * the metrics: [0] the client side (services published), [1] the server side
+ * (public ports). Zero when ex is NULL.
+ */
+struct expose_counts {
+	uint64_t total[2], refused[2], active[2];
+};
+void expose_counts(const struct expose *ex, struct expose_counts *out);
+
 #endif

@@ -23,7 +23,10 @@
 # the longest gap between the replies of a ping every 10 ms from the client's
 # namespace through the tunnel to 10.0.0.1 while (f) runs again; (h) --batch
 # new peers in one `tunctl add-peer wgs0 --from FILE` (tunctl sends them in
-# requests of up to 64 KiB, each all or nothing): peers per second. With
+# requests of up to 64 KiB, each all or nothing): peers per second; (i) a
+# Prometheus scrape of the server's metrics (tund --metrics-listen
+# 127.0.0.1:9586, curl), then `tunctl metrics`, each with (g)'s ping running:
+# its time, its size and the ping's longest gap. With
 # --perf, the add-peer loop of (c) runs under `perf record` (DWARF call
 # graphs) of the server tund and the top symbols are printed.
 #
@@ -268,8 +271,10 @@ start_daemon() {
 	local ns=$1 name=$2 dir=$3
 	printf '+ [%s] %s --foreground --config-dir %s --control-socket %s (log %s)\n' \
 		"${ns%-"$$"}" "$TUND" "$dir" "$E2E_TMP/$name.sock" "$E2E_TMP/$name.log" >&2
+	local -a extra=()
+	[ "$name" != s ] || extra=(--metrics-listen 127.0.0.1:9586) # step (i)
 	ip netns exec "$ns" "$TUND" --foreground --log-level info --config-dir "$dir" \
-		--control-socket "$E2E_TMP/$name.sock" >>"$E2E_TMP/$name.log" 2>&1 &
+		--control-socket "$E2E_TMP/$name.sock" "${extra[@]}" >>"$E2E_TMP/$name.log" 2>&1 &
 	E2E_PIDS+=("$!")
 	printf -v "PID_$name" '%s' "$!"
 }
@@ -443,6 +448,43 @@ ping_during_show() {
 if [ "$up" -eq 1 ]; then
 	log "--- (g) ping every 10 ms through the client peer while show runs"
 	ping_during_show
+fi
+
+# --- (i) a metrics scrape, over HTTP and through tunctl, during the ping -----------
+
+# ping_during PREFIX CMD...: (g)'s ping while CMD runs (its output counted):
+# PREFIX_s, PREFIX_bytes, PREFIX_ping_longest_gap_ms, PREFIX_ping_lost.
+ping_during() {
+	local prefix=$1 ping_pid t0 gap replies seq rc=0
+	shift
+	ip netns exec "$c" ping -D -n -i 0.01 -W 1 -w $((step_timeout + 5)) 10.0.0.1 >"$E2E_TMP/ping.txt" 2>&1 &
+	ping_pid=$!
+	E2E_PIDS+=("$ping_pid")
+	sleep 1
+	t0=$(now)
+	"$@" 2>"$E2E_TMP/ctl.err" | wc -c >"$E2E_TMP/bytes" || rc=$?
+	[ "$rc" -eq 0 ] || note "$prefix: failed or timed out: $(head -c 300 "$E2E_TMP/ctl.err")"
+	put "${prefix}_s" "$(since "$t0")"
+	put "${prefix}_bytes" "$(cat "$E2E_TMP/bytes")"
+	sleep 1
+	kill -INT "$ping_pid" 2>/dev/null
+	wait "$ping_pid" 2>/dev/null || true
+	read -r gap replies seq < <(ping_gaps "$E2E_TMP/ping.txt")
+	if [ "$replies" -lt 2 ]; then
+		note "$prefix: fewer than 2 ping replies"
+		return
+	fi
+	put "${prefix}_ping_longest_gap_ms" "$gap"
+	put "${prefix}_ping_lost" "$((seq - replies))"
+}
+
+if [ "$up" -eq 1 ] && command -v curl >/dev/null 2>&1; then
+	log "--- (i) a metrics scrape (curl, then tunctl metrics) while the ping runs"
+	ping_during metrics_http ip netns exec "$s" timeout "$step_timeout" curl -sS --fail \
+		http://127.0.0.1:9586/metrics
+	ping_during metrics_ctl ctl metrics wgs0
+elif [ "$up" -eq 1 ]; then
+	note "metrics: curl is not installed"
 fi
 
 # --- (h) many peers through one tunctl add-peer --from -------------------------------

@@ -52,10 +52,13 @@ T show >"$tmp/show.txt"
 	fail "human show lists $(grep -c '^peer: ' "$tmp/show.txt") peers"
 
 log "=== a slow reader: 8 KiB every 0.1 s"
-python3 "$lib/ctlclient.py" "$sock" slowshow 8192 0.1 60 "$tmp/slow.out" >"$tmp/slow.n" &
+python3 "$lib/ctlclient.py" "$sock" slowshow 8192 0.1 60 "$tmp/slow.out" "$tmp/slow.started" >"$tmp/slow.n" &
 slow=$!
 E2E_PIDS+=("$slow")
-sleep 1
+# Python's start-up alone can take over a second on a loaded machine: wait
+# for the stream's first bytes, not for a fixed time.
+wait_until 20 "the slow reader's first bytes" test -e "$tmp/slow.started" ||
+	fail "the slow reader got nothing"
 # While it reads (about 1 MB at 80 KB/s), peers change behind and ahead of
 # it, other clients are served at once, the tunnel carries traffic.
 T remove-peer ss0 p4900 >/dev/null || fail "remove-peer during the stream"

@@ -6,10 +6,11 @@ ctlclient.py SOCKET partial SECONDS     send half a request, hold it SECONDS
 ctlclient.py SOCKET huge MEGABYTES      send a line of that size, print the reply
 ctlclient.py SOCKET noread COUNT SECONDS
         send COUNT show requests, never read, hold the connection SECONDS
-ctlclient.py SOCKET slowshow BYTES_PER_READ INTERVAL SECONDS OUTFILE
+ctlclient.py SOCKET slowshow BYTES_PER_READ INTERVAL SECONDS OUTFILE [STARTED]
         send a show then a status request at once, read the replies
         BYTES_PER_READ at a time every INTERVAL seconds (for at most
-        SECONDS), write what came to OUTFILE; print the bytes read
+        SECONDS), write what came to OUTFILE; print the bytes read;
+        create the file STARTED once the first bytes have come
 """
 import socket
 import sys
@@ -80,6 +81,8 @@ def main():
             chunk = s.recv(step)
             if not chunk:
                 break
+            if not got and len(sys.argv) > 7:
+                open(sys.argv[7], "wb").close()
             got += chunk
             time.sleep(interval)
         with open(sys.argv[6], "wb") as f:

@@ -178,7 +178,8 @@ static void test_table(void **state)
 		const char *name;
 		bool changes_state, streams;
 	} want[] = {
-		{"status", false, false},    {"show", false, true},	{"add-peer", true, false},
+		{"status", false, false},    {"show", false, true},	{"metrics", false, true},
+		{"add-peer", true, false},
 		{"add-peers", true, false},
 		{"set-peer", true, false},   {"remove-peer", true, false}, {"reload", true, false},
 		{"up", true, false},	     {"down", true, false},	{"create", true, false},
@@ -224,6 +225,15 @@ static void test_every_command_dispatches(void **state)
 	r = expect_ok(b, "{\"command\":\"show\"}", "show");
 	assert_int_equal(json_object_size(r), 0);
 	json_decref(r);
+	/* metrics' too (the text is test_metrics's) */
+	r = expect_ok(b, "{\"command\":\"metrics\",\"args\":{\"interface\":\"tc0\"}}", "metrics");
+	assert_string_equal(json_string_value(json_object_get(r, "interface")), "tc0");
+	json_decref(r);
+	r = expect_ok(b, "{\"command\":\"metrics\"}", "metrics");
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	expect_error(b, "{\"command\":\"metrics\",\"args\":{\"interface\":\"tc9\"}}", false,
+		     "not_found", "no interface \"tc9\" is up");
 
 	r = expect_ok(b,
 		      "{\"command\":\"add-peer\",\"args\":{\"interface\":\"tc0\",\"public_key\":\"" NEW_KEY
