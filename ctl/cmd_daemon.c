@@ -230,7 +230,9 @@ static void show_human(json_t *r)
 	}
 }
 
-int cmd_show(struct tunctl *t, int argc, char **argv)
+/* COMMAND [IFACE]: one request with an optional "interface", printed by human. */
+static int call_for_iface(struct tunctl *t, int argc, char **argv, const char *command,
+			  void (*human)(json_t *))
 {
 	json_t *result, *args = json_object();
 	int first = 0, rc;
@@ -244,11 +246,16 @@ int cmd_show(struct tunctl *t, int argc, char **argv)
 	}
 	if (first < argc)
 		json_object_set_new(args, "interface", json_string(argv[first]));
-	rc = tunctl_call(t, "show", json_incref(args), &result);
-	rc = finish(t, rc, result, show_human);
+	rc = tunctl_call(t, command, json_incref(args), &result);
+	rc = finish(t, rc, result, human);
 out:
 	json_decref(args);
 	return rc;
+}
+
+int cmd_show(struct tunctl *t, int argc, char **argv)
+{
+	return call_for_iface(t, argc, argv, "show", show_human);
 }
 
 static void metrics_human(json_t *r)
@@ -258,23 +265,7 @@ static void metrics_human(json_t *r)
 
 int cmd_metrics(struct tunctl *t, int argc, char **argv)
 {
-	json_t *result, *args = json_object();
-	int first = 0, rc;
-
-	rc = tunctl_parse_common(t, tunctl_find_command(argv[0]), argc, argv, &first);
-	if (rc >= 0)
-		goto out;
-	if (argc - first > 1) {
-		rc = tunctl_usage_error(argv[0], "takes at most one interface");
-		goto out;
-	}
-	if (first < argc)
-		json_object_set_new(args, "interface", json_string(argv[first]));
-	rc = tunctl_call(t, "metrics", json_incref(args), &result);
-	rc = finish(t, rc, result, metrics_human);
-out:
-	json_decref(args);
-	return rc;
+	return call_for_iface(t, argc, argv, "metrics", metrics_human);
 }
 
 /* Read a base64 key from a file (mode checked like the daemon does). */
