@@ -104,6 +104,16 @@ static char *read_line(int fd)
 	return NULL;
 }
 
+int tunctl_connect(struct tunctl *t)
+{
+	return connect_socket(t->prog ? t->prog : "tunctl", t->socket_path);
+}
+
+int tunctl_send_line(int fd, const char *text)
+{
+	return write_all(fd, text, strlen(text)) == 0 && write_all(fd, "\n", 1) == 0 ? 0 : -1;
+}
+
 int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **result)
 {
 	json_t *req, *reply, *err;

@@ -124,6 +124,14 @@ static const struct tunctl_command commands[] = {
 	 "the server closes its public port. Connections under way go on. --save\n"
 	 "also takes its [Expose NAME] section out of the interface's file.\n",
 	 cmd_unexpose},
+	{"watch", "[IFACE]", "print events as they happen (peers, handshakes, roaming, ...)",
+	 "Subscribes to tund's events, of IFACE or of every interface, and prints\n"
+	 "one line per event until tund closes the connection: the time, the\n"
+	 "interface, the event, the peer (its name, or the start of its key) and\n"
+	 "the details. With --json each event is the daemon's JSON line as it came\n"
+	 "(docs/control-protocol.md lists the events and their fields). Exits 1\n"
+	 "if tund drops a watcher that reads too slowly (an overflow event).\n",
+	 cmd_watch},
 	{"help", "[COMMAND]", "show the commands, or one command's help", NULL, cmd_help},
 	{"version", "", "print tunctl's version", NULL, cmd_version},
 };
@@ -254,7 +262,8 @@ static bool talks_only(const char *name)
 {
 	static const char *const names[] = {"status",	"show", "metrics", "add-peer",  "set-peer",
 					    "remove-peer", "up",   "down",	"log-level",
-					    "expose",	   "unexpose", "create", "delete"};
+					    "expose",	   "unexpose", "create", "delete",
+					    "watch"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(names[i], name) == 0)

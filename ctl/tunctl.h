@@ -54,6 +54,8 @@ int cmd_up_down(struct tunctl *t, int argc, char **argv);
 int cmd_log_level(struct tunctl *t, int argc, char **argv);
 int cmd_expose(struct tunctl *t, int argc, char **argv);
 int cmd_unexpose(struct tunctl *t, int argc, char **argv);
+/* watch [IFACE] (cmd_watch.c): the event stream, until tund closes it. */
+int cmd_watch(struct tunctl *t, int argc, char **argv);
 /* tunctl show: an interface's published services and public ports (cmd_expose.c). */
 void print_exposes(json_t *ifc);
 
@@ -63,6 +65,10 @@ void print_exposes(json_t *ifc);
  * printed (and the whole reply on stdout with --json). Returns an exit code.
  */
 int tunctl_call(struct tunctl *t, const char *command, json_t *args, json_t **result);
+/* A connection to tund's control socket (client.c): the fd, or -1 with the reason printed. */
+int tunctl_connect(struct tunctl *t);
+/* Send text and a newline on fd: 0 or -1. */
+int tunctl_send_line(int fd, const char *text);
 
 /*
  * Parse a command's own options: only --help/-h and --json are common to all.

@@ -23,6 +23,7 @@
 
 #include "control_cmd.h"
 #include "control_proto.h"
+#include "control_watch.h"
 #include "daemon.h"
 #include "iface.h"
 #include "jsonline.h"
@@ -66,6 +67,7 @@ struct client {
 	struct control *ctl;
 	struct jsonline *conn; /* the framing, buffers and backpressure */
 	bool may_write;	       /* root or the control group */
+	struct control_watch *watch; /* after a watch request: its subscription */
 	/*
 	 * A show reply being streamed: interfaces in name order, each one's peers
 	 * in creation (id) order, resumed by name and id after each piece, so
@@ -92,6 +94,7 @@ struct client {
 
 static void client_close(struct client *c)
 {
+	control_watch_destroy(c->watch);
 	jsonline_destroy(c->conn); /* wipes what was read: a request may hold a preshared key */
 	textbuf_free(&c->show.text);
 	textbuf_free(&c->metrics_raw);
@@ -350,12 +353,25 @@ static bool client_on_msg(struct jsonline *conn, json_t *msg)
 	struct cmd_error err = {0};
 	const struct control_cmd *cmd;
 	json_t *result;
+	int rc;
 
+	if (c->watch)
+		return true; /* a subscription takes no more requests: they are ignored */
 	if (control_dispatch(&c->ctl->env, msg, c->may_write, &cmd, &result, &err) != 0)
 		return client_error(c, err.code, err.message);
 	if (cmd->streams)
 		return strcmp(cmd->name, "metrics") == 0 ? metrics_start(c, result)
 							   : show_start(c, result);
+	if (cmd->run == cmd_watch) {
+		rc = control_watch_start(c->conn, result, &c->watch);
+		json_decref(result);
+		if (rc == -EBUSY)
+			return client_error(c, "too_many_watchers",
+					    "64 clients watch already (the limit)");
+		if (rc != 0)
+			client_close(c);
+		return rc == 0;
+	}
 	return client_reply(c, json_pack("{s:i,s:b,s:o}", "version", CONTROL_PROTOCOL_VERSION, "ok",
 					 true, "result", result ? result : json_object()));
 }
@@ -369,6 +385,11 @@ static bool client_on_overlong(struct jsonline *conn)
 
 static void client_on_close(struct jsonline *conn, int err)
 {
+	struct client *c = conn->owner;
+
+	/* A watcher with nothing to send waits for events: it is not idle. */
+	if (err == -ETIMEDOUT && control_watch_idle_ok(c->watch))
+		return;
 	if (err == -ETIMEDOUT)
 		log_debug("control: dropping a client that made no progress for %.0f s",
 			  CLIENT_TIMEOUT_S);

@@ -117,6 +117,7 @@ static const struct control_cmd commands[] = {
 	{"log-level", true, false, cmd_log_level},
 	{"expose", true, false, cmd_expose},
 	{"unexpose", true, false, cmd_unexpose},
+	{"watch", false, false, cmd_watch},
 };
 
 const struct control_cmd *control_cmd_table(size_t *n)

@@ -148,6 +148,8 @@ int cmd_remove_peer(const struct control_env *env, json_t *args, json_t **result
 /* metrics.c: Prometheus text, streamed by control.c */
 int cmd_metrics(const struct control_env *env, json_t *args, json_t **result,
 		struct cmd_error *err);
+/* control_watch.c: checks the arguments; control.c turns the client into a subscription. */
+int cmd_watch(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
 /* control_expose.c */
 int cmd_expose(const struct control_env *env, json_t *args, json_t **result, struct cmd_error *err);
 int cmd_unexpose(const struct control_env *env, json_t *args, json_t **result,

@@ -12,6 +12,7 @@
 
 #include "changes.h"
 #include "clock.h"
+#include "events.h"
 #include "expose.h"
 #include "iface.h"
 #include "linkwatch.h"
@@ -290,6 +291,7 @@ int daemon_down(struct daemon *d, const char *name, json_t *changes)
 		note_change(changes, true, "%s: deleted (it had no file)", name);
 		log_info("%s: deleted by tunctl", name);
 		iface_gone(iface);
+		events_emit("interface-deleted", name, NULL, NULL, NULL);
 		return 0;
 	}
 	copy = strdup(name);
@@ -354,6 +356,7 @@ int daemon_start(struct daemon *d)
 int daemon_create_fileless(struct daemon *d, const char *name, json_t *changes)
 {
 	struct iface_config *cfg;
+	int rc;
 
 	if (!config_iface_name_valid(name))
 		return -EINVAL;
@@ -363,7 +366,10 @@ int daemon_create_fileless(struct daemon *d, const char *name, json_t *changes)
 	if (!cfg)
 		return -ENOMEM;
 	log_info("%s: creating it without a file (tund-wg)", name);
-	return bring_up(d, cfg, changes, "created without a file (tund-wg)");
+	rc = bring_up(d, cfg, changes, "created without a file (tund-wg)");
+	if (rc == 0)
+		events_emit("interface-created", name, NULL, NULL, NULL);
+	return rc;
 }
 
 static struct iface *find_ifindex(struct daemon *d, int ifindex)

@@ -19,6 +19,7 @@
 #include "changes.h"
 #include "clock.h"
 #include "crypto.h"
+#include "events.h"
 #include "index.h"
 #include "netconf.h"
 #include "peer.h"
@@ -188,6 +189,7 @@ static int apply_peer(struct iface *iface, const struct peer_config *pc, double 
 		return rc;
 	}
 	peers_changed(iface);
+	peer_event_settings(peer, is_new ? "peer-added" : "peer-changed", pc);
 	if (is_new) {
 		peer_log(added_level, peer, "added");
 		/* As wg does: a persistent keepalive starts the session at once (a NATed client). */
@@ -221,6 +223,7 @@ int iface_remove_peer(struct iface *iface, const uint8_t public_key[NOISE_PUBLIC
 	if (!peer)
 		return -ENOENT;
 	peer_log(LOG_LEVEL_INFO, peer, "removed");
+	peer_event(peer, "peer-removed", NULL);
 	/* The prefixes whose routes may go (without memory for them, every route is checked). */
 	if (iface->netconf) {
 		n = allowedips_count(iface->allowedips, peer);
@@ -452,6 +455,7 @@ int iface_reconfigure(struct iface *iface, struct iface_config *cfg, json_t *cha
 	/* AllowExpose, [Expose] and the Expose* keys, in place. */
 	if (iface->hooks)
 		iface->hooks->reconfigured(iface, changes);
+	events_emit("interface-reloaded", iface->name, NULL, NULL, NULL);
 	return ret;
 }
 
@@ -735,6 +739,7 @@ int iface_create(struct ev_loop *loop, struct scratch *scratch, struct netlink *
 		log_info("%s: up, listening on UDP port %u, %zu peer%s, MTU %u, offloads: %s",
 			 iface->name, iface->udp.port, iface->n_peers, iface->n_peers == 1 ? "" : "s",
 			 iface->mtu, offload_summary(iface, summary, sizeof(summary)));
+	events_emit("interface-up", iface->name, NULL, NULL, NULL);
 	*out = iface;
 	return 0;
 }
@@ -759,6 +764,9 @@ static void destroy(struct iface *iface, bool link_gone)
 	teardown(iface);
 	(void)netconf_run_hooks(name, "PostDown", cfg->post_down, cfg->n_post_down);
 	log_info("%s: down", name);
+	if (events_wanted())
+		events_emit("interface-down", name, NULL, NULL,
+			    json_pack("{s:b}", "link_deleted", link_gone));
 	iface_config_free(cfg);
 }
 

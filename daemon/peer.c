@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "events.h"
 #include "iface_state.h"
 #include "peer_dns.h"
 #include "timers.h"
@@ -187,4 +188,22 @@ void peer_destroy(struct peer *peer)
 	free(peer->endpoint_host);
 	crypto_wipe(peer, sizeof(*peer));
 	free(peer);
+}
+
+void peer_event_settings(const struct peer *peer, const char *event, const struct peer_config *pc)
+{
+	char buf[ADDR_STR_LEN];
+	json_t *ips;
+
+	if (!events_wanted())
+		return;
+	ips = json_array();
+	for (size_t i = 0; ips && i < pc->n_allowed_ips; i++)
+		json_array_append_new(ips,
+				      json_string(prefix_format(buf, sizeof(buf), &pc->allowed_ips[i])));
+	peer_event(peer, event,
+		   json_pack("{s:s?,s:o*,s:i}", "endpoint",
+			     peer->has_endpoint ? peer_endpoint_str(buf, sizeof(buf), peer) : NULL,
+			     "allowed_ips", ips, "persistent_keepalive",
+			     (int)peer->persistent_keepalive_s));
 }

@@ -27,6 +27,11 @@ int peer_create(struct iface *iface, const struct peer_config *pc, uint64_t id, 
  * -ENOMEM with the peer unchanged.
  */
 int peer_update(struct peer *peer, const struct peer_config *pc, double now_s);
+/*
+ * A peer-added or peer-changed event (events.h) with pc's settings that
+ * are not secret: endpoint, allowed IPs, persistent keepalive.
+ */
+void peer_event_settings(const struct peer *peer, const char *event, const struct peer_config *pc);
 /* Stop timers, drop staged packets, wipe keys and free. NULL is a no-op. */
 void peer_destroy(struct peer *peer);
 

@@ -11,9 +11,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "iface_state.h"
 #include "resolve.h"
 #include "udp.h"
+
+/*
+ * The assignment under peer_set_endpoint_from(), the one setter (roaming,
+ * Endpoint= set, a name resolved): a new address is an "endpoint-changed"
+ * event with the old and the new one (none while the peer is being created).
+ */
+static void peer_set_endpoint(struct peer *peer, const struct endpoint *ep)
+{
+	char old[ADDR_STR_LEN], new[ADDR_STR_LEN];
+
+	/* A peer not yet in its interface's list (peer_create) has no events. */
+	if (events_wanted() && !list_empty(&peer->node) &&
+	    (!peer->has_endpoint || !sockaddr_equal(&peer->endpoint.addr, &ep->addr)))
+		peer_event(peer, "endpoint-changed",
+			   json_pack("{s:s?,s:s}", "old",
+				     peer->has_endpoint ? peer_endpoint_str(old, sizeof(old), peer)
+							: NULL,
+				     "new", sockaddr_format(new, sizeof(new), &ep->addr)));
+	peer->endpoint = *ep;
+	peer->has_endpoint = true;
+}
 
 void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 {
@@ -28,11 +50,15 @@ void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from)
 		peer_log(LOG_LEVEL_DEBUG, peer, "endpoint changed to %s",
 			 sockaddr_format(buf, sizeof(buf), &from->addr));
 	}
-	*ep = *from;
-	peer->has_endpoint = true;
+	peer_set_endpoint(peer, from);
 	/* The peer reached us: its authenticated address beats a late DNS answer. */
 	resolve_cancel(peer->resolving);
 	peer->resolving = NULL;
+}
+
+void peer_event(const struct peer *peer, const char *event, json_t *details)
+{
+	events_emit(event, peer->iface->name, peer->public_key, peer->name, details);
 }
 
 static struct staged_pkt *staged_alloc(size_t len)

@@ -10,6 +10,7 @@
 #define TUND_PEER_STATE_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -94,7 +95,11 @@ struct peer {
 	struct timespec last_handshake_wall; /* CLOCK_REALTIME of the latest handshake; 0 = never */
 };
 
-/* Set the endpoint from an authenticated packet's source (roaming). */
+/*
+ * The one setter of a peer's endpoint: an authenticated packet's source
+ * (roaming), an Endpoint= set, a name resolved (peer_dns.c). A new address
+ * is an "endpoint-changed" event (events.h) with the old and the new one.
+ */
 void peer_set_endpoint_from(struct peer *peer, const struct endpoint *from);
 
 /* Queue a copy of an IP packet (len bytes) for when a session exists; drops the oldest past MAX_STAGED_PACKETS. */
@@ -106,6 +111,11 @@ void peer_purge_staged(struct peer *peer);
 /* "wg0: peer 7 (192.0.2.1:51820): " + message, at level. */
 void peer_log(enum log_level level, const struct peer *peer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * An event of peer's (events.h): event, the details object (taken, or
+ * NULL). Callers build details only when events_wanted().
+ */
+void peer_event(const struct peer *peer, const char *event, json_t *details);
 /* The endpoint as text, or "(none)". */
 char *peer_endpoint_str(char *buf, size_t len, const struct peer *peer);
 

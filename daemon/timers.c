@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "crypto.h"
+#include "events.h"
 #include "iface_state.h"
 #include "peer_state.h"
 #include "util.h"
@@ -121,6 +122,8 @@ void timers_handshake_complete(struct peer *peer, double now_s)
 	peer->timers.handshake_attempts = 0;
 	peer->sent_lastminute_handshake = false;
 	clock_gettime(CLOCK_REALTIME, &peer->last_handshake_wall);
+	if (events_wanted())
+		peer_event(peer, "handshake-completed", NULL);
 }
 
 /* After new keys are derived (sending a response or consuming one). */

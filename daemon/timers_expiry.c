@@ -8,6 +8,7 @@
 #include "timers_expiry.h"
 
 #include "clock.h"
+#include "events.h"
 #include "iface_state.h"
 #include "peer_dns.h"
 #include "peer_state.h"
@@ -37,6 +38,11 @@ static void expired_retransmit_handshake(struct peer *peer, double now_s)
 		peer_log(LOG_LEVEL_DEBUG, peer,
 			 "handshake did not complete after %u attempts, giving up",
 			 MAX_TIMER_HANDSHAKES + 2);
+		if (events_wanted())
+			peer_event(peer, "handshake-failing",
+				   json_pack("{s:i,s:f,s:I}", "attempts", MAX_TIMER_HANDSHAKES + 2,
+					     "seconds", PROTO_TIME(REKEY_ATTEMPT_TIME),
+					     "dropped_packets", (json_int_t)peer->staged.count));
 		/* The watcher may still fire for it: nothing is due then. */
 		peer->timers.send_keepalive = 0;
 		/* Packets waiting for a session would wait forever: drop them. */
@@ -85,6 +91,9 @@ static void expired_zero_key_material(struct peer *peer, double now_s)
 		 PROTO_TIME(REJECT_AFTER_TIME * 3));
 	noise_handshake_clear(&peer->handshake);
 	noise_keypairs_clear(&peer->keypairs);
+	if (events_wanted())
+		peer_event(peer, "session-expired",
+			   json_pack("{s:f}", "seconds", PROTO_TIME(REJECT_AFTER_TIME * 3)));
 }
 
 static void expired_persistent_keepalive(struct peer *peer, double now_s)

@@ -20,6 +20,7 @@
 
 #include "allowedips.h"
 #include "clock.h"
+#include "events.h"
 #include "expose_int.h"
 #include "iface.h"
 #include "peer.h"
@@ -44,6 +45,26 @@ const char *expose_peer_label(const struct expose *ex, const uint8_t key[KEY_LEN
 		snprintf(buf, len, "%s", b64);
 	}
 	return buf;
+}
+
+void expose_event(const struct expose *ex, const char *event, const uint8_t key[KEY_LEN],
+		  bool server, const char *service, unsigned int port, const char *listen,
+		  const char *message)
+{
+	const struct peer_config *pc;
+	json_t *details;
+
+	if (!events_wanted())
+		return;
+	pc = expose_peer_config(ex, key);
+	details = json_pack("{s:s,s:s?}", "role", server ? "server" : "client", "service", service);
+	if (details && port)
+		json_object_set_new(details, "port", json_integer(port));
+	if (details && listen)
+		json_object_set_new(details, "listen", json_string(listen));
+	if (details && message)
+		json_object_set_new(details, "message", json_string(message));
+	events_emit(event, ex->iface->name, key, pc ? pc->name : NULL, details);
 }
 
 size_t expose_max_connections(const struct expose *ex)

@@ -189,6 +189,9 @@ static void handle_answer(struct expose_link *k, json_t *msg, bool is_closed)
 			expose_log_remote(k->ex, LOG_LEVEL_INFO,
 					  "expose %s: published by peer %s on %s", s->cfg.name,
 					  label, s->listen);
+		if (changed)
+			expose_event(k->ex, "expose-published", k->peer_key, false, s->cfg.name,
+				     0, s->listen, NULL);
 		return;
 	}
 	s->listen[0] = '\0';
@@ -196,6 +199,9 @@ static void handle_answer(struct expose_link *k, json_t *msg, bool is_closed)
 	if (s->state != EXPOSE_REFUSED || strcmp(s->message, text) != 0)
 		expose_log_remote(k->ex, LOG_LEVEL_WARN, "expose %s: %s by peer %s: %s",
 				  s->cfg.name, is_closed ? "closed" : "refused", label, text);
+	if (s->state != EXPOSE_REFUSED || strcmp(s->message, text) != 0)
+		expose_event(k->ex, is_closed ? "expose-withdrawn" : "expose-refused", k->peer_key,
+			     false, s->cfg.name, 0, NULL, text);
 	set_message(s, EXPOSE_REFUSED, "%s", text);
 }
 
@@ -382,6 +388,9 @@ static void service_destroy(struct expose_service *s, bool tell_server)
 
 	if (k && tell_server && (s->state == EXPOSE_ACTIVE || s->is_sent))
 		send_unexpose(k, s->cfg.name);
+	if (k && s->state == EXPOSE_ACTIVE)
+		expose_event(s->ex, "expose-withdrawn", k->peer_key, false, s->cfg.name, 0,
+			     s->listen, "no longer published by this side");
 	expose_relays_detach(s->ex, s);
 	list_del(&s->node);
 	expose_config_clear(&s->cfg);

@@ -164,6 +164,15 @@ static inline const char *expose_str(json_t *msg, const char *key)
 /* The peer's Name on this interface, else its public key, into buf. */
 const char *expose_peer_label(const struct expose *ex, const uint8_t key[KEY_LEN], char *buf,
 			      size_t len);
+/*
+ * A localhost-tunnel event (events.h) of the peer key: "expose-published",
+ * "expose-refused" or "expose-withdrawn", as the server (we listen for the
+ * peer) or the client (the peer listens for us); the service's name, and
+ * the public port (0: none), listening address and message when known.
+ */
+void expose_event(const struct expose *ex, const char *event, const uint8_t key[KEY_LEN],
+		  bool server, const char *service, unsigned int port, const char *listen,
+		  const char *message);
 /* The running configuration of the peer, or NULL when it is gone. */
 const struct peer_config *expose_peer_config(const struct expose *ex, const uint8_t key[KEY_LEN]);
 /*

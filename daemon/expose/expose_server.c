@@ -28,6 +28,7 @@
 
 static void listener_destroy(struct expose_listener *l)
 {
+	expose_event(l->ex, "expose-withdrawn", l->peer_key, true, l->name, l->port, NULL, NULL);
 	expose_relays_detach(l->ex, l);
 	ev_io_stop(l->ex->loop, &l->accept_watcher);
 	ev_timer_stop(l->ex->loop, &l->timer);
@@ -373,6 +374,8 @@ static bool send_msg(struct expose_session *ss, json_t *msg)
 static bool answer_error(struct expose_session *ss, const char *op, const char *name,
 			 const char *code, const char *message)
 {
+	if (strcmp(op, "expose") == 0)
+		expose_event(ss->ex, "expose-refused", ss->peer_key, true, name, 0, NULL, message);
 	return send_msg(ss, json_pack("{s:s,s:s?,s:b,s:s,s:s}", "op", op, "name", name, "ok", false,
 				      "code", code, "message", message));
 }
@@ -486,6 +489,9 @@ static bool handle_expose(struct expose_session *ss, json_t *msg)
 	if (is_new)
 		expose_log_remote(ss->ex, LOG_LEVEL_INFO, "peer %s: published %s on %s", label,
 				  name, listen);
+	if (is_new)
+		expose_event(ss->ex, "expose-published", ss->peer_key, true, name, l->port, listen,
+			     NULL);
 	return send_msg(ss, json_pack("{s:s,s:s,s:b,s:s}", "op", "expose", "name", name, "ok", true,
 				      "listen", listen));
 }

@@ -353,6 +353,27 @@ int jsonline_stream(struct jsonline *c, jsonline_stream_fn fn)
 	return rc;
 }
 
+void jsonline_flush(struct jsonline *c)
+{
+	while (!c->connecting && c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n <= 0)
+			return;
+		c->out_off += (size_t)n;
+	}
+}
+
+void jsonline_end_input(struct jsonline *c)
+{
+	c->input_ended = true;
+	c->end_err = 0;
+	ev_io_stop(c->loop, &c->rw);
+	/* The writable callback settles it on the loop's next turn, even with nothing queued. */
+	ev_io_start(c->loop, &c->ww);
+}
+
 int jsonline_release(struct jsonline *c, void *rest, size_t cap, size_t *rest_len)
 {
 	int fd = c->fd;

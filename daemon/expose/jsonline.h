@@ -106,6 +106,17 @@ int jsonline_send(struct jsonline *conn, json_t *msg);
 int jsonline_stream(struct jsonline *conn, jsonline_stream_fn fn);
 /* Queue len bytes of a streamed line as they are. 0, or -ENOBUFS / -ENOMEM (nothing queued). */
 int jsonline_put(struct jsonline *conn, const void *text, size_t len);
+/*
+ * Session: read no more lines; the connection closes (on_close, err 0)
+ * once what is queued is written.
+ */
+void jsonline_end_input(struct jsonline *conn);
+/*
+ * Write what the socket takes of the queued output now, without waiting
+ * for the loop and without any callback (a failure is found by the next
+ * write). For output queued in bursts faster than the loop turns.
+ */
+void jsonline_flush(struct jsonline *conn);
 /* Bytes queued and not yet written. */
 size_t jsonline_pending(const struct jsonline *conn);
 /*

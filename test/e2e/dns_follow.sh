@@ -88,6 +88,11 @@ tund_start "$a" a "$da" TUND_TEST_TIME_SCALE=0.5
 tund_start "$b" b "$db"
 tund_wait_iface "$a" dn0 && tund_wait_iface "$b" dn0 || fail "interfaces not up"
 T() { "$TUNCTL" --socket "$tmp/a.sock" "$@"; }
+# tunctl watch's events of a (the endpoint-changed of a new answer).
+python3 "$(dirname "$0")/../lib/watchclient.py" follow "$tmp/a.sock" "$tmp/watching" \
+	"$tmp/events" &
+E2E_PIDS+=("$!")
+wait_until 10 "a watcher of a" test -f "$tmp/watching" || fail "watch on a"
 # What a's show says of its peer's endpoint: the address in use (the name).
 endpoint() { T show dn0 | grep "endpoint:"; }
 endpoint_is() { T show dn0 | grep -qF "endpoint: $1 (srv.dn.test:51820)"; }
@@ -115,6 +120,9 @@ tund_wait_iface "$b" dn0 || fail "b not up again"
 wait_until 10 "a's endpoint to follow the name" endpoint_is 192.0.2.3:51820 ||
 	fail "a did not follow the name: $(endpoint)"
 tund_log_has a "endpoint srv.dn.test now resolves to 192.0.2.3:51820" || fail "not logged"
+python3 "$(dirname "$0")/../lib/watchclient.py" expect "$tmp/events" \
+	"endpoint-changed,interface=dn0,old=192.0.2.2:51820,new=192.0.2.3:51820" ||
+	fail "no endpoint-changed event for the name's new answer"
 assert_ping "$a" 10.153.0.2 10
 
 log "=== the server roams; the name's stale answer does not pull it back"

@@ -63,6 +63,14 @@ p = json.load(sys.stdin)["interfaces"][0]["public_ports"]
 assert len(p) == 1 and p[0]["port"] == 8080 and p[0]["state"] == "active", p
 assert p[0]["total_connections"] >= 2 and p[0]["active_connections"] == 0, p' || fail "server show --json"
 
+log "=== tunctl watch's events of the localhost tunnels, on both sides (checked below)"
+for side in srv cli; do
+	python3 "$(dirname "$0")/../lib/watchclient.py" follow "$E2E_TMP/$side.sock" \
+		"$E2E_TMP/$side.watching" "$E2E_TMP/$side.events" &
+	E2E_PIDS+=("$!")
+	wait_until 10 "$side watching" test -f "$E2E_TMP/$side.watching" || fail "watch on $side"
+done
+
 log "=== a port the server does not allow: refused, with the server's message"
 rc=0
 C expose tund0 8000 --peer server --public-port 7000 --name nope >"$E2E_TMP/out" 2>"$E2E_TMP/err" || rc=$?
@@ -107,6 +115,20 @@ wait_until 5 "8081 closed on the server" eval "! listening '$srv' 8081" || fail 
 rc=0
 C unexpose tund0 8100 2>"$E2E_TMP/err" || rc=$?
 [ "$rc" = 1 ] && grep -q 'publishes no service "8100"' "$E2E_TMP/err" || fail "unexpose twice: $rc"
+# The events of the last steps on both sides: refused (7000, 9000),
+# published and withdrawn (8100).
+python3 "$(dirname "$0")/../lib/watchclient.py" expect "$E2E_TMP/srv.events" \
+	"expose-refused,interface=tund0,name=laptop,role=server,service=nope,message=*" \
+	"expose-refused,interface=tund0,role=server,service=busy" \
+	"expose-published,interface=tund0,name=laptop,role=server,service=8100,port=8081,listen=*:8081" \
+	"expose-withdrawn,interface=tund0,name=laptop,role=server,service=8100,port=8081" ||
+	fail "the server's watch events"
+python3 "$(dirname "$0")/../lib/watchclient.py" expect "$E2E_TMP/cli.events" \
+	"expose-refused,interface=tund0,name=server,role=client,service=nope,message=*" \
+	"expose-refused,interface=tund0,role=client,service=busy" \
+	"expose-published,interface=tund0,name=server,role=client,service=8100,listen=*:8081" \
+	"expose-withdrawn,interface=tund0,name=server,role=client,service=8100,listen=*:8081" ||
+	fail "the client's watch events"
 
 log "=== IPv6: a service on ::1, its control connection over the tunnel's IPv6, a user over IPv6"
 bg "$cli" http6 python3 -m http.server --bind ::1 --directory "$www" 8001

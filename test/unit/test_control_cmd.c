@@ -185,6 +185,7 @@ static void test_table(void **state)
 		{"up", true, false},	     {"down", true, false},	{"create", true, false},
 		{"delete", true, false},     {"log-level", true, false},
 		{"expose", true, false},     {"unexpose", true, false},
+		{"watch", false, false},
 	};
 	const struct control_cmd *table;
 	size_t n;
@@ -274,6 +275,18 @@ static void test_every_command_dispatches(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "level")), "warn");
 	json_decref(r);
 	assert_int_equal(log_get_level(), LOG_LEVEL_WARN);
+
+	/* watch: what to subscribe to (control.c subscribes), an interface or all, up or not */
+	r = expect_ok(b, "{\"command\":\"watch\",\"args\":{\"interface\":\"tc7\"}}", "watch");
+	assert_string_equal(json_string_value(json_object_get(r, "interface")), "tc7");
+	json_decref(r);
+	r = expect_ok(b, "{\"command\":\"watch\"}", "watch");
+	assert_int_equal(json_object_size(r), 0);
+	json_decref(r);
+	expect_error(b, "{\"command\":\"watch\",\"args\":{\"interface\":\"a/b\"}}", false,
+		     "invalid_argument", "\"a/b\" is not an interface name");
+	expect_error(b, "{\"command\":\"watch\",\"args\":{\"interface\":5}}", false,
+		     "invalid_argument", "\"interface\" must be a string");
 
 	/* up needs a file; the config directory is empty, so up gets as far as looking. */
 	snprintf(msg, sizeof(msg), "no file %s/tc9.conf", b->conf_dir);

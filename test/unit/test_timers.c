@@ -4,7 +4,9 @@
  * section 6.4 keeps going until it gives up after MAX_TIMER_HANDSHAKES, even
  * when the watcher fires a little early and the jitter is zero, two
  * initiations are never less than REKEY_TIMEOUT apart, and giving up drops
- * the staged packets and wipes the keys later. With a session (the other
+ * the staged packets and wipes the keys later, each with its event for
+ * `tunctl watch` (handshake-failing, once, after REKEY_ATTEMPT_TIME, with
+ * the packets dropped; session-expired): the e2e tests would wait 90 s. With a session (the other
  * peer of twopeer.h initiated it): the keepalive of section 6.5 after data
  * received (twice when more data came), a new handshake when data sent was
  * not answered (neither when the other direction moved), keys wiped after
@@ -29,6 +31,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "events.h"
 #include "iface.h"
 #include "key.h"
 #include "log.h"
@@ -282,6 +285,30 @@ static void test_retry_after_our_response_is_not_lost(void **state)
 	assert_true(sent_at[1] - sent_at[0] < 3.0 + REKEY_TIMEOUT + 0.01);
 }
 
+/* The event stream (events.h): every line, as a watcher gets it. */
+static char events_seen[16384];
+static size_t events_len;
+
+static void record_event(struct events_watcher *w, const char *line, size_t len)
+{
+	(void)w;
+	assert_true(events_len + len < sizeof(events_seen));
+	memcpy(events_seen + events_len, line, len);
+	events_len += len;
+	events_seen[events_len] = '\0';
+}
+
+static struct events_watcher recorder = {.deliver = record_event};
+
+static unsigned int count_of(const char *text, const char *what)
+{
+	unsigned int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
 /* Giving up: the packets waiting for a session are dropped, the keys wiped 3 x REJECT_AFTER_TIME
  * later. */
 static void test_give_up_drops_staged_then_wipes(void **state)
@@ -290,10 +317,13 @@ static void test_give_up_drops_staged_then_wipes(void **state)
 	double gave_up;
 
 	zero_jitter = true;
+	events_len = 0;
+	assert_int_equal(events_subscribe(&recorder), 0);
 	peer_stage_keepalive(f->peer);
 	start_handshake(f->peer);
 	fire_until(f->peer, MAX_TIMER_HANDSHAKES + 2, 1000);
 	assert_int_equal(f->peer->staged.count, 1);
+	assert_int_equal(count_of(events_seen, "\"handshake-failing\""), 0);
 	/* The retry that gives up (the watcher may come a hair early for it first). */
 	for (int i = 0; i < 3 && f->peer->staged.count; i++)
 		assert_true(fire(f->peer));
@@ -304,10 +334,18 @@ static void test_give_up_drops_staged_then_wipes(void **state)
 	assert_int_equal(f->iface->stats.tx_staged_dropped, 1);
 	assert_apart(gave_up, f->peer->timers.zero_key_material, REJECT_AFTER_TIME * 3);
 	assert_int_equal(f->peer->handshake.state, HANDSHAKE_CREATED_INITIATION);
+	/* The event: once, when the driver gives up, with what it dropped. */
+	assert_int_equal(count_of(events_seen, "{\"event\":\"handshake-failing\""), 1);
+	assert_non_null(strstr(events_seen, "\"attempts\":20,\"seconds\":90.0,\"dropped_packets\":1}"));
+	assert_int_equal(count_of(events_seen, "\"session-expired\""), 0);
 	fire_all(f->peer, 5);
 	assert_apart(gave_up, mock_now_s, REJECT_AFTER_TIME * 3);
 	assert_int_equal(f->peer->handshake.state, HANDSHAKE_ZEROED);
 	assert_int_equal(n_sent, MAX_TIMER_HANDSHAKES + 2);
+	assert_int_equal(count_of(events_seen, "{\"event\":\"handshake-failing\""), 1);
+	assert_int_equal(count_of(events_seen, "{\"event\":\"session-expired\""), 1);
+	assert_int_equal(count_of(events_seen, "\"event\""), 2);
+	events_unsubscribe(&recorder);
 }
 
 /* Section 6.5: data received and nothing sent back: one keepalive, KEEPALIVE_TIMEOUT later. */
