@@ -143,7 +143,7 @@ static void drop_bounding(unsigned long long keep)
 
 int privdrop_apply(const struct privdrop *p)
 {
-	struct caps now;
+	struct caps now = {0};
 	unsigned long long keep;
 	int rc;
 
@@ -185,7 +185,7 @@ int privdrop_apply(const struct privdrop *p)
 
 void privdrop_report(void)
 {
-	struct caps now;
+	struct caps now = {0};
 
 	if (geteuid() == 0 || caps_get(&now) != 0)
 		return;
