@@ -3,6 +3,8 @@
 #include "service.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
@@ -18,13 +20,20 @@ static void service_on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+static void service_on_refresh(struct ev_loop *loop, ev_timer *w, int revents);
+
 void service_init(struct service *s, struct ev_loop *loop)
 {
 	uint64_t usec = 0;
 
 	s->loop = loop;
 	s->watchdog_interval_s = 0;
+	s->daemon = NULL;
+	s->reloading = false;
+	s->sent[0] = '\0';
 	ev_timer_init(&s->watchdog, service_on_watchdog, 0, 0);
+	ev_timer_init(&s->refresh, service_on_refresh, 1, 1);
+	s->refresh.data = s;
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		s->watchdog_interval_s = (double)usec / 2e6;
 		ev_timer_set(&s->watchdog, 0, s->watchdog_interval_s);
@@ -46,32 +55,55 @@ static void summary(const struct daemon *d, char *buf, size_t len)
 		 n_peers, n_peers == 1 ? "" : "s");
 }
 
+static void send_status(struct service *s, const struct daemon *d, const char *prefix)
+{
+	char buf[sizeof(s->sent)];
+
+	summary(d, buf, sizeof(buf));
+	sd_notifyf(0, "%sSTATUS=%s", prefix, buf);
+	memcpy(s->sent, buf, sizeof(buf));
+}
+
+static void service_on_refresh(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = w->data;
+	char buf[sizeof(s->sent)];
+
+	(void)loop;
+	(void)revents;
+	if (!s->daemon || s->reloading)
+		return;
+	summary(s->daemon, buf, sizeof(buf));
+	if (strcmp(buf, s->sent) != 0)
+		send_status(s, s->daemon, "");
+}
+
 void service_ready(struct service *s, const struct daemon *d)
 {
-	char buf[128];
-
-	(void)s;
-	summary(d, buf, sizeof(buf));
-	sd_notifyf(0, "READY=1\nSTATUS=%s", buf);
+	s->reloading = false;
+	send_status(s, d, "READY=1\n");
+	/* Without a manager to tell, nothing to refresh. */
+	if (!s->daemon && getenv("NOTIFY_SOCKET")) {
+		s->daemon = d;
+		ev_timer_start(s->loop, &s->refresh);
+	}
 }
 
 void service_status(struct service *s, const struct daemon *d)
 {
-	char buf[128];
-
-	(void)s;
-	summary(d, buf, sizeof(buf));
-	sd_notifyf(0, "STATUS=%s", buf);
+	send_status(s, d, "");
 }
 
 void service_reloading(struct service *s)
 {
-	(void)s;
+	s->reloading = true;
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
 }
 
 void service_stopping(struct service *s)
 {
 	ev_timer_stop(s->loop, &s->watchdog);
+	ev_timer_stop(s->loop, &s->refresh);
+	s->daemon = NULL;
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 }

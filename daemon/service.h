@@ -8,6 +8,7 @@
 #define TUND_SERVICE_H
 
 #include <ev.h>
+#include <stdbool.h>
 
 struct daemon;
 
@@ -15,13 +16,23 @@ struct service {
 	struct ev_loop *loop; /* borrowed */
 	ev_timer watchdog;    /* pings at half of WatchdogSec, when enabled */
 	double watchdog_interval_s;
+	/*
+	 * Under a service manager, from READY=1 on: once a second the summary
+	 * is made again and sent when it differs from the last one sent, so
+	 * that changes no control request announces (a link deleted under
+	 * tund, `wg set`, a peer added) reach `systemctl status` too.
+	 */
+	ev_timer refresh;
+	const struct daemon *daemon; /* borrowed; set by service_ready() */
+	bool reloading;
+	char sent[128]; /* the last STATUS= */
 };
 
 /* Start the watchdog timer when systemd asked for one (WATCHDOG_USEC). */
 void service_init(struct service *s, struct ev_loop *loop);
 /* READY=1 with a STATUS= one-line summary of the daemon. */
 void service_ready(struct service *s, const struct daemon *d);
-/* STATUS= only, e.g. after an interface changed. */
+/* STATUS= only, at once, e.g. after an interface changed. */
 void service_status(struct service *s, const struct daemon *d);
 /* RELOADING=1; service_ready() ends the reload. */
 void service_reloading(struct service *s);

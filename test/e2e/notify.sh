@@ -2,7 +2,9 @@
 # tund tells its service manager how it is doing, through a NOTIFY_SOCKET
 # this test listens on as systemd would: READY=1 with a STATUS= summary once
 # the interfaces are up, WATCHDOG=1 at half of WATCHDOG_USEC while the loop
-# runs, RELOADING=1 then READY=1 around a reload, STOPPING=1 on SIGTERM.
+# runs, STATUS= again when the summary changes (a peer added, an interface
+# created, a link deleted under tund), RELOADING=1 then READY=1 around a
+# reload, STOPPING=1 on SIGTERM.
 # Without NOTIFY_SOCKET it runs as before. Under journald (JOURNAL_STREAM
 # naming its stderr) lines carry <N> priorities; otherwise plain text.
 . "$(dirname "$0")/../lib/netns.sh"
@@ -39,6 +41,20 @@ sleep 2
 dogs=$(grep -c "WATCHDOG=1" "$nlog" || true)
 log "--- $dogs watchdog pings in about 2 s"
 [ "$dogs" -ge 6 ] || fail "expected about 10 watchdog pings in 2 s, got $dogs"
+# STATUS= follows changes no request of its own announces: a peer added,
+# an interface created, its link deleted under tund (as wg-quick down does).
+T() { "$TUNCTL" --socket "$E2E_TMP/a.sock" "$@"; }
+T add-peer nt0 --public-key "$(pubkey "$(genkey)")" --allowed-ips 10.82.0.4/32 >/dev/null ||
+	fail "add-peer"
+wait_until 5 "STATUS with 3 peers" grep -q "STATUS=1 interface up, 3 peers" "$nlog" ||
+	fail "STATUS did not follow add-peer: $(grep STATUS "$nlog" | tail -2)"
+T create ntx >/dev/null || fail "tunctl create ntx"
+wait_until 5 "STATUS with 2 interfaces" grep -q "STATUS=2 interfaces up, 3 peers" "$nlog" ||
+	fail "STATUS did not follow create: $(grep STATUS "$nlog" | tail -2)"
+run ip -n "$a" link del ntx
+wait_until 5 "STATUS after the link was deleted" bash -c \
+	"sed -n '/STATUS=2 interfaces up/,\$p' '$nlog' | grep -q 'STATUS=1 interface up, 3 peers'" ||
+	fail "STATUS did not follow the deleted link: $(grep STATUS "$nlog" | tail -2)"
 # A reload (SIGHUP) is framed by RELOADING=1 ... READY=1.
 run kill -HUP "$TUND_PID_a"
 wait_until 5 "RELOADING=1" grep -q "RELOADING=1" "$nlog" || fail "no RELOADING=1"
