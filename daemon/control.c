@@ -230,6 +230,23 @@ static int show_peers(struct client *c)
 	return text->failed ? -ENOMEM : 0;
 }
 
+/*
+ * Write a streamed reply's piece (rc: 1 more to come, 0 the last, -errno
+ * already failed); returns rc, or -ENOMEM / the write's error.
+ */
+static int put_piece(struct jsonline *conn, const struct textbuf *text, int rc)
+{
+	if (rc >= 0 && text->failed)
+		return -ENOMEM;
+	if (rc >= 0) {
+		int put = jsonline_put(conn, text->data, text->len);
+
+		if (put != 0)
+			return put;
+	}
+	return rc;
+}
+
 /* The next piece of a show reply (jsonline_stream_fn): 1 while more is to come, 0 at the end. */
 static int show_continue(struct jsonline *conn)
 {
@@ -243,14 +260,7 @@ static int show_continue(struct jsonline *conn)
 	if (rc == 1)
 		textbuf_put(text, "]}}\n", 4); /* no interface is left: the end */
 	rc = rc < 0 ? rc : rc == 1 ? 0 : 1;
-	if (rc >= 0 && text->failed)
-		rc = -ENOMEM;
-	if (rc >= 0) {
-		int put = jsonline_put(conn, text->data, text->len);
-
-		if (put != 0)
-			rc = put;
-	}
+	rc = put_piece(conn, text, rc);
 	if (rc <= 0)
 		textbuf_free(text); /* the reply is complete, or the connection ends */
 	return rc;
@@ -313,14 +323,7 @@ static int metrics_continue(struct jsonline *conn)
 		put_json_escaped(text, raw->data, raw->len);
 	if (rc == 0)
 		textbuf_put(text, "\"}}\n", 4);
-	if (rc >= 0 && text->failed)
-		rc = -ENOMEM;
-	if (rc >= 0) {
-		int put = jsonline_put(conn, text->data, text->len);
-
-		if (put != 0)
-			rc = put;
-	}
+	rc = put_piece(conn, text, rc);
 	if (rc <= 0) { /* the reply is complete, or the connection ends */
 		textbuf_free(text);
 		textbuf_free(raw);
